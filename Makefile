@@ -1,0 +1,49 @@
+# sectigo.vault_pki — developer entry points. Everything runs from a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# ansible-test needs the collection at ansible_collections/<namespace>/<name>.
+BUILD := .build
+COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
+
+.PHONY: help venv test unit sanity integration demo env clean collection
+
+help:
+	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
+	@echo "make test   - unit tests, ansible-test sanity, integration tests on the live test bed"
+	@echo "make env    - start the test bed and print export lines to use it by hand"
+
+$(BIN)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-test.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+# A copy (not a symlink: ansible-test resolves real paths) of the tracked tree.
+collection: venv
+	rm -rf $(BUILD)
+	mkdir -p $(COLL)
+	git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} $(COLL)/ 2>/dev/null || true
+	cd $(COLL) && git init -q && git add -A >/dev/null
+
+unit: venv
+	$(BIN)/python -m pytest -q tests/unit tests/scm_simulator/tests
+
+sanity: collection
+	cd $(COLL) && ../../../../$(BIN)/ansible-test sanity --venv --requirements --python 3.11 --color no
+
+integration: collection
+	$(BIN)/python tests/testbed/run_integration.py --collection $(COLL)
+
+test: unit sanity integration
+
+demo: venv
+	$(BIN)/python tests/testbed/run_demo.py
+
+env: venv
+	@$(BIN)/python tests/testbed/env.py
+
+clean:
+	rm -rf $(BUILD) $(VENV) tests/output
