@@ -1,0 +1,146 @@
+"""SCM connection entries kept in Vault at ``configs/<name>`` (SPEC §3, §4 sectigo_config)."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import config_path, validate_name
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, iso, utc_now
+
+DEFAULT_BASE_URL = "https://cert-manager.com/api"
+SCM_AUTH_METHODS = ("password", "client_certificate")
+
+# Options of sectigo_cert that a config may hold defaults for (SPEC §4 "default-able").
+DEFAULTABLE_CERT_OPTIONS = (
+    "cert_type", "term", "format_type", "external_requester", "comments", "num_servers", "server_type",
+    "custom_fields", "revoke_on_replace", "wait", "max_timeout", "loop_period", "expiry_window", "auto_renew",
+    "read_renewed_cert", "verify_profile",
+)
+
+# Connection fields of a config entry, in the order they are shown.
+CONNECTION_FIELDS = ("config_type", "base_url", "customer_uri", "login", "org_id", "scm_auth_method",
+                     "scm_client_cert", "scm_client_key", "scm_validate_certs", "scm_ca_cert")
+
+
+@dataclass
+class ConfigResult:
+    changed: bool
+    config: dict[str, Any]
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+def public_config(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """A config entry without its password; ``password_set`` says whether one is stored."""
+    if not entry:
+        return {}
+    view = {k: v for k, v in entry.items() if k != "password"}
+    view["password_set"] = bool(entry.get("password"))
+    return view
+
+
+def scm_client_for(config: dict[str, Any], timeout: int = 30) -> Any:
+    """Build the SCM client a config entry describes (imported here so reads need no requests)."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import ScmClient
+
+    return ScmClient(
+        config["base_url"], config["customer_uri"], config["login"], config.get("password"),
+        auth_method=config.get("scm_auth_method") or "password",
+        client_cert=config.get("scm_client_cert"), client_key=config.get("scm_client_key"),
+        verify=config.get("scm_validate_certs", True), ca_cert=config.get("scm_ca_cert"), timeout=timeout,
+    )
+
+
+class ConfigService:
+    """Create, update, read and delete config entries. No Ansible here."""
+
+    def __init__(self, store: Any, *, scm_factory: Callable[[dict[str, Any]], Any] = scm_client_for,
+                 clock: Callable[[], Any] = utc_now) -> None:
+        self.store = store
+        self.scm_factory = scm_factory
+        self.clock = clock
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        validate_name(name, "config")
+        data, _version = self.store.read(config_path(name))
+        return data
+
+    def require(self, name: str) -> dict[str, Any]:
+        entry = self.get(name)
+        if not entry:
+            raise InputError("config", f"config '{name}' does not exist in Vault; create it with sectigo.vault_pki.sectigo_config")
+        return entry
+
+    def list_names(self) -> list[str]:
+        return sorted(k.rstrip("/") for k in self.store.list("configs") if not k.endswith("/"))
+
+    def ensure_present(self, desired: dict[str, Any], *, update_password: str = "always", verify_connection: bool = False,
+                       check_mode: bool = False) -> ConfigResult:
+        """Make ``configs/<name>`` hold ``desired``; options given as None keep their stored value."""
+        name = validate_name(desired.get("name"), "name")
+        current, version = self.store.read(config_path(name))
+        merged = copy.deepcopy(current) if current else {"name": name}
+        for key in CONNECTION_FIELDS:
+            if desired.get(key) is not None:
+                merged[key] = desired[key]
+        merged.setdefault("base_url", DEFAULT_BASE_URL)
+        merged.setdefault("scm_auth_method", "password")
+        merged.setdefault("scm_validate_certs", True)
+        defaults = dict(merged.get("defaults") or {})
+        for key, value in (desired.get("defaults") or {}).items():
+            if key not in DEFAULTABLE_CERT_OPTIONS:
+                raise InputError(key, f"{key} is not a default-able option; allowed: {', '.join(DEFAULTABLE_CERT_OPTIONS)}")
+            if value is not None:
+                defaults[key] = value
+        merged["defaults"] = defaults
+        password = desired.get("password")
+        if password is not None and (current is None or update_password == "always"):
+            merged["password"] = password
+        self._validate(merged)
+
+        comparable_before = {k: v for k, v in (current or {}).items() if k != "updated_at"}
+        comparable_after = {k: v for k, v in merged.items() if k != "updated_at"}
+        changed = comparable_before != comparable_after
+        if changed and not check_mode:
+            if verify_connection:
+                # SPEC §4: refuse to save credentials SCM does not accept.
+                self.scm_factory(merged).verify_credentials(kind="smime" if merged["config_type"] == "client_cert" else "ssl")
+            merged["updated_at"] = iso(self.clock())
+            self.store.write(config_path(name), merged, cas=version)
+        return ConfigResult(changed=changed, config=public_config(merged if changed else current),
+                            before=_config_diff_view(current), after=_config_diff_view(merged))
+
+    def ensure_absent(self, name: str, *, check_mode: bool = False) -> ConfigResult:
+        validate_name(name, "name")
+        current, _version = self.store.read(config_path(name))
+        if current is None:
+            return ConfigResult(changed=False, config={})
+        if not check_mode:
+            self.store.delete(config_path(name))
+        return ConfigResult(changed=True, config={}, before=_config_diff_view(current), after={})
+
+    @staticmethod
+    def _validate(entry: dict[str, Any]) -> None:
+        if entry.get("config_type") not in CERTIFICATE_TYPES:
+            raise InputError("config_type", f"config_type must be one of {', '.join(CERTIFICATE_TYPES)}; got {entry.get('config_type')!r}")
+        if entry.get("scm_auth_method") not in SCM_AUTH_METHODS:
+            raise InputError("scm_auth_method", f"scm_auth_method must be one of {', '.join(SCM_AUTH_METHODS)}")
+        for key in ("customer_uri", "login", "org_id"):
+            if entry.get(key) in (None, ""):
+                raise InputError(key, f"{key} is required to create a config (env fallback for customer_uri and login: "
+                                      "SECTIGO_CM_CUSTOMER_URI, SECTIGO_CM_USER)")
+        if entry["scm_auth_method"] == "password" and not entry.get("password"):
+            raise InputError("password", "password is required when scm_auth_method is password (env SECTIGO_CM_PASSWORD)")
+        if entry["scm_auth_method"] == "client_certificate" and not (entry.get("scm_client_cert") and entry.get("scm_client_key")):
+            raise InputError("scm_client_cert", "scm_client_cert and scm_client_key are required when scm_auth_method is client_certificate")
+
+
+def _config_diff_view(entry: dict[str, Any] | None) -> dict[str, Any]:
+    if not entry:
+        return {}
+    view = {k: entry.get(k) for k in ("name",) + CONNECTION_FIELDS if entry.get(k) is not None}
+    view["defaults"] = entry.get("defaults") or {}
+    view["password_set"] = bool(entry.get("password"))
+    return view

@@ -1,0 +1,101 @@
+"""The one place that knows AnsibleModule: shared argspec, Vault connection, error conversion.
+
+Modules are documentation plus a ``main()`` that calls :func:`run_module` with a function taking
+``(module, store)``; every exception the services raise becomes ``fail_json`` here, so messages
+and result fields have one shape across the collection.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_options as vopts
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+
+
+def argument_spec(own: dict[str, Any]) -> dict[str, Any]:
+    """The module's own options merged over the shared Vault options of SPEC §2.
+
+    Modules write ``fallback=("env", [NAMES])`` so that they need not import ``env_fallback``.
+    """
+    spec = copy.deepcopy(vopts.vault_argspec(env_fallback))
+    for name, option in copy.deepcopy(own).items():
+        fallback = option.get("fallback")
+        if fallback and fallback[0] == "env":
+            option["fallback"] = (env_fallback, fallback[1])
+        spec[name] = option
+    return spec
+
+
+def _check_libraries(module: AnsibleModule, need_scm: bool) -> None:
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto, _vault_store
+
+    if not _vault_store.HAS_HVAC:
+        module.fail_json(msg=missing_required_lib("hvac"), exception=_vault_store.HVAC_IMPORT_ERROR)
+    if not _crypto.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=_crypto.CRYPTOGRAPHY_IMPORT_ERROR)
+    if need_scm:
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils import _scm_client
+
+        if not _scm_client.HAS_REQUESTS:
+            module.fail_json(msg=missing_required_lib("requests"), exception=_scm_client.REQUESTS_IMPORT_ERROR)
+
+
+def connect_store(params: dict[str, Any]) -> Any:
+    """Authenticate to Vault with the task's options and return the collection's KV store."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultStore, connect
+
+    options = vopts.VaultOptions.from_mapping(params)
+    return VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
+
+
+def failure_fields(exc: BaseException, verb: str) -> dict[str, Any]:
+    """``fail_json`` arguments for an exception raised by a service (never holds secrets)."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
+
+    if isinstance(exc, OperationError):
+        out = {"msg": str(exc)}
+        out.update(exc.result)
+        if exc.scm_code is not None:
+            out["scm_code"] = exc.scm_code
+        return out
+    if isinstance(exc, ScmError):
+        return {"msg": f"Failed to {verb}: {exc}", "status": exc.status, "scm_code": exc.scm_code}
+    if isinstance(exc, VaultError):
+        return {"msg": f"Failed to {verb}: {exc}", "status": getattr(exc, "status", None)}
+    field = getattr(exc, "field", None)
+    if isinstance(exc, ValueError) and field:
+        return {"msg": str(exc), "field": field}
+    raise exc
+
+
+def run_module(own_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], dict[str, Any]], *, verb: str,
+               need_scm: bool = True, **module_kwargs: Any) -> None:
+    """Build the module, connect to Vault, run ``action(module, store)`` and exit with its result."""
+    module = AnsibleModule(argument_spec=argument_spec(own_spec), supports_check_mode=True, **module_kwargs)
+    _check_libraries(module, need_scm)
+    try:
+        store = connect_store(module.params)
+        result = action(module, store)
+    except (InputError, OperationError, ValueError) as exc:
+        module.fail_json(**failure_fields(exc, verb))
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
+
+        if not isinstance(exc, (ScmError, VaultError)):
+            raise
+        module.fail_json(**failure_fields(exc, verb))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+def diff_for(module: AnsibleModule, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """``diff`` only when the user asked for it (``--diff``), of public summaries only."""
+    if not module._diff:  # pylint: disable=protected-access
+        return {}
+    return {"diff": {"before": before, "after": after}}

@@ -1,0 +1,66 @@
+"""SCM certificate profiles kept in Vault at ``profiles/<config>/<profile_id>``, and checks against them."""
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import profile_path
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CLIENT_CERT
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+
+PROFILE_FIELDS = ("id", "name", "description", "terms", "keyTypes", "useSecondaryOrgName")
+
+
+def download_profile(scm: Any, config: dict[str, Any], profile_id: int, org_id: int | None = None) -> dict[str, Any] | None:
+    """Fetch one profile from SCM's list of types (there is no per-id endpoint, SCM_API §3.1)."""
+    if config.get("config_type") == CLIENT_CERT:
+        types = scm.list_smime_types(org_id=org_id)
+    else:
+        types = scm.list_ssl_types(org_id=org_id)
+    for item in types:
+        if str(item.get("id")) == str(profile_id):
+            return {k: item.get(k) for k in PROFILE_FIELDS if k in item}
+    return None
+
+
+def check_against_profile(profile: dict[str, Any], *, term: int | None, key_algo: str | None, key_param: str | None) -> None:
+    """Raise InputError when ``term`` or the key is not allowed by ``profile`` (before any order)."""
+    pid = profile.get("id")
+    terms = [int(t) for t in profile.get("terms") or []]
+    if term is not None and terms and int(term) not in terms:
+        raise InputError("term", f"term must be one of {', '.join(map(str, terms))} for profile {pid} ({profile.get('name')}); got {term}")
+    key_types = profile.get("keyTypes")
+    if key_algo and key_types:
+        allowed = {algo.upper(): [str(p) for p in params] for algo, params in key_types.items()}
+        if key_algo.upper() not in allowed:
+            raise InputError("key_algo", f"key_algo must be one of {', '.join(sorted(allowed))} for profile {pid}; got {key_algo}")
+        params = allowed[key_algo.upper()]
+        if key_param and params and key_param not in params:
+            field = "key_curve" if key_algo.upper() == "EC" else "key_size"
+            raise InputError(field, f"{field} must be one of {', '.join(params)} for {key_algo} keys in profile {pid}; got {key_param}")
+
+
+class ProfileStore:
+    """Read profiles from Vault, downloading (and saving) the ones that are missing."""
+
+    def __init__(self, store: Any, config: dict[str, Any], scm_factory: Any) -> None:
+        self.store = store
+        self.config = config
+        self.scm_factory = scm_factory
+
+    def get(self, profile_id: int, *, download: bool = True, save: bool = True) -> dict[str, Any] | None:
+        path = profile_path(self.config["name"], profile_id)
+        data, _version = self.store.read(path)
+        if data or not download:
+            return data
+        data = download_profile(self.scm_factory(), self.config, profile_id, self.config.get("org_id"))
+        if data is None:
+            raise InputError("cert_type", f"cert_type {profile_id} is not a profile that SCM offers to org {self.config.get('org_id')} "
+                                          f"of config '{self.config['name']}'")
+        if save:
+            try:
+                self.store.write(path, data, cas=0)
+            except VaultCasConflict:
+                pass  # another run stored it first; SCM gave both the same profile
+
+        return data

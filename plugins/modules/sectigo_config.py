@@ -1,0 +1,201 @@
+#!/usr/bin/python
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sectigo_config
+short_description: Manage a Sectigo Certificate Manager connection kept in Vault
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes a named SCM connection (a "config") at C(<kv_mount>/<kv_path>/configs/<name>) in Vault KV v2.
+  - The SCM password is stored in Vault and never returned; results show RV(config.password_set) instead.
+  - Certificates, names and profiles live under the config's name; deleting a config leaves them in place.
+extends_documentation_fragment:
+  - sectigo.vault_pki.vault
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff shows connection fields and defaults, and whether a password is set; never the password.
+options:
+  name:
+    description: Name of the config; V([A-Za-z0-9][A-Za-z0-9._-]{0,127}).
+    type: str
+    required: true
+    aliases: [config_name]
+  state:
+    description: Whether the config should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  config_type:
+    description:
+      - Kind of certificates the config issues. Required when the config is created.
+    type: str
+    choices: [ssl_cert, client_cert]
+    aliases: [sectigo_config_type]
+  base_url:
+    description:
+      - SCM REST API root, ending in C(/api).
+      - Defaults to V(https://cert-manager.com/api) when the config is created.
+      - Falls back to the E(SECTIGO_CM_BASE_URL) environment variable.
+    type: str
+    aliases: [sectigo_cm_base_url]
+  customer_uri:
+    description:
+      - Customer URI of the SCM account (the last path segment of the portal's login URL).
+      - Falls back to E(SECTIGO_CM_CUSTOMER_URI).
+    type: str
+    aliases: [sectigo_cm_customer_uri]
+  login:
+    description: SCM API administrator login. Falls back to E(SECTIGO_CM_USER).
+    type: str
+    aliases: [sectigo_cm_user]
+  password:
+    description:
+      - SCM API administrator password, stored in Vault. Falls back to E(SECTIGO_CM_PASSWORD).
+      - Required with O(scm_auth_method=password) when the config is created.
+    type: str
+    aliases: [sectigo_cm_password]
+  update_password:
+    description:
+      - V(always) replaces the stored password when O(password) differs; V(on_create) sets it only when the config is created.
+    type: str
+    choices: [always, on_create]
+    default: always
+  org_id:
+    description: SCM organization or department id that orders are placed for. Required when the config is created.
+    type: int
+    aliases: [sectigo_cm_org_id]
+  scm_auth_method:
+    description: How to authenticate to SCM. V(client_certificate) uses the C(/private/api) root.
+    type: str
+    choices: [password, client_certificate]
+  scm_client_cert:
+    description: Path (on the controller) of the PEM client certificate for O(scm_auth_method=client_certificate).
+    type: path
+  scm_client_key:
+    description: Path (on the controller) of the PEM key of O(scm_client_cert).
+    type: path
+  scm_validate_certs:
+    description: Whether to verify SCM's TLS certificate. Defaults to V(true) when the config is created.
+    type: bool
+  scm_ca_cert:
+    description: Path of a CA bundle to verify SCM's TLS certificate with.
+    type: path
+  verify_connection:
+    description:
+      - Call SCM with the credentials before saving a change, and fail without saving if SCM refuses them.
+    type: bool
+    default: false
+  defaults:
+    description:
+      - Defaults for M(sectigo.vault_pki.sectigo_cert) options used by every certificate of this config when a task does not set them.
+      - 'Allowed keys: V(cert_type), V(term), V(format_type), V(external_requester), V(comments), V(num_servers), V(server_type),
+        V(custom_fields), V(revoke_on_replace), V(wait), V(max_timeout), V(loop_period), V(expiry_window), V(auto_renew),
+        V(read_renewed_cert), V(verify_profile).'
+    type: dict
+seealso:
+  - module: sectigo.vault_pki.sectigo_config_info
+  - module: sectigo.vault_pki.sectigo_cert
+author:
+  - sectigo.vault_pki contributors
+"""
+
+EXAMPLES = r"""
+- name: Store the SCM connection for SSL certificates
+  sectigo.vault_pki.sectigo_config:
+    name: prod-ssl
+    config_type: ssl_cert
+    base_url: https://cert-manager.com/api
+    customer_uri: example
+    login: api-admin
+    password: "{{ scm_password }}"
+    org_id: 1001
+    verify_connection: true
+    defaults:
+      cert_type: 101
+      term: 365
+      expiry_window: 30
+
+- name: Rotate the stored password
+  sectigo.vault_pki.sectigo_config:
+    name: prod-ssl
+    password: "{{ new_scm_password }}"
+    update_password: always
+
+- name: Remove the config (certificates stay in Vault)
+  sectigo.vault_pki.sectigo_config:
+    name: prod-ssl
+    state: absent
+"""
+
+RETURN = r"""
+config:
+  description: The config as stored, without the password. Empty after O(state=absent).
+  returned: always
+  type: dict
+  sample:
+    name: prod-ssl
+    config_type: ssl_cert
+    base_url: https://cert-manager.com/api
+    customer_uri: example
+    login: api-admin
+    org_id: 1001
+    scm_auth_method: password
+    scm_validate_certs: true
+    defaults: {cert_type: 101, term: 365}
+    password_set: true
+    updated_at: "2026-11-23T07:40:00Z"
+vault_path:
+  description: KV v2 path of the entry, relative to O(kv_mount).
+  returned: always
+  type: str
+  sample: sectigo-vault-pki/configs/prod-ssl
+"""
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import diff_for, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import config_path
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True, aliases=["config_name"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    config_type=dict(type="str", choices=["ssl_cert", "client_cert"], aliases=["sectigo_config_type"]),
+    base_url=dict(type="str", aliases=["sectigo_cm_base_url"], fallback=("env", ["SECTIGO_CM_BASE_URL"])),
+    customer_uri=dict(type="str", aliases=["sectigo_cm_customer_uri"], fallback=("env", ["SECTIGO_CM_CUSTOMER_URI"])),
+    login=dict(type="str", aliases=["sectigo_cm_user"], fallback=("env", ["SECTIGO_CM_USER"])),
+    password=dict(type="str", no_log=True, aliases=["sectigo_cm_password"], fallback=("env", ["SECTIGO_CM_PASSWORD"])),
+    update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
+    org_id=dict(type="int", aliases=["sectigo_cm_org_id"]),
+    scm_auth_method=dict(type="str", choices=["password", "client_certificate"]),
+    scm_client_cert=dict(type="path"),
+    scm_client_key=dict(type="path", no_log=False),
+    scm_validate_certs=dict(type="bool"),
+    scm_ca_cert=dict(type="path"),
+    verify_connection=dict(type="bool", default=False),
+    defaults=dict(type="dict"),
+)
+
+
+def _run(module, store):
+    params = module.params
+    service = ConfigService(store)
+    if params["state"] == "absent":
+        result = service.ensure_absent(params["name"], check_mode=module.check_mode)
+    else:
+        result = service.ensure_present(params, update_password=params["update_password"],
+                                        verify_connection=params["verify_connection"], check_mode=module.check_mode)
+    out = {"changed": result.changed, "config": result.config, "vault_path": f"{store.base_path}/{config_path(params['name'])}"}
+    out.update(diff_for(module, result.before, result.after))
+    return out
+
+
+def main():
+    run_module(ARGUMENT_SPEC, _run, verb="manage the SCM config")
+
+
+if __name__ == "__main__":
+    main()
