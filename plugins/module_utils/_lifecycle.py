@@ -157,7 +157,8 @@ class CertificateService:
 
     # ---- entry point -----------------------------------------------------------------------------
 
-    def ensure(self, req: CertRequest) -> CertResult:
+    def ensure(self, req: CertRequest, *, allow_enroll: bool = True) -> CertResult:
+        """Bring one certificate to ``req.state``; ``allow_enroll=False`` (the lookup) only reads and maintains."""
         self._validate(req)
         if req.state == "absent":
             return self._absent(req)
@@ -175,6 +176,8 @@ class CertificateService:
                 return self._import(req, wanted_uid, entry_version if entry else 0)
         record, version = self._read_record(uid) if uid else (None, 0)
         if record is None:
+            if not allow_enroll:
+                raise InputError("name", f"no certificate '{req.name or req.cert_unique_id}' in config '{self.config_name}'")
             if uid and not req.name:
                 raise InputError("cert_unique_id", f"no certificate '{uid}' in config '{self.config_name}'")
             if req.state != "present":

@@ -1,0 +1,160 @@
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: sectigo_cert
+short_description: Read certificates and their keys from Vault, keeping them valid
+version_added: 0.1.0
+description:
+  - Returns one certificate record per term (a certificate name or a C(cert_unique_id)), private key included:
+    lookups are how a playbook gets the key to deploy.
+  - Applies the Vault plugin's read semantics. It follows C(renewed_to) when O(read_renewed_cert); resumes collection of a
+    pending order; renews a certificate inside O(expiry_window) when O(auto_renew). Options left unset take the
+    config's defaults.
+  - Results are memoised for the run (templating may evaluate a lookup many times), and a renewal is claimed in Vault
+    with check-and-set, so any number of concurrent readers cause one renewal.
+  - It never enrolls: a term with no certificate is an error. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
+extends_documentation_fragment:
+  - sectigo.vault_pki.vault
+  - sectigo.vault_pki.vault.plugins
+options:
+  _terms:
+    description: Certificate names or cert_unique_ids.
+    type: list
+    elements: str
+    required: true
+  config:
+    description: Name of the config the certificates belong to.
+    type: str
+    required: true
+    aliases: [config_name]
+  auto_renew:
+    description: Renew a certificate inside its expiry window. Default from the config, else V(true).
+    type: bool
+  read_renewed_cert:
+    description: Follow C(renewed_to) to the newest certificate. Default from the config, else V(true).
+    type: bool
+  expiry_window:
+    description: Days (or a percentage of the lifetime such as V(33%)) before expiry in which to renew. Default from the config, else 7.
+    type: str
+  wait:
+    description: Wait for a pending or renewed certificate to be issued. Default from the config, else V(true).
+    type: bool
+  max_timeout:
+    description: Seconds to wait for issuance. Default from the config, else 600.
+    type: int
+  loop_period:
+    description: Longest gap between two polls, in seconds. Default from the config, else 30.
+    type: int
+notes:
+  - The record holds C(private_key); do not print lookup results, and use C(no_log) on tasks that pass them on.
+seealso:
+  - module: sectigo.vault_pki.sectigo_cert
+author:
+  - sectigo.vault_pki contributors
+"""
+
+EXAMPLES = r"""
+- name: Deploy the key and certificate of web01
+  vars:
+    web01: "{{ lookup('sectigo.vault_pki.sectigo_cert', 'web01', config='prod-ssl') }}"
+  ansible.builtin.copy:
+    dest: /etc/ssl/private/web01.key
+    content: "{{ web01.private_key }}"
+    mode: "0600"
+  no_log: true
+
+- name: Several certificates at once
+  ansible.builtin.debug:
+    msg: "{{ item.domain }} expires {{ item.not_after }}"
+  loop: "{{ lookup('sectigo.vault_pki.sectigo_cert', 'web01', 'web02', config='prod-ssl', wantlist=true) }}"
+  loop_control:
+    label: "{{ item.name }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: One certificate record per term, C(private_key) included (see C(docs/vault.md) for the fields).
+  type: list
+  elements: dict
+"""
+
+import re
+import threading
+
+from ansible.errors import AnsibleError, AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import build_service
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VAULT_OPTION_NAMES, VaultOptions
+
+# One ansible-playbook process is one run: memoise per (Vault, config, term, read options).
+_CACHE: dict[tuple, dict] = {}
+_CACHE_LOCK = threading.Lock()
+_UNIQUE_ID_RE = re.compile(r"^\d+_.+$")
+READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError, VaultStore, connect
+
+        try:
+            options = VaultOptions.from_mapping({name: self.get_option(name) for name in VAULT_OPTION_NAMES})
+        except ValueError as exc:
+            raise AnsibleLookupError(str(exc)) from None
+        config = self.get_option("config")
+        read = {name: self.get_option(name) for name in READ_OPTIONS}
+        if read["max_timeout"] is not None:
+            read["max_timeout"] = int(read["max_timeout"])
+        if read["loop_period"] is not None:
+            read["loop_period"] = int(read["loop_period"])
+        base_key = (options.vault_addr, options.vault_namespace, options.kv_mount, options.kv_path, config, tuple(sorted(read.items())))
+
+        results = []
+        service = None
+        for term in terms:
+            key = base_key + (term,)
+            with _CACHE_LOCK:
+                cached = _CACHE.get(key)
+            if cached is not None:
+                results.append(cached)
+                continue
+            try:
+                if service is None:
+                    store = VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
+                    service = build_service(store, config, timeout=options.vault_timeout)
+                record = self._read_one(service, config, term, read)
+            except (InputError, OperationError, ScmError, VaultError, ValueError) as exc:
+                raise AnsibleLookupError(f"sectigo_cert lookup of '{term}' in config '{config}': {exc}") from None
+            for warning in service.warnings:
+                self._display.warning(warning)
+            service.warnings.clear()
+            with _CACHE_LOCK:
+                _CACHE[key] = record
+            results.append(record)
+        return results
+
+    @staticmethod
+    def _read_one(service, config, term, read):
+        store = service.store
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import name_path
+
+        entry, _version = store.read(name_path(config, term)) if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", term) else (None, 0)
+        if entry is not None:
+            req = CertRequest(config=config, name=term, **read)
+        elif _UNIQUE_ID_RE.match(term):
+            req = CertRequest(config=config, cert_unique_id=term, **read)
+        else:
+            raise AnsibleError(f"no certificate named '{term}' in config '{config}'")
+        result = service.ensure(req, allow_enroll=False)
+        if not result.record:
+            raise AnsibleError(f"no certificate '{term}' in config '{config}'")
+        return rec.public_view(result.record, include_private_key=True)

@@ -1,0 +1,278 @@
+"""Unit tests of CertificateService with an in-memory Vault and a fake SCM that signs real certificates."""
+from __future__ import annotations
+
+import pytest
+
+from lifecycle_fakes import FakeScm, FakeStore
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import MARKER_PREFIX, CertificateService, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+
+SSL_CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
+              "defaults": {"cert_type": 101, "term": 365, "max_timeout": 30, "loop_period": 5}}
+CLIENT_CONFIG = dict(SSL_CONFIG, name="people", config_type="client_cert", defaults={"cert_type": 201, "term": 365})
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def bed():
+    store, scm, clock = FakeStore(), FakeScm(), FakeTime()
+
+    def service(config=SSL_CONFIG, check_mode=False):
+        return CertificateService(store, config, lambda: scm, check_mode=check_mode, sleep=clock.sleep, monotonic=clock.monotonic,
+                                  rand=lambda: 0.5)
+    return store, scm, clock, service
+
+
+def web01(**kw):
+    return CertRequest(config="prod", name="web01", common_name="web01.example.com", subject_alt_names="www.example.com", **kw)
+
+
+def test_enroll_then_idempotent_with_zero_scm_calls(bed):
+    store, scm, _clock, service = bed
+    result = service().ensure(web01())
+    assert (result.changed, result.action) == (True, "enrolled")
+    record = result.record
+    assert record["status"] == "Issued"
+    assert [s["status"] for s in record["state"]] == ["Requested", "Applied", "Issued"]
+    assert record["cert_unique_id"] == f"{record['ssl_id']}_acme"
+    assert record["private_key"].startswith("-----BEGIN PRIVATE KEY")
+    assert sorted(record["subject_alt_names"]) == ["web01.example.com", "www.example.com"]
+    assert len(record["chain"]) == 1
+    assert store.read("names/prod/web01")[0]["cert_unique_id"] == record["cert_unique_id"]
+    assert MARKER_PREFIX in scm.orders[record["ssl_id"]]["comments"]
+
+    calls = len(scm.calls)
+    writes = store.writes
+    again = service().ensure(web01())
+    assert (again.changed, again.action) == (False, "none")
+    assert len(scm.calls) == calls and store.writes == writes
+    bare = service().ensure(CertRequest(config="prod", name="web01"))
+    assert not bare.changed and len(scm.calls) == calls
+
+
+def test_check_mode_touches_nothing(bed):
+    store, scm, _clock, service = bed
+    result = service(check_mode=True).ensure(web01())
+    assert (result.changed, result.action) == (True, "enrolled")
+    assert result.after["domain"] == "web01.example.com"
+    assert store.writes == 0
+    assert not [c for c in scm.calls if not c.startswith("list_")]
+
+
+def test_bad_term_refused_before_any_order(bed):
+    store, scm, _clock, service = bed
+    with pytest.raises(InputError) as err:
+        service().ensure(web01(term=999))
+    assert err.value.field == "term" and "365, 730" in str(err.value)
+    assert "enroll_ssl" not in scm.calls
+    assert store.read("names/prod/web01") == (None, 0)
+
+
+def test_key_type_not_in_profile_refused(bed):
+    _store, scm, _clock, service = bed
+    with pytest.raises(InputError) as err:
+        service().ensure(web01(cert_type=104, key_algo="EC"))
+    assert err.value.field == "key_algo"
+    assert "enroll_ssl" not in scm.calls
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"name": "../x"}, "name"),
+    ({"state": "replaced"}, "reason"),
+    ({"reason": ""}, "reason"),
+    ({"format_type": "pkcs12"}, "format_type"),
+    ({"key_algo": "RSA", "key_size": 256}, "key_size"),
+])
+def test_bad_input_names_the_field(bed, params, field):
+    store, scm, _clock, service = bed
+    base = {"config": "prod", "name": "web01", "common_name": "web01.example.com"}
+    base.update(params)
+    with pytest.raises(ValueError) as err:
+        service().ensure(CertRequest(**base))
+    assert err.value.field == field
+    assert store.writes == 0 and scm.calls == []
+
+
+def test_timeout_saves_order_and_next_run_collects_it(bed):
+    store, scm, clock, service = bed
+    scm.pending_polls = 10 ** 6
+    with pytest.raises(OperationError) as err:
+        service().ensure(web01(max_timeout=20, loop_period=5))
+    saved = err.value.result["cert"]
+    assert err.value.result["status"] == "TimeoutStateSaved"
+    assert max(clock.slept) <= 5 and clock.slept[0] <= 1.5
+    record, _ = store.read(f"certs/prod/{saved['cert_unique_id']}")
+    assert record["status"] == "TimeoutStateSaved" and record["ssl_id"] == saved["ssl_id"]
+
+    scm.orders[saved["ssl_id"]]["polls_left"] = 0
+    result = service().ensure(web01())
+    assert (result.changed, result.action) == (True, "collected")
+    assert result.record["ssl_id"] == saved["ssl_id"]
+    assert scm.calls.count("enroll_ssl") == 1
+
+
+def test_wait_false_returns_after_saving_the_order(bed):
+    store, scm, _clock, service = bed
+    result = service().ensure(web01(wait=False))
+    assert (result.changed, result.action) == (True, "pending")
+    assert result.record["status"] == "Applied"
+    assert "collect_ssl" not in scm.calls
+    assert store.read(f"certs/prod/{result.record['cert_unique_id']}")[0]["ssl_id"] == result.record["ssl_id"]
+
+
+def test_lost_enroll_answer_is_reconciled_not_reordered(bed):
+    _store, scm, _clock, service = bed
+    scm.fail_next_post_after_processing = True
+    result = service().ensure(web01())
+    assert result.record["status"] == "Issued"
+    assert scm.calls.count("enroll_ssl") == 1
+    assert len(scm.orders) == 1
+
+
+def test_refused_enroll_leaves_no_claim(bed):
+    store, scm, _clock, service = bed
+    scm.refuse_enroll = -36
+    with pytest.raises(ScmRequestError):
+        service().ensure(web01())
+    assert store.read("names/prod/web01") == (None, 0)
+
+
+def test_stale_claim_with_order_in_scm_is_adopted(bed):
+    store, scm, _clock, service = bed
+    scm.fail_next_post_after_processing = True
+    # A run that died right after its POST: the claim is there, the order id is not.
+    first = service()
+    first._find_order = lambda record, request_id: None  # pylint: disable=protected-access
+    with pytest.raises(OperationError):
+        first.ensure(web01())
+    entry, _ = store.read("names/prod/web01")
+    assert entry["claim"]["outcome"] == "unknown"
+    result = service().ensure(web01())
+    assert result.record["status"] == "Issued"
+    assert scm.calls.count("enroll_ssl") == 1
+
+
+def test_claim_of_a_run_that_died_before_ordering_is_taken_over_once(bed):
+    store, scm, clock, service = bed
+
+    class Died(BaseException):
+        pass
+
+    def die(**_kw):
+        raise Died()
+
+    first = service()
+    first.scm().enroll_ssl, real_enroll = die, scm.enroll_ssl
+    with pytest.raises(Died):
+        first.ensure(web01())
+    scm.enroll_ssl = real_enroll
+    assert store.read("names/prod/web01")[0]["claim"]
+    # The second run waits for the claim's owner (fake time), looks the order up in SCM, finds none, orders once.
+    result = service().ensure(web01())
+    assert result.record["status"] == "Issued"
+    assert clock.now >= 100
+    assert scm.calls.count("enroll_ssl") == 1 and len(scm.orders) == 1
+    assert "claim" not in store.read("names/prod/web01")[0]
+
+
+def test_renew_creates_new_order_and_links_records(bed):
+    store, scm, _clock, service = bed
+    first = service().ensure(web01()).record
+    renewed = service().ensure(web01(state="renewed"))
+    assert (renewed.changed, renewed.action) == (True, "renewed")
+    new = renewed.record
+    assert new["ssl_id"] != first["ssl_id"] and new["renewed_from"] == first["cert_unique_id"]
+    assert new["private_key"] != first["private_key"]
+    old, _ = store.read(f"certs/prod/{first['cert_unique_id']}")
+    assert old["status"] == "Renewed" and old["renewed_to"] == new["cert_unique_id"]
+    assert store.read("names/prod/web01")[0]["cert_unique_id"] == new["cert_unique_id"]
+    # Addressed by its old id, read_renewed_cert follows renewed_to.
+    followed = service().ensure(CertRequest(config="prod", cert_unique_id=first["cert_unique_id"]))
+    assert followed.record["cert_unique_id"] == new["cert_unique_id"] and not followed.changed
+
+
+def test_san_drift_replaces_with_same_order(bed):
+    _store, scm, _clock, service = bed
+    first = service().ensure(web01()).record
+    result = service().ensure(web01(subject_alt_names="www.example.com, api.example.com"))
+    assert (result.changed, result.action) == (True, "replaced")
+    assert result.record["ssl_id"] == first["ssl_id"]
+    assert result.record["serial_number"] != first["serial_number"]
+    assert "api.example.com" in result.record["subject_alt_names"]
+    assert scm.calls.count("replace_ssl") == 1
+    again = service().ensure(web01(subject_alt_names="api.example.com,www.example.com"))
+    assert not again.changed
+
+
+def test_key_spec_drift_replaces(bed):
+    _store, scm, _clock, service = bed
+    service().ensure(web01())
+    result = service().ensure(web01(key_algo="EC", key_size=384))
+    assert result.action == "replaced"
+    assert (result.record["key_algo"], result.record["key_size"]) == ("EC", 384)
+
+
+def test_inside_expiry_window_renews(bed):
+    _store, scm, _clock, service = bed
+    scm.backdate = 300
+    first = service().ensure(web01()).record
+    scm.backdate = 0
+    assert not service().ensure(web01(expiry_window="30")).changed
+    result = service().ensure(web01(expiry_window="90"))
+    assert result.action == "renewed" and result.record["ssl_id"] != first["ssl_id"]
+
+
+def test_window_as_long_as_lifetime_warns(bed):
+    _store, _scm, _clock, service = bed
+    service().ensure(web01())
+    svc = service()
+    result = svc.ensure(web01(expiry_window="100%"))
+    assert not result.changed
+    assert svc.warnings
+
+
+def test_absent_removes_record_and_name(bed):
+    store, _scm, _clock, service = bed
+    record = service().ensure(web01()).record
+    assert service(check_mode=True).ensure(CertRequest(config="prod", name="web01", state="absent")).changed
+    assert store.read("names/prod/web01")[0] is not None
+    result = service().ensure(CertRequest(config="prod", name="web01", state="absent"))
+    assert (result.changed, result.action) == (True, "deleted")
+    assert store.read("names/prod/web01") == (None, 0)
+    assert store.read(f"certs/prod/{record['cert_unique_id']}") == (None, 0)
+    assert not service().ensure(CertRequest(config="prod", name="web01", state="absent")).changed
+
+
+def test_client_certificate_enroll_renew_replace(bed):
+    store, scm, _clock, service = bed
+    req = {"config": "people", "name": "alice", "email": "alice@example.com", "first_name": "Alice", "last_name": "Doe"}
+    first = service(CLIENT_CONFIG).ensure(CertRequest(**req)).record
+    assert first["certificate_type"] == "client_cert" and first["cert_unique_id"] == f"{first['order_number']}_acme"
+    assert not service(CLIENT_CONFIG).ensure(CertRequest(**req)).changed
+    renewed = service(CLIENT_CONFIG).ensure(CertRequest(state="renewed", **req)).record
+    assert renewed["order_number"] != first["order_number"]
+    replaced = service(CLIENT_CONFIG).ensure(CertRequest(state="replaced", reason="lost", revoke_on_replace=True, **req))
+    assert replaced.action == "replaced"
+    old, _ = store.read(f"certs/people/{renewed['cert_unique_id']}")
+    assert old["status"] == "Revoked" and old["replaced_to"] == replaced.record["cert_unique_id"]
+
+
+def test_client_names_longer_than_64_refused(bed):
+    _store, scm, _clock, service = bed
+    with pytest.raises(InputError) as err:
+        service(CLIENT_CONFIG).ensure(CertRequest(config="people", name="bob", email="b@example.com", first_name="B" * 40, last_name="C" * 30))
+    assert err.value.field == "first_name" and scm.calls == []
