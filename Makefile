@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit sanity integration demo env clean collection
+.PHONY: help venv test unit sanity integration demo env env-stop changelog-lint clean collection
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
@@ -37,13 +37,19 @@ sanity: collection
 integration: collection
 	$(BIN)/python tests/testbed/run_integration.py --collection $(COLL)
 
-test: unit sanity integration
+test: changelog-lint unit sanity integration
 
 demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
 
 env: venv
 	@$(BIN)/python tests/testbed/env.py
+
+env-stop:
+	@$(BIN)/python tests/testbed/env.py --stop
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
 
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output
