@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sectigo_cert_info
+short_description: List or read certificates kept in Vault
+version_added: 0.1.0
+description:
+  - Lists the certificates of a config with their status and expiry, or returns one certificate record.
+  - Reads Vault only; never calls SCM and never renews or collects (use M(sectigo.vault_pki.sectigo_cert) or the lookup for that).
+extends_documentation_fragment:
+  - sectigo.vault_pki.vault
+attributes:
+  check_mode:
+    support: full
+    details: The module changes nothing, so it runs the same in check mode.
+  diff_mode:
+    support: none
+options:
+  config:
+    description: Name of the config.
+    type: str
+    required: true
+    aliases: [config_name]
+  name:
+    description: Return only the certificate with this name.
+    type: str
+  cert_unique_id:
+    description: Return only the record with this id.
+    type: str
+    aliases: [sectigo_cert_unique_id]
+  status:
+    description: List only certificates with one of these statuses.
+    type: list
+    elements: str
+    choices: [Requested, Applied, Issued, TimeoutStateSaved, ErrorCode, Renewed, Revoked]
+  expiring_within_days:
+    description: List only certificates that expire within this many days (expired ones included).
+    type: int
+  include_private_key:
+    description: Include the private key in RV(certificate) when one certificate is read. Use C(no_log) on the task.
+    type: bool
+    default: false
+seealso:
+  - module: sectigo.vault_pki.sectigo_cert
+author:
+  - sectigo.vault_pki contributors
+"""
+
+EXAMPLES = r"""
+- name: Certificates of prod expiring within 30 days
+  sectigo.vault_pki.sectigo_cert_info:
+    config: prod
+    status: [Issued]
+    expiring_within_days: 30
+  register: expiring
+
+- name: One record
+  sectigo.vault_pki.sectigo_cert_info:
+    config: prod
+    name: web01
+  register: web01
+"""
+
+RETURN = r"""
+certificates:
+  description: One summary per certificate name (the current record of each name), sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Certificate name.
+      type: str
+    cert_unique_id:
+      description: Id of the current record.
+      type: str
+    status:
+      description: Status of the record.
+      type: str
+    domain:
+      description: Common name.
+      type: str
+    not_after:
+      description: Expiry, ISO-8601 UTC.
+      type: str
+    days_remaining:
+      description: Whole days until expiry.
+      type: int
+  sample:
+    - name: web01
+      cert_unique_id: 1042_demo
+      status: Issued
+      domain: web01.example.com
+      not_after: "2027-11-23T07:40:00Z"
+      days_remaining: 364
+certificate:
+  description: The full record (without C(private_key) unless O(include_private_key)) when O(name) or O(cert_unique_id) is given.
+  returned: when O(name) or O(cert_unique_id) is given
+  type: dict
+"""
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_info import CertInfoQuery, query_certificates
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
+
+ARGUMENT_SPEC = dict(
+    config=dict(type="str", required=True, aliases=["config_name"]),
+    name=dict(type="str"),
+    cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
+    status=dict(type="list", elements="str",
+                choices=["Requested", "Applied", "Issued", "TimeoutStateSaved", "ErrorCode", "Renewed", "Revoked"]),
+    expiring_within_days=dict(type="int"),
+    include_private_key=dict(type="bool", default=False),
+)
+
+
+def _run(module, store):
+    params = module.params
+    query = CertInfoQuery(config=params["config"], name=params["name"], cert_unique_id=params["cert_unique_id"],
+                          statuses=params["status"], expiring_within_days=params["expiring_within_days"],
+                          include_private_key=params["include_private_key"])
+    out = query_certificates(store, query)
+    out["changed"] = False
+    return out
+
+
+def main():
+    run_module(ARGUMENT_SPEC, _run, verb="read certificates", need_scm=False, mutually_exclusive=[("name", "cert_unique_id")])
+
+
+if __name__ == "__main__":
+    main()
