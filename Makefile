@@ -36,6 +36,7 @@ sanity: collection
 
 integration: collection
 	$(BIN)/python tests/testbed/run_integration.py --collection $(COLL)
+	$(BIN)/python -m pytest -q tests/e2e
 
 test: changelog-lint unit sanity integration
 

@@ -47,6 +47,8 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "revoke_on_replace": False,
     "rotate_key_on_renew": True,
 }
+# Options that config defaults may hold as strings (templated values) but that are whole numbers.
+INT_OPTIONS = ("cert_type", "term", "max_timeout", "loop_period", "num_servers", "server_type")
 SUBJECT_FIELDS = ("country", "province", "locality", "organization", "organizational_unit", "email_address")
 
 
@@ -153,6 +155,8 @@ class CertificateService:
             value = (self.config.get("defaults") or {}).get(key)
         if value is None:
             value = BUILTIN_DEFAULTS.get(key)
+        if key in INT_OPTIONS and isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
         return value
 
     # ---- entry point -----------------------------------------------------------------------------
