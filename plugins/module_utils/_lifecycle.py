@@ -743,9 +743,12 @@ class CertificateService:
         leaf, chain = pems[0], pems[1:]
         info = crypto.parse_certificate(leaf)
         pending = record.get("pending") or {}
-        if pending.get("kind") == "replace" and pending.get("csr") and info["public_key_sha256"] == crypto.csr_info(pending["csr"])["public_key_sha256"]:
-            record.update({k: pending[k] for k in ("csr", "private_key", "requested_sans") if k in pending})
-            record.pop("pending", None)
+        if pending.get("kind") == "replace" and pending.get("csr"):
+            csr = crypto.csr_info(pending["csr"])
+            if info["public_key_sha256"] == csr["public_key_sha256"]:
+                record.update({"csr": pending["csr"], "private_key": pending.get("private_key"), "requested_sans": pending.get("requested_sans") or [],
+                               "subject": {k: v for k, v in csr["subject"].items() if v}})
+                record.pop("pending", None)
         record.update({
             "certificate": leaf, "chain": chain, "serial_number": info["serial_number"], "not_before": info["not_before"],
             "not_after": info["not_after"], "fingerprint_sha256": info["fingerprint_sha256"], "domain": info["common_name"] or record.get("domain"),
@@ -757,13 +760,16 @@ class CertificateService:
 
     # ---- renew -----------------------------------------------------------------------------------
 
+    def _stale(self, claim: dict[str, Any]) -> bool:
+        """A claim whose owner is gone: its answer was lost, or it is older than CLAIM_STALE_SECONDS."""
+        age = (self.clock() - crypto.parse_iso(claim["claimed_at"])).total_seconds()
+        return claim.get("outcome") == "unknown" or age >= CLAIM_STALE_SECONDS
+
     def _claim_on_record(self, record: dict[str, Any], version: int, pending: dict[str, Any]) -> int | None:
         """Claim a renewal/replacement on the record itself; None when another run holds it."""
-        if record.get("pending") and record["pending"].get("kind") == pending["kind"]:
-            held = record["pending"]
-            age = (self.clock() - crypto.parse_iso(held["claimed_at"])).total_seconds()
-            if age < CLAIM_STALE_SECONDS and held.get("outcome") != "unknown":
-                return None
+        held = record.get("pending")
+        if held and held.get("kind") in ("renew", "replace") and not self._stale(held):
+            return None
         record["pending"] = pending
         try:
             return self._write_record(record, version)
@@ -778,6 +784,12 @@ class CertificateService:
             return CertResult(True, "renewed", record, before=before, after=dict(before, status=rec.ISSUED, serial_number="(new)"))
         rotate = self.option(req, "rotate_key_on_renew") and self.cert_kind == rec.SSL_CERT
         desired = self._desired_subject(req, record)
+        held = record.get("pending")
+        if held and held.get("kind") == "renew" and self._stale(held):
+            # A renewal whose owner died or lost the answer: adopt its order if SCM has one.
+            order = self._find_renewal(record)
+            if order is not None:
+                return self._persist_renewal(req, record, version, order, held.get("private_key"), held.get("csr"), desired, before)
         csr = key = None
         if self.cert_kind == rec.SSL_CERT and (rotate or req.csr or req.private_key):
             key, csr = self._key_and_csr(req, desired, rotate=bool(rotate), record=record)
@@ -877,6 +889,10 @@ class CertificateService:
             return CertResult(True, "replaced", record, before=before,
                               after=dict(before, domain=desired["common_name"], subject_alt_names=desired["sans"],
                                          key_algo=desired["spec"].algo, key_size=desired["spec"].size, serial_number="(new)"))
+        held = record.get("pending")
+        if held and held.get("kind") == "replace" and self._stale(held) and self._replace_landed(record):
+            # A replacement whose answer was lost but that SCM carried out: collect it, do not replace twice.
+            return self._mark_replace_ordered(req, record, version, crypto.csr_info(held["csr"]), before)
         key, csr = self._key_and_csr(req, desired, rotate=True, record=record)
         info = crypto.csr_info(csr)
         pending = {"kind": "replace", "request_id": uuid.uuid4().hex, "claimed_at": rec.iso(self.clock()), "csr": csr,
@@ -895,11 +911,16 @@ class CertificateService:
                     record.pop("pending", None)
                 self._write_record(record, claimed_version)
                 raise
+        return self._mark_replace_ordered(req, record, claimed_version, info, before)
+
+    def _mark_replace_ordered(self, req: CertRequest, record: dict[str, Any], version: int, info: dict[str, Any],
+                              before: dict[str, Any]) -> CertResult:
         record["pending"]["stage"] = "ordered"
+        record["pending"].pop("outcome", None)
         record["domain"] = info["common_name"]
         rec.set_status(record, rec.APPLIED, self.clock())
-        claimed_version = self._write_record(record, claimed_version)
-        result = self._collect(req, record, claimed_version, action="replaced", before=before)
+        version = self._write_record(record, version)
+        result = self._collect(req, record, version, action="replaced", before=before)
         result.changed = True
         return result
 
