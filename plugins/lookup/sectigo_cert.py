@@ -7,8 +7,8 @@ name: sectigo_cert
 short_description: Read certificates and their keys from Vault, keeping them valid
 version_added: 0.1.0
 description:
-  - Returns one certificate record per term (a certificate name or a C(cert_unique_id)), private key included:
-    lookups are how a playbook gets the key to deploy.
+  - Returns one certificate record per term (a certificate name or a C(cert_unique_id)), private key included,
+    because lookups are how a playbook gets the key to deploy.
   - Applies the Vault plugin's read semantics. It follows C(renewed_to) when O(read_renewed_cert); resumes collection of a
     pending order; renews a certificate inside O(expiry_window) when O(auto_renew). Options left unset take the
     config's defaults.

@@ -414,7 +414,7 @@ class CertificateService:
             else:
                 self.warnings.append(f"profile {issuance['cert_type']} is not stored in Vault; check mode did not download it")
 
-    def _enroll(self, req: CertRequest, previous: dict[str, Any] | None, entry_version: int) -> CertResult:
+    def _enroll(self, req: CertRequest, previous: dict[str, Any] | None, entry_version: int, action: str = "enrolled") -> CertResult:
         if not req.name:
             raise InputError("name", "name is required to enroll a new certificate")
         source = previous if previous is not None and req.common_name is None else None
@@ -434,7 +434,7 @@ class CertificateService:
         if self.check_mode:
             predicted = {"domain": desired["common_name"], "subject_alt_names": desired["sans"], "status": rec.ISSUED,
                          "key_algo": desired["spec"].algo, "key_size": desired["spec"].size}
-            return CertResult(True, "enrolled", None, before=before, after=predicted)
+            return CertResult(True, action, None, before=before, after=predicted)
 
         key, csr = self._key_and_csr(req, desired, rotate=True, record=None)
         request_id = uuid.uuid4().hex
@@ -462,10 +462,10 @@ class CertificateService:
             entry_version = self._write_name(req.name, entry, entry_version)
         except VaultCasConflict:
             return self._follow_winner(req)
-        return self._place_enroll(req, entry, entry_version, issuance, previous)
+        return self._place_enroll(req, entry, entry_version, issuance, previous, action)
 
     def _place_enroll(self, req: CertRequest, entry: dict[str, Any], entry_version: int, issuance: dict[str, Any],
-                      previous: dict[str, Any] | None) -> CertResult:
+                      previous: dict[str, Any] | None, action: str = "enrolled") -> CertResult:
         claim = entry["claim"]
         record = claim["record"]
         comments = f"{issuance['comments']} {MARKER_PREFIX}{claim['request_id']}" if issuance.get("comments") else f"{MARKER_PREFIX}{claim['request_id']}"
@@ -496,7 +496,7 @@ class CertificateService:
             else:
                 self._drop_claim(req.name, entry, entry_version)
                 raise
-        return self._persist_order(req, entry, entry_version, order, previous, action="enrolled")
+        return self._persist_order(req, entry, entry_version, order, previous, action=action)
 
     def _drop_claim(self, name: str, entry: dict[str, Any], version: int) -> None:
         if entry.get("cert_unique_id"):
@@ -882,7 +882,7 @@ class CertificateService:
         reason = reason or req.reason
         if self.cert_kind == rec.CLIENT_CERT:
             # SCM_API §5.2: S/MIME replace is deprecated ("use enroll instead").
-            return self._enroll(req, previous=record, entry_version=entry_version)
+            return self._enroll(req, previous=record, entry_version=entry_version, action="replaced")
         before = rec.summary(record)
         desired = self._desired_subject(req, record)
         if self.check_mode:

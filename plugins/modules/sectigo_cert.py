@@ -219,7 +219,7 @@ options:
     type: bool
     default: false
 notes:
-  - Runs on the controller; use C(delegate_to: localhost) or C(hosts: localhost).
+  - "Runs on the controller: use C(delegate_to: localhost) or C(hosts: localhost)."
   - Changing O(cert_type) or O(term) of an issued certificate does not trigger a new order; they apply to the next enrollment.
 seealso:
   - module: sectigo.vault_pki.sectigo_config
