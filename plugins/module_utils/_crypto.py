@@ -1,0 +1,608 @@
+"""Keys, CSRs and certificates (SPEC §3, §4 "CSR and key"), on ``cryptography``; no Ansible in here.
+
+Every input error is a ``CryptoInputError`` that names the task option at fault; its message never
+contains key material.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import math
+import re
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.x509.oid import NameOID
+except ImportError:  # ansible-test's import sanity test loads module_utils without optional libraries
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+
+RSA_SIZES = (2048, 3072, 4096)
+EC_SIZES = (256, 384, 521)
+CURVE_NAMES = {256: "P-256", 384: "P-384", 521: "P-521"}
+# Spellings of the three NIST curves, lower-cased (RFC 5480 / SEC 2 / OpenSSL names).
+_CURVE_ALIASES = {
+    "p-256": 256, "p256": 256, "secp256r1": 256, "prime256v1": 256, "nistp256": 256,
+    "p-384": 384, "p384": 384, "secp384r1": 384, "nistp384": 384,
+    "p-521": 521, "p521": 521, "secp521r1": 521, "nistp521": 521,
+}
+_NIST_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+_ALGO_ALIASES = {"RSA": "RSA", "EC": "EC", "ECDSA": "EC"}
+SUBJECT_FIELDS = ("country", "province", "locality", "organization", "organizational_unit", "email_address")
+_PEM_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
+_DNS_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?\.?$")
+# DNS SANs: letters, digits, '-' and '_' in dot-separated labels, an optional leading '*.' label.
+_DNS_SAN_RE = re.compile(r"^(\*\.)?[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?$")
+_SAN_PREFIXES = ("dns", "ip", "email", "uri")
+
+
+class CryptoInputError(ValueError):
+    """A key, CSR, certificate or key option is invalid; ``field`` is the option at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# ---- key specification ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """A key type SCM accepts: RSA 2048/3072/4096 or EC 256/384/521 (the NIST curves)."""
+
+    algo: str
+    size: int
+
+    def __post_init__(self) -> None:
+        allowed = {"RSA": RSA_SIZES, "EC": EC_SIZES}.get(self.algo)
+        if allowed is None:
+            raise CryptoInputError("key_algo", f"key_algo must be one of RSA, EC; got {self.algo!r}")
+        if self.size not in allowed:
+            raise CryptoInputError("key_size", f"key_size must be one of {_join(allowed)} for key_algo {self.algo}; got {self.size!r}")
+
+    @property
+    def curve(self) -> str | None:
+        """``P-256``, ``P-384`` or ``P-521`` for EC keys; None for RSA."""
+        return CURVE_NAMES[self.size] if self.algo == "EC" else None
+
+    @property
+    def scm_key_param(self) -> str:
+        """The key parameter as SCM profiles list it in ``keyTypes``: ``'2048'`` or ``'P-256'``."""
+        return self.curve or str(self.size)
+
+
+DEFAULT_KEY_SPEC = KeySpec("RSA", 2048)
+_ALGO_DEFAULT_SIZE = {"RSA": 2048, "EC": 256}
+
+
+def _join(values: Any) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _parse_key_size(key_size: Any, algo: str) -> int:
+    allowed = RSA_SIZES if algo == "RSA" else EC_SIZES
+    if isinstance(key_size, int) and not isinstance(key_size, bool):
+        size = key_size
+    elif isinstance(key_size, str) and key_size.strip().isdigit():
+        size = int(key_size.strip())
+    else:
+        raise CryptoInputError("key_size", f"key_size must be one of {_join(allowed)} for key_algo {algo}; got {key_size!r}")
+    if size not in allowed:
+        raise CryptoInputError("key_size", f"key_size must be one of {_join(allowed)} for key_algo {algo}; got {size}")
+    return size
+
+
+def normalize_key_spec(key_algo: str | None = None, key_size: int | str | None = None, key_curve: str | None = None,
+                       default: KeySpec = DEFAULT_KEY_SPEC) -> KeySpec:
+    """The ``KeySpec`` for the task's ``key_algo``/``key_size``/``key_curve``; ``default`` when none is given.
+
+    ECDSA means EC; ``key_curve`` alone implies EC; for EC, ``key_size`` and ``key_curve`` must agree.
+    """
+    if key_algo is None and key_size is None and key_curve is None:
+        return default
+    if key_algo is None:
+        algo = "EC" if key_curve is not None else default.algo
+    else:
+        algo = _ALGO_ALIASES.get(str(key_algo).strip().upper(), "")
+        if not algo:
+            raise CryptoInputError("key_algo", f"key_algo must be one of RSA, EC (ECDSA is accepted for EC); got {key_algo!r}")
+    if algo == "RSA":
+        if key_curve is not None:
+            raise CryptoInputError("key_curve", f"key_curve is only valid with key_algo EC; got key_curve {key_curve!r} with key_algo RSA")
+        size = _parse_key_size(key_size, algo) if key_size is not None else None
+    else:
+        size = _parse_key_size(key_size, algo) if key_size is not None else None
+        if key_curve is not None:
+            curve_size = _CURVE_ALIASES.get(str(key_curve).strip().lower())
+            if curve_size is None:
+                raise CryptoInputError("key_curve", f"key_curve must be one of P-256, P-384, P-521; got {key_curve!r}")
+            if size is not None and size != curve_size:
+                raise CryptoInputError("key_curve", f"key_curve {CURVE_NAMES[curve_size]} does not match key_size {size}; "
+                                                    f"give one of them or matching values (P-256/256, P-384/384, P-521/521)")
+            size = curve_size
+    if size is None:
+        size = default.size if default.algo == algo else _ALGO_DEFAULT_SIZE[algo]
+    return KeySpec(algo, size)
+
+
+# ---- keys ------------------------------------------------------------------------------------------
+
+
+def generate_private_key(spec: KeySpec) -> str:
+    """A new private key for ``spec``, as unencrypted PKCS#8 PEM."""
+    if spec.algo == "RSA":
+        key: Any = rsa.generate_private_key(public_exponent=65537, key_size=spec.size)
+    else:
+        key = ec.generate_private_key(_ec_curve(spec.size))
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode("ascii")
+
+
+def _ec_curve(size: int) -> Any:
+    return {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}[size]()
+
+
+def _as_bytes(data: bytes | str) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _load_private_key(pem: Any) -> Any:
+    if not isinstance(pem, (str, bytes)) or not pem.strip():
+        raise CryptoInputError("private_key", "private_key must be a PEM private key; got an empty or non-text value")
+    try:
+        key = serialization.load_pem_private_key(_as_bytes(pem).strip(), password=None)
+    except TypeError:
+        raise CryptoInputError("private_key", "private_key is encrypted; give it unencrypted (PEM without a passphrase)") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise CryptoInputError("private_key", "private_key is not a valid PEM private key (PKCS#8, PKCS#1 or SEC 1)") from None
+    _require_supported(key.public_key(), "private_key")
+    return key
+
+
+def _require_supported(public_key: Any, field: str) -> None:
+    algo = _public_key_facts(public_key)[0]
+    if algo == "RSA" or (algo == "EC" and public_key.curve.name in _NIST_CURVES):
+        return
+    what = f"EC curve {public_key.curve.name}" if algo == "EC" else algo
+    raise CryptoInputError(field, f"{field} must be an RSA key or an EC key on P-256, P-384 or P-521; got {what}")
+
+
+def _key_type_name(key: Any) -> str:
+    return type(key).__name__.lstrip("_").replace("PrivateKey", "").replace("PublicKey", "") or "an unknown key type"
+
+
+def _public_key_facts(public_key: Any) -> tuple[str, int | None]:
+    """``(key_algo, key_size)``: RSA modulus bits, EC curve bits, or the type name and None."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA", public_key.key_size
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "EC", public_key.curve.key_size
+    return _key_type_name(public_key), None
+
+
+def _public_key_sha256(public_key: Any) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def private_key_info(pem: str | bytes) -> dict[str, Any]:
+    """``key_algo``, ``key_size`` and ``public_key_sha256`` of a PEM private key."""
+    key = _load_private_key(pem)
+    algo, size = _public_key_facts(key.public_key())
+    return {"key_algo": algo, "key_size": size, "public_key_sha256": _public_key_sha256(key.public_key())}
+
+
+# ---- subject alternative names ----------------------------------------------------------------------
+
+
+def _split_san(entry: str) -> tuple[str, str]:
+    """``(kind, value)`` with kind dns|ip|email|uri, from an optionally prefixed SAN string."""
+    text = entry.strip()
+    prefix, sep, rest = text.partition(":")
+    kind = prefix.strip().lower() if sep and prefix.strip().lower() in _SAN_PREFIXES else None
+    if kind is not None:
+        value = rest.strip()
+        if not value:
+            raise CryptoInputError("subject_alt_names", f"subject_alt_names entry {entry!r} has a prefix but no value")
+    else:
+        value = text
+        if _ip_or_none(value) is not None:
+            kind = "ip"
+        elif "@" in value:
+            kind = "email"
+        elif "://" in value:
+            kind = "uri"
+        else:
+            kind = "dns"
+    if kind == "ip":
+        address = _ip_or_none(value)
+        if address is None:
+            raise CryptoInputError("subject_alt_names", f"subject_alt_names entry {entry!r} is not an IP address")
+        return kind, address.compressed
+    if kind == "dns":
+        return kind, _dns_name(value, entry)
+    if any(c.isspace() for c in value):
+        raise CryptoInputError("subject_alt_names", f"subject_alt_names entry {entry!r} must not contain spaces")
+    return kind, value
+
+
+def _ip_or_none(value: str) -> Any:
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def _dns_name(value: str, entry: str) -> str:
+    name = value.strip().lower()
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise CryptoInputError("subject_alt_names", f"subject_alt_names entry {entry!r} is not a valid DNS name") from None
+    if len(name) > 253 or not _DNS_SAN_RE.match(name):
+        raise CryptoInputError("subject_alt_names", f"subject_alt_names entry {entry!r} is not a valid DNS name")
+    return name
+
+
+def _san_entries(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: list[Any] = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise CryptoInputError("subject_alt_names", f"subject_alt_names must be a list or a comma-separated string; got {type(value).__name__}")
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise CryptoInputError("subject_alt_names", f"subject_alt_names entries must be strings; got {item!r}")
+        if item.strip():
+            out.append(item.strip())
+    return out
+
+
+def _parsed_sans(value: Any) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    for entry in _san_entries(value):
+        parsed = _split_san(entry)
+        if parsed not in seen:
+            seen.append(parsed)
+    return seen
+
+
+def normalize_sans(value: Any) -> list[str]:
+    """SANs as plain values (no prefixes), in order, de-duplicated; DNS names lower-cased, IPs compressed.
+
+    ``value`` is None, a list, or a comma-separated string; blank entries are dropped.
+    """
+    out: list[str] = []
+    for _kind, plain in _parsed_sans(value):
+        if plain not in out:
+            out.append(plain)
+    return out
+
+
+def _general_name(kind: str, value: str) -> Any:
+    if kind == "ip":
+        return x509.IPAddress(ipaddress.ip_address(value))
+    if kind == "email":
+        return x509.RFC822Name(value)
+    if kind == "uri":
+        return x509.UniformResourceIdentifier(value)
+    return x509.DNSName(value)
+
+
+def _plain_san(name: Any) -> str:
+    if isinstance(name, x509.IPAddress):
+        return name.value.compressed
+    if isinstance(name, (x509.DNSName, x509.RFC822Name, x509.UniformResourceIdentifier)):
+        return name.value
+    if isinstance(name, x509.DirectoryName):
+        return name.value.rfc4514_string()
+    return str(name.value)
+
+
+def _sans_of(extensions: Any) -> list[Any]:
+    try:
+        return list(extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        return []
+
+
+def _is_dns_name(value: str) -> bool:
+    return _ip_or_none(value) is None and bool(_DNS_RE.match(value.lower()))
+
+
+# ---- CSR -------------------------------------------------------------------------------------------
+
+_SUBJECT_OIDS: dict[str, Any] = {}
+if HAS_CRYPTOGRAPHY:
+    _SUBJECT_OIDS = {
+        "country": NameOID.COUNTRY_NAME, "province": NameOID.STATE_OR_PROVINCE_NAME, "locality": NameOID.LOCALITY_NAME,
+        "organization": NameOID.ORGANIZATION_NAME, "organizational_unit": NameOID.ORGANIZATIONAL_UNIT_NAME,
+        "email_address": NameOID.EMAIL_ADDRESS,
+    }
+# X.520 upper bounds, which cryptography enforces with a less helpful message.
+_SUBJECT_MAX = {"common_name": 64, "country": 2, "province": 128, "locality": 128, "organization": 64, "organizational_unit": 64,
+                "email_address": 255}
+
+
+def _subject_value(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise CryptoInputError(field, f"{field} must be a string; got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        return None
+    if field == "country":
+        if not re.match(r"^[A-Za-z]{2}$", value):
+            raise CryptoInputError("country", f"country must be a two-letter ISO 3166 code such as US; got {value!r}")
+        return value
+    if len(value) > _SUBJECT_MAX[field]:
+        raise CryptoInputError(field, f"{field} must be at most {_SUBJECT_MAX[field]} characters; got {len(value)}")
+    return value
+
+
+def build_csr(private_key_pem: str, *, common_name: str, country: str | None = None, province: str | None = None,
+              locality: str | None = None, organization: str | None = None, organizational_unit: str | None = None,
+              email_address: str | None = None, subject_alt_names: Any = None) -> str:
+    """A PEM CSR signed with SHA-256 by ``private_key_pem``.
+
+    ``subject_alt_names`` is a list (or comma-separated string) of ``DNS:``/``IP:``/``email:``/``URI:``
+    values; without a prefix an IP address is an IP SAN, a value with ``@`` an email, one with ``://``
+    a URI, anything else a DNS name. When the common name is a DNS name it is added to the SANs (first) unless already there:
+    public CAs require every name of the certificate in the SAN extension.
+    """
+    key = _load_private_key(private_key_pem)
+    cn = _subject_value("common_name", common_name)
+    if cn is None:
+        raise CryptoInputError("common_name", "common_name must be a non-empty string")
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    given = {"country": country, "province": province, "locality": locality, "organization": organization,
+             "organizational_unit": organizational_unit, "email_address": email_address}
+    for field in SUBJECT_FIELDS:
+        value = _subject_value(field, given[field])
+        if value is not None:
+            attributes.append(x509.NameAttribute(_SUBJECT_OIDS[field], value))
+    sans = _parsed_sans(subject_alt_names)
+    if _is_dns_name(cn) and ("dns", cn.lower()) not in sans:
+        sans.insert(0, ("dns", cn.lower()))
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attributes))
+    if sans:
+        try:
+            names = [_general_name(kind, value) for kind, value in sans]
+        except ValueError as exc:
+            raise CryptoInputError("subject_alt_names", f"subject_alt_names has an invalid entry: {exc}") from None
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    csr = builder.sign(key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _load_csr(csr_pem: Any) -> Any:
+    if not isinstance(csr_pem, (str, bytes)) or not csr_pem.strip():
+        raise CryptoInputError("csr", "csr must be a PEM certificate signing request; got an empty or non-text value")
+    try:
+        csr = x509.load_pem_x509_csr(_as_bytes(csr_pem).strip())
+    except ValueError:
+        raise CryptoInputError("csr", "csr is not a valid PEM certificate signing request") from None
+    try:
+        valid = csr.is_signature_valid
+    except (ValueError, UnsupportedAlgorithm):
+        valid = False
+    if not valid:
+        raise CryptoInputError("csr", "csr signature is invalid (the CSR was altered or not signed by its key)")
+    return csr
+
+
+def _first(name: Any, oid: Any) -> str | None:
+    attributes = name.get_attributes_for_oid(oid)
+    return str(attributes[0].value) if attributes else None
+
+
+def csr_info(csr_pem: str | bytes) -> dict[str, Any]:
+    """Public facts of a CSR: ``common_name``, ``subject`` (by option name), ``subject_alt_names``,
+    ``key_algo``, ``key_size`` and ``public_key_sha256``."""
+    csr = _load_csr(csr_pem)
+    public_key = csr.public_key()
+    _require_supported(public_key, "csr")
+    algo, size = _public_key_facts(public_key)
+    return {
+        "common_name": _first(csr.subject, NameOID.COMMON_NAME),
+        "subject": {field: _first(csr.subject, oid) for field, oid in _SUBJECT_OIDS.items()},
+        "subject_alt_names": [_plain_san(n) for n in _sans_of(csr.extensions)],
+        "key_algo": algo,
+        "key_size": size,
+        "public_key_sha256": _public_key_sha256(public_key),
+    }
+
+
+def check_key_matches_csr(private_key_pem: str, csr_pem: str) -> None:
+    """Raise ``CryptoInputError`` (field ``private_key``) unless the key is the CSR's key."""
+    key = _load_private_key(private_key_pem)
+    csr = _load_csr(csr_pem)
+    if _public_key_sha256(key.public_key()) != _public_key_sha256(csr.public_key()):
+        raise CryptoInputError("private_key", "private_key does not match csr")
+
+
+# ---- certificates ----------------------------------------------------------------------------------
+
+
+def _load_certificate(data: Any) -> Any:
+    if isinstance(data, x509.Certificate):
+        return data
+    if not isinstance(data, (str, bytes)) or not data.strip():
+        raise CryptoInputError("certificate", "certificate must be PEM or DER; got an empty or non-text value")
+    raw = _as_bytes(data)
+    try:
+        if b"-----BEGIN" in raw:
+            return x509.load_pem_x509_certificate(raw.strip())
+        return x509.load_der_x509_certificate(raw)
+    except ValueError:
+        raise CryptoInputError("certificate", "certificate is not a valid PEM or DER X.509 certificate") from None
+
+
+def _colon_hex(data: bytes) -> str:
+    return ":".join(f"{b:02X}" for b in data)
+
+
+def serial_hex(serial: int) -> str:
+    """A serial number as SCM prints it: colon-separated upper-case hex bytes (``0A:1B:...``)."""
+    if serial < 0:
+        raise ValueError("serial numbers are positive")
+    return _colon_hex(serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big"))
+
+
+def format_iso(value: datetime) -> str:
+    """``2026-11-23T07:40:00Z`` (UTC, whole seconds)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_certificate(pem_or_der: str | bytes) -> dict[str, Any]:
+    """Public facts of a certificate (PEM or DER): ``serial_number``, ``not_before``, ``not_after``,
+    ``fingerprint_sha256``, ``common_name``, ``subject_alt_names``, ``key_algo``, ``key_size``,
+    ``public_key_sha256``, ``issuer``, ``subject`` (RFC 4514) and ``email`` (first email SAN)."""
+    cert = _load_certificate(pem_or_der)
+    public_key = cert.public_key()
+    algo, size = _public_key_facts(public_key)
+    sans = _sans_of(cert.extensions)
+    emails = [n.value for n in sans if isinstance(n, x509.RFC822Name)]
+    return {
+        "serial_number": serial_hex(cert.serial_number),
+        "not_before": format_iso(cert.not_valid_before_utc),
+        "not_after": format_iso(cert.not_valid_after_utc),
+        "fingerprint_sha256": _colon_hex(cert.fingerprint(hashes.SHA256())),
+        "common_name": _first(cert.subject, NameOID.COMMON_NAME),
+        "subject_alt_names": [_plain_san(n) for n in sans],
+        "key_algo": algo,
+        "key_size": size,
+        "public_key_sha256": _public_key_sha256(public_key),
+        "issuer": cert.issuer.rfc4514_string(),
+        "subject": cert.subject.rfc4514_string(),
+        "email": emails[0] if emails else None,
+    }
+
+
+def _armour(body_b64: str) -> str:
+    lines = [body_b64[i:i + 64] for i in range(0, len(body_b64), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+def split_pem(text: str | bytes) -> list[str]:
+    """Every ``CERTIFICATE`` block of ``text`` in order, re-armoured with ``\\n`` line ends and 64-column lines."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", errors="replace")
+    return [_armour("".join(body.split())) for body in _PEM_CERT_RE.findall(text)]
+
+
+def _to_pem(cert: Any) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def pkcs7_to_pem(data: bytes | str) -> list[str]:
+    """The certificates of a PKCS#7 bundle (``-----BEGIN PKCS7-----`` PEM, bare base64 or DER) as PEMs."""
+    raw = _as_bytes(data).strip()
+    if not raw:
+        return []
+    try:
+        if b"-----BEGIN" in raw:
+            certs = pkcs7.load_pem_pkcs7_certificates(raw)
+        else:
+            try:
+                der = base64.b64decode(b"".join(raw.split()), validate=True)
+            except (binascii.Error, ValueError):
+                der = raw
+            certs = pkcs7.load_der_pkcs7_certificates(der)
+    except ValueError:
+        raise CryptoInputError("certificate", "certificate data is neither PEM certificates nor a PKCS#7 bundle") from None
+    return [_to_pem(c) for c in certs]
+
+
+def _issued_by(cert: Any, issuer: Any) -> bool:
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, AttributeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def order_chain(leaf_pem: str, others: list[str]) -> list[str]:
+    """``others`` ordered from the leaf's issuer up to the root (intermediates, then root).
+
+    Each step takes the certificate whose subject is the current issuer and whose signature verifies
+    (by name alone when none verifies). Duplicates and copies of the leaf are dropped; certificates
+    that are not on the path are kept, after it, in their given order.
+    """
+    leaf = _load_certificate(leaf_pem)
+    seen = {leaf.fingerprint(hashes.SHA256())}
+    pool: list[tuple[str, Any]] = []
+    for pem in others:
+        cert = _load_certificate(pem)
+        digest = cert.fingerprint(hashes.SHA256())
+        if digest not in seen:
+            seen.add(digest)
+            pool.append((pem, cert))
+    ordered: list[str] = []
+    current = leaf
+    while pool and current.issuer != current.subject:
+        candidates = [(i, item) for i, item in enumerate(pool) if item[1].subject == current.issuer]
+        if not candidates:
+            break
+        verified = [(i, item) for i, item in candidates if _issued_by(current, item[1])]
+        index, (pem, cert) = (verified or candidates)[0]
+        ordered.append(pem)
+        del pool[index]
+        current = cert
+    return ordered + [item[0] for item in pool]
+
+
+def key_matches_certificate(private_key_pem: str, cert_pem: str | bytes) -> bool:
+    """True when ``cert_pem`` certifies the public half of ``private_key_pem``."""
+    key = _load_private_key(private_key_pem)
+    cert = _load_certificate(cert_pem)
+    return _public_key_sha256(key.public_key()) == _public_key_sha256(cert.public_key())
+
+
+# ---- time ------------------------------------------------------------------------------------------
+
+
+def parse_iso(value: str | datetime) -> datetime:
+    """A timezone-aware UTC datetime from ISO-8601 (``Z`` or an offset; no offset means UTC)."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 date and time: {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def days_remaining(not_after_iso: str | datetime, now: datetime) -> int:
+    """Whole days from ``now`` until ``not_after_iso`` (rounded down; negative once expired)."""
+    delta = parse_iso(not_after_iso) - parse_iso(now)
+    return math.floor(delta.total_seconds() / 86400)
