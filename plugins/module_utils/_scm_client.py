@@ -1,0 +1,564 @@
+"""REST client for Sectigo Certificate Manager (SCM), legacy header authentication (SCM_API.md §1.2).
+
+One ``requests.Session`` per client and one method per endpoint; no Ansible in here. GETs and HEADs
+are retried with backoff on 429/5xx and connection errors; a POST is sent once, because enroll,
+renew and replace are not idempotent (§8): when its fate is unknown the error says
+``may_have_reached=True`` and the caller reconciles. The only POST retried is one whose connection
+was never established, so it cannot have reached SCM.
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import re
+import ssl
+import time
+import traceback
+from typing import Any, Callable, Iterator
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import (
+    RETRYABLE_STATUSES, ScmConnectionError, ScmError, ScmPending, error_from_response, redact,
+)
+
+try:
+    import requests
+    import urllib3.exceptions
+    from requests.adapters import HTTPAdapter
+except ImportError:  # ansible-test's import sanity test loads module_utils without optional libraries
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+AUTH_METHODS = ("password", "client_certificate")
+COLLECT_FORMATS = ("x509", "x509CO", "x509IO", "x509IOR", "x509R", "base64", "bin", "pem", "pemco", "pemia")
+SSL_REASON_CODES = (0, 1, 3, 4, 5)
+PAGE_SIZE = 200
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+USER_AGENT = "sectigo.vault_pki"
+
+# snake_case keyword -> SCM query name, per list endpoint (§3.6 and §5.2).
+_COMMON_FILTERS = {"date_format": "dateFormat"}
+SSL_LIST_FILTERS = dict(_COMMON_FILTERS, **{
+    "common_name": "commonName", "subject_alternative_name": "subjectAlternativeName", "status": "status",
+    "ssl_type_id": "sslTypeId", "discovery_status": "discoveryStatus", "vendor": "vendor", "org_id": "orgId",
+    "install_status": "installStatus", "renewal_status": "renewalStatus", "issuer": "issuer", "serial_number": "serialNumber",
+    "requester": "requester", "external_requester": "externalRequester", "signature_algorithm": "signatureAlgorithm",
+    "key_algorithm": "keyAlgorithm", "key_size": "keySize", "key_param": "keyParam", "sha1_hash": "sha1Hash",
+    "md5_hash": "md5Hash", "sha256_hash": "sha256Hash", "key_usage": "keyUsage", "extended_key_usage": "extendedKeyUsage",
+    "requested_via": "requestedVia",
+})
+SMIME_LIST_FILTERS = dict(_COMMON_FILTERS, **{
+    "person_id": "personId", "state": "state", "cert_type_id": "certTypeId", "serial_number": "serialNumber",
+    "backend_cert_id": "backendCertId", "email": "email", "key_vault": "keyVault", "signature_algorithm": "signatureAlgorithm",
+    "key_algorithm": "keyAlgorithm", "key_param": "keyParam", "key_usage": "keyUsage", "extended_key_usage": "extendedKeyUsage",
+})
+
+# Raised while preparing a request, before any connection: nothing was sent, nothing to retry.
+_UNSENDABLE = (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader, requests.exceptions.MissingSchema,
+               requests.exceptions.InvalidSchema, requests.exceptions.URLRequired) if HAS_REQUESTS else ()
+_OBJECT_AT = re.compile(r"<[^>]* object at 0x[0-9a-fA-F]+>:?\s*")
+
+
+def private_api_url(base_url: str) -> str:
+    """The client-certificate form of a base URL: ``.../api`` becomes ``.../private/api`` (§1.1)."""
+    base = base_url.rstrip("/")
+    if base.endswith("/api") and not base.endswith("/private/api"):
+        return f"{base[:-len('/api')]}/private/api"
+    return base
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date; None if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def parse_total_count(value: str | None) -> int | None:
+    """``X-Total-Count`` as an int, None when absent or not a number (§1.6)."""
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _validate_text(field: str, value: Any, *, minimum: int, maximum: int) -> str:
+    if not isinstance(value, str) or not minimum <= len(value) <= maximum:
+        got = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+        raise InputError(field, f"{field} must be a string of {minimum} to {maximum} characters; got {got}")
+    return value
+
+
+def _validate_reason_code(value: Any) -> int:
+    try:
+        code = int(value)
+    except (TypeError, ValueError):
+        code = None
+    if isinstance(value, bool) or code not in SSL_REASON_CODES:
+        raise InputError("reason_code", f"reason_code must be one of {', '.join(str(c) for c in SSL_REASON_CODES)}; got {value!r}")
+    return code
+
+
+def _custom_fields(value: Any) -> list[dict[str, str]]:
+    """``[{name, value}]`` from a list of such dicts or a plain ``{name: value}`` mapping."""
+    items = [{"name": k, "value": v} for k, v in value.items()] if isinstance(value, dict) else list(value)
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or "name" not in item or "value" not in item:
+            raise InputError("custom_fields", "custom_fields must be a list of {name, value} entries")
+        out.append({"name": str(item["name"]), "value": str(item["value"])})
+    return out
+
+
+def _names_list(value: Any) -> list[str]:
+    """SANs and requesters as a list, from a list or a comma-separated string."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part).strip() for part in value if str(part).strip()]
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _segment(value: Any) -> str:
+    """An id or serial number as one path segment (serials keep their colons, §3.11)."""
+    text = str(value)
+    if not text:
+        raise InputError("id", "an SCM id or serial number must not be empty")
+    return quote(text, safe=":")
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: urllib3's ``reason``, ``original_error``, ``args[0]``, ``__cause__``, ``__context__``."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend([getattr(current, "reason", None), getattr(current, "original_error", None),
+                     current.args[0] if current.args else None, current.__cause__, current.__context__])
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    """True when no connection was established, so the request never left this host."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.SSLError):
+        # A refused server certificate ends the handshake before a byte of the request is sent.
+        return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc))
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    return any(isinstance(cause, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+               for cause in _causes(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for a transport error: the innermost message, without object addresses or URLs' queries."""
+    causes = list(_causes(exc))
+    innermost = causes[-1] if causes else exc
+    for cause in causes:
+        if isinstance(cause, (OSError, urllib3.exceptions.HTTPError)) and not isinstance(cause, urllib3.exceptions.MaxRetryError) \
+                and not isinstance(cause, requests.exceptions.RequestException):
+            innermost = cause
+            break
+    text = _OBJECT_AT.sub("", str(innermost)).strip() or type(innermost).__name__
+    text = re.sub(r"(url: [^?\s]*)\?\S*", r"\1", text)
+    return f"{type(exc).__name__}: {text}"
+
+
+class ScmClient:
+    """One SCM account on one SCM instance; every public method is one endpoint (SCM_API.md section in its docstring)."""
+
+    def __init__(self, base_url: str, customer_uri: str, login: str, password: str | None = None, *,
+                 auth_method: str = "password", client_cert: str | None = None, client_key: str | None = None,
+                 verify: bool = True, ca_cert: str | None = None, timeout: float | tuple[float, float] = 30,
+                 session: Any = None, sleep: Callable[[float], None] = time.sleep, max_retries: int = 4,
+                 backoff_factor: float = 0.5, max_retry_after: float = 120, rand: Callable[[], float] = random.random) -> None:
+        if not HAS_REQUESTS:
+            raise ScmError("the Python library 'requests' is required to talk to SCM")
+        if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+            raise InputError("base_url", f"base_url must be an http(s) URL such as https://cert-manager.com/api; got {base_url!r}")
+        if auth_method not in AUTH_METHODS:
+            raise InputError("scm_auth_method", f"scm_auth_method must be one of {', '.join(AUTH_METHODS)}; got {auth_method!r}")
+        for field, value in (("customer_uri", customer_uri), ("login", login)):
+            if not value:
+                raise InputError(field, f"{field} is required to talk to SCM")
+        if auth_method == "password" and not password:
+            raise InputError("password", "password is required when scm_auth_method is password")
+        if auth_method == "client_certificate" and not client_cert:
+            raise InputError("scm_client_cert", "scm_client_cert is required when scm_auth_method is client_certificate")
+
+        parts = urlsplit(base_url.rstrip("/"))
+        # Credentials never travel in the URL; drop any user:password@ so no message can show it.
+        base = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        self.base_url = private_api_url(base) if auth_method == "client_certificate" else base
+        self.customer_uri = customer_uri
+        self.login = login
+        self.auth_method = auth_method
+        self.timeout = timeout
+        self.sleep = sleep
+        self.max_retries = max(0, int(max_retries))
+        self.backoff_factor = float(backoff_factor)
+        self.max_retry_after = float(max_retry_after)
+        self.rand = rand
+        self.requests_sent = 0
+        self._secrets: tuple[str, ...] = (password,) if password else ()
+
+        if session is None:
+            session = requests.Session()
+            # Retries are this class's loop (it knows which requests may be repeated), not urllib3's.
+            adapter = HTTPAdapter(max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.session = session
+        session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT, "login": login, "customerUri": customer_uri})
+        if auth_method == "password":
+            session.headers["password"] = password
+        else:
+            session.headers.pop("password", None)
+            session.cert = (client_cert, client_key) if client_key else client_cert
+        session.verify = ca_cert if ca_cert else bool(verify)
+
+    def __repr__(self) -> str:
+        return (f"ScmClient(base_url={self.base_url!r}, customer_uri={self.customer_uri!r}, login={self.login!r}, "
+                f"auth_method={self.auth_method!r})")
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> ScmClient:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: between half and all of ``backoff_factor * 2**attempt``."""
+        delay = self.backoff_factor * (2 ** attempt)
+        return min(self.max_retry_after, delay * (0.5 + self.rand() / 2))
+
+    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+                 collect: bool = False) -> Any:
+        """Send one logical request; returns the ``requests.Response`` of a 2xx answer or raises ``ScmError``."""
+        url = self._url(path)
+        idempotent = method in ("GET", "HEAD")
+        headers = {}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = JSON_CONTENT_TYPE
+            data = json.dumps(body).encode("utf-8")
+        attempt = 0
+        while True:
+            self.requests_sent += 1
+            try:
+                response = self.session.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout,
+                                                allow_redirects=False)
+            except requests.exceptions.RequestException as exc:
+                unsendable = isinstance(exc, _UNSENDABLE)
+                never_left = unsendable or is_connect_failure(exc)
+                permanent = unsendable or (isinstance(exc, requests.exceptions.SSLError) and never_left)
+                retryable = not permanent and (never_left or (idempotent and isinstance(
+                    exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError))))
+                if retryable and attempt < self.max_retries:
+                    self.sleep(self._backoff(attempt))
+                    attempt += 1
+                    continue
+                tries = f" after {attempt + 1} attempts" if attempt else ""
+                hint = "; check scm_validate_certs and scm_ca_cert" if isinstance(exc, requests.exceptions.SSLError) else ""
+                if unsendable:
+                    # These messages may quote a header value, and a header holds the password: name the type only.
+                    raise ScmConnectionError(f"Could not send {method} {path} to SCM: {type(exc).__name__}; check base_url, login, "
+                                             "password and customer_uri for characters HTTP does not allow", method=method, url=url) from None
+                if not never_left and not idempotent:
+                    hint += "; the request may have reached SCM"
+                raise ScmConnectionError(f"Could not complete {method} {path} with SCM{tries}: {redact(_describe(exc), self._secrets)}{hint}",
+                                         method=method, url=url, may_have_reached=not never_left) from None
+
+            status = response.status_code
+            if 200 <= status < 300:
+                return response
+            if idempotent and status in RETRYABLE_STATUSES and attempt < self.max_retries:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                wait = self._backoff(attempt) if wait is None else min(wait, self.max_retry_after)
+                response.close()
+                self.sleep(wait)
+                attempt += 1
+                continue
+            if 300 <= status < 400:
+                # Redirects are not followed: requests would resend the password header to wherever Location points.
+                location = urlsplit(response.headers.get("Location") or "")
+                target = urlunsplit((location.scheme, location.hostname or "", location.path, "", "")) if location.path else "elsewhere"
+                raise ScmError(f"SCM redirected {method} {path} to {target} (HTTP {status}); set base_url to the final address",
+                               status=status, method=method, url=url, may_have_reached=not idempotent)
+            raise error_from_response(status, response.content, method=method, url=url, path=path, collect=collect,
+                                      may_have_reached=not idempotent and status >= 500, attempts=attempt + 1, secrets=self._secrets)
+
+    def _json(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        response = self._request(method, path, params=params, body=body)
+        return self._decode(method, path, response)
+
+    def _decode(self, method: str, path: str, response: Any) -> Any:
+        content = response.content
+        if not content or not content.strip():
+            return None
+        try:
+            return json.loads(content.decode("utf-8"))
+        except ValueError:
+            # An answer that is not JSON usually means base_url points at a web page, not at the API.
+            raise ScmError(f"SCM answered {method} {path} with a body that is not JSON (HTTP {response.status_code}, "
+                           f"{response.headers.get('Content-Type') or 'no content type'}); check base_url",
+                           status=response.status_code, method=method, url=self._url(path), may_have_reached=method == "POST") from None
+
+    def _answer(self, method: str, path: str, answer: Any, *keys: str) -> dict[str, Any]:
+        if not isinstance(answer, dict) or any(answer.get(key) in (None, "") for key in keys):
+            raise ScmError(f"SCM answered {method} {path} without {' and '.join(keys)}", status=200, method=method,
+                           url=self._url(path), may_have_reached=method == "POST")
+        return answer
+
+    def _collect(self, path: str, fmt: str) -> bytes:
+        canonical = {f.lower(): f for f in COLLECT_FORMATS}.get(str(fmt).lower())
+        if canonical is None:
+            raise InputError("format_type", f"format_type must be one of {', '.join(COLLECT_FORMATS)}; got {fmt!r}")
+        response = self._request("GET", path, params={"format": canonical}, collect=True)
+        content = response.content or b""
+        if not content.strip():
+            # Clients guard against an empty 200 (§3.7): treat it as "not ready yet".
+            raise ScmPending(f"SCM has not issued the certificate yet (GET {path}): empty answer (HTTP {response.status_code})",
+                             status=response.status_code, method="GET", url=self._url(path))
+        return content
+
+    def _list(self, path: str, allowed: dict[str, str], size: int, position: int, filters: dict[str, Any],
+              caller: str) -> tuple[list[Any], int | None]:
+        params = self._filters(allowed, filters, caller)
+        params.update(size=int(size), position=int(position))
+        response = self._request("GET", path, params=params)
+        items = self._decode("GET", path, response)
+        return (items if isinstance(items, list) else []), parse_total_count(response.headers.get("X-Total-Count"))
+
+    def _iter(self, path: str, allowed: dict[str, str], filters: dict[str, Any], caller: str, page_size: int) -> Iterator[Any]:
+        self._filters(allowed, filters, caller)  # a wrong keyword fails at the call, not at the first next()
+        return self._pages(path, allowed, filters, caller, page_size)
+
+    def _pages(self, path: str, allowed: dict[str, str], filters: dict[str, Any], caller: str, page_size: int) -> Iterator[Any]:
+        position = 0
+        while True:
+            items, _total = self._list(path, allowed, page_size, position, filters, caller)
+            yield from items
+            if len(items) < page_size:
+                return
+            position += len(items)
+
+    def _count(self, path: str, allowed: dict[str, str], filters: dict[str, Any], caller: str) -> int:
+        response = self._request("HEAD", path, params=self._filters(allowed, filters, caller))
+        total = parse_total_count(response.headers.get("X-Total-Count"))
+        if total is None:
+            raise ScmError(f"SCM answered HEAD {path} without a usable X-Total-Count header", status=response.status_code,
+                           method="HEAD", url=self._url(path))
+        return total
+
+    @staticmethod
+    def _filters(allowed: dict[str, str], filters: dict[str, Any], caller: str) -> dict[str, str]:
+        unknown = sorted(set(filters) - set(allowed))
+        if unknown:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}; filters: {', '.join(sorted(allowed))}")
+        return {allowed[key]: _query_value(value) for key, value in filters.items() if value is not None}
+
+    # ------------------------------------------------------------------ account
+
+    def verify_credentials(self, kind: str = "ssl") -> None:
+        """One cheap authenticated GET; raises ``ScmAuthError`` when SCM refuses the credentials."""
+        if kind not in ("ssl", "smime"):
+            raise InputError("kind", f"kind must be ssl or smime; got {kind!r}")
+        self._json("GET", f"/{kind}/v1/types")
+
+    def list_organizations(self) -> list[dict[str, Any]]:
+        """GET /organization/v1 [6.1]."""
+        return self._json("GET", "/organization/v1") or []
+
+    # ------------------------------------------------------------------ SSL
+
+    def list_ssl_types(self, org_id: int | None = None) -> list[dict[str, Any]]:
+        """GET /ssl/v1/types [3.1]."""
+        return self._json("GET", "/ssl/v1/types", params=None if org_id is None else {"organizationId": int(org_id)}) or []
+
+    def list_ssl_custom_fields(self) -> list[dict[str, Any]]:
+        """GET /ssl/v1/customFields [3.2]."""
+        return self._json("GET", "/ssl/v1/customFields") or []
+
+    def enroll_ssl(self, *, org_id: int, csr: str, cert_type: int, term: int, subj_alt_names: Any = None, comments: str | None = None,
+                   external_requester: Any = None, custom_fields: Any = None, num_servers: int | None = None,
+                   server_type: int | None = None) -> dict[str, Any]:
+        """POST /ssl/v1/enroll [3.3] -> ``{"sslId": int, "renewId": str}``. Sent once."""
+        body: dict[str, Any] = {"orgId": int(org_id), "csr": csr, "certType": int(cert_type), "term": int(term)}
+        if subj_alt_names:
+            # A comma-separated string here, an array in replace (§3.3 vs §3.10).
+            body["subjAltNames"] = ",".join(_names_list(subj_alt_names))
+        if comments:
+            body["comments"] = comments
+        if external_requester:
+            body["externalRequester"] = ",".join(_names_list(external_requester))
+        if custom_fields:
+            body["customFields"] = _custom_fields(custom_fields)
+        if num_servers is not None:
+            body["numberServers"] = int(num_servers)
+        if server_type is not None:
+            body["serverType"] = int(server_type)
+        return self._answer("POST", "/ssl/v1/enroll", self._json("POST", "/ssl/v1/enroll", body=body), "sslId")
+
+    def collect_ssl(self, ssl_id: int | str, fmt: str = "x509CO") -> bytes:
+        """GET /ssl/v1/collect/{id}?format= [3.7]; raises ``ScmPending`` while not issued."""
+        return self._collect(f"/ssl/v1/collect/{_segment(ssl_id)}", fmt)
+
+    def get_ssl(self, ssl_id: int | str) -> dict[str, Any]:
+        """GET /ssl/v1/{id} [3.5]."""
+        return self._json("GET", f"/ssl/v1/{_segment(ssl_id)}") or {}
+
+    def list_ssl(self, size: int = PAGE_SIZE, position: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int | None]:
+        """GET /ssl/v1 [3.6] -> ``(items, X-Total-Count or None)``."""
+        return self._list("/ssl/v1", SSL_LIST_FILTERS, size, position, filters, "list_ssl")
+
+    def iter_ssl(self, *, page_size: int = PAGE_SIZE, **filters: Any) -> Iterator[dict[str, Any]]:
+        """All items of GET /ssl/v1, page by page until a short page."""
+        return self._iter("/ssl/v1", SSL_LIST_FILTERS, filters, "iter_ssl", page_size)
+
+    def count_ssl(self, **filters: Any) -> int:
+        """HEAD /ssl/v1 [3.6] -> X-Total-Count."""
+        return self._count("/ssl/v1", SSL_LIST_FILTERS, filters, "count_ssl")
+
+    def renew_ssl(self, ssl_id: int | str, csr: str | None = None) -> int:
+        """POST /ssl/v1/renewById/{id} [3.9] -> the new sslId. Sent once."""
+        path = f"/ssl/v1/renewById/{_segment(ssl_id)}"
+        answer = self._answer("POST", path, self._json("POST", path, body={"csr": csr} if csr else {}), "sslId")
+        return int(answer["sslId"])
+
+    def replace_ssl(self, ssl_id: int | str, *, csr: str, reason: str, common_name: str | None = None,
+                    subject_alt_names: Any = None) -> None:
+        """POST /ssl/v1/replace/{id} [3.10]; the certificate keeps its sslId. Sent once."""
+        body: dict[str, Any] = {"csr": csr, "reason": _validate_text("reason", reason, minimum=1, maximum=512)}
+        if common_name:
+            body["commonName"] = common_name
+        if subject_alt_names:
+            body["subjectAlternativeNames"] = _names_list(subject_alt_names)
+        self._request("POST", f"/ssl/v1/replace/{_segment(ssl_id)}", body=body)
+
+    def revoke_ssl(self, ssl_id: int | str, *, reason: str, reason_code: int = 0) -> None:
+        """POST /ssl/v1/revoke/{id} [3.11]; already revoked answers -102 (``ScmRequestError``)."""
+        self._request("POST", f"/ssl/v1/revoke/{_segment(ssl_id)}", body=self._revoke_body(reason, reason_code, minimum=1))
+
+    def revoke_ssl_by_serial(self, serial: str, *, reason: str, reason_code: int = 0) -> None:
+        """POST /ssl/v1/revoke/serial/{serial} [3.11]."""
+        self._request("POST", f"/ssl/v1/revoke/serial/{_segment(serial)}", body=self._revoke_body(reason, reason_code, minimum=1))
+
+    def approve_ssl(self, ssl_id: int | str, message: str) -> None:
+        """POST /ssl/v1/approve/{id} [3.8]."""
+        body = {"message": _validate_text("message", message, minimum=1, maximum=512)}
+        self._request("POST", f"/ssl/v1/approve/{_segment(ssl_id)}", body=body)
+
+    def decline_ssl(self, ssl_id: int | str, message: str) -> None:
+        """POST /ssl/v1/decline/{id} [3.8]."""
+        body = {"message": _validate_text("message", message, minimum=1, maximum=512)}
+        self._request("POST", f"/ssl/v1/decline/{_segment(ssl_id)}", body=body)
+
+    @staticmethod
+    def _revoke_body(reason: str, reason_code: int, *, minimum: int) -> dict[str, Any]:
+        # Always both members: newer servers want reasonCode, older ones reason (§3.11).
+        return {"reason": _validate_text("reason", reason, minimum=minimum, maximum=512), "reasonCode": _validate_reason_code(reason_code)}
+
+    # ------------------------------------------------------------------ S/MIME (client certificates)
+
+    def list_smime_types(self, org_id: int | None = None) -> list[dict[str, Any]]:
+        """GET /smime/v1/types [5.2]."""
+        return self._json("GET", "/smime/v1/types", params=None if org_id is None else {"organizationId": int(org_id)}) or []
+
+    def list_smime_custom_fields(self) -> list[dict[str, Any]]:
+        """GET /smime/v1/customFields [5.2]."""
+        return self._json("GET", "/smime/v1/customFields") or []
+
+    def enroll_smime(self, *, org_id: int, csr: str, cert_type: int, term: int, email: str, first_name: str, last_name: str,
+                     middle_name: str | None = None, common_name: str | None = None, comments: str | None = None,
+                     custom_fields: Any = None, phone: str | None = None, secondary_emails: Any = None, eppn: str | None = None,
+                     upn: str | None = None) -> dict[str, Any]:
+        """POST /smime/v1/enroll [5.3] -> ``{"orderNumber": int, "backendCertId": str}``. Sent once."""
+        body: dict[str, Any] = {"orgId": int(org_id), "csr": csr, "certType": int(cert_type), "term": int(term), "email": email,
+                                "firstName": first_name, "lastName": last_name}
+        optional = {"middleName": middle_name, "commonName": common_name, "comments": comments, "phone": phone, "eppn": eppn, "upn": upn}
+        body.update({key: value for key, value in optional.items() if value})
+        if secondary_emails:
+            body["secondaryEmails"] = _names_list(secondary_emails)
+        if custom_fields:
+            body["customFields"] = _custom_fields(custom_fields)
+        answer = self._json("POST", "/smime/v1/enroll", body=body)
+        if isinstance(answer, dict) and answer.get("backendCertId") in (None, "") and answer.get("orderNumber") is not None:
+            # Older servers answer with orderNumber only; for the public CA both carry the same digits (§5.1).
+            answer["backendCertId"] = str(answer["orderNumber"])
+        return self._answer("POST", "/smime/v1/enroll", answer, "orderNumber", "backendCertId")
+
+    def collect_smime(self, backend_cert_id: int | str, fmt: str = "x509CO") -> bytes:
+        """GET /smime/v1/collect/{backendCertId}?format= [5.2]; raises ``ScmPending`` while not issued."""
+        return self._collect(f"/smime/v1/collect/{_segment(backend_cert_id)}", fmt)
+
+    def get_smime(self, cert_id: int | str) -> dict[str, Any]:
+        """GET /smime/v1/{id} [5.2] (the internal record id, not the backendCertId)."""
+        return self._json("GET", f"/smime/v1/{_segment(cert_id)}") or {}
+
+    def list_smime(self, size: int = PAGE_SIZE, position: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int | None]:
+        """GET /smime/v2 [5.2] -> ``(items, X-Total-Count or None)``."""
+        return self._list("/smime/v2", SMIME_LIST_FILTERS, size, position, filters, "list_smime")
+
+    def iter_smime(self, *, page_size: int = PAGE_SIZE, **filters: Any) -> Iterator[dict[str, Any]]:
+        """All items of GET /smime/v2, page by page until a short page."""
+        return self._iter("/smime/v2", SMIME_LIST_FILTERS, filters, "iter_smime", page_size)
+
+    def count_smime(self, **filters: Any) -> int:
+        """HEAD /smime/v2 [5.2] -> X-Total-Count."""
+        return self._count("/smime/v2", SMIME_LIST_FILTERS, filters, "count_smime")
+
+    def renew_smime_by_order(self, backend_cert_id: int | str) -> dict[str, Any]:
+        """POST /smime/v2/renew/order/{backendCertId} [5.2] -> the new ``{orderNumber, backendCertId}``. Sent once."""
+        path = f"/smime/v2/renew/order/{_segment(backend_cert_id)}"
+        return self._answer("POST", path, self._json("POST", path), "orderNumber")
+
+    def renew_smime_by_serial(self, serial: str) -> dict[str, Any]:
+        """POST /smime/v2/renew/serial/{serial} [5.2]. Sent once."""
+        path = f"/smime/v2/renew/serial/{_segment(serial)}"
+        return self._answer("POST", path, self._json("POST", path), "orderNumber")
+
+    def revoke_smime_by_order(self, backend_cert_id: int | str, *, reason: str = "", reason_code: int = 0) -> None:
+        """POST /smime/v1/revoke/order/{backendCertId} [5.2]; the reason may be empty for S/MIME."""
+        body = self._revoke_body(reason, reason_code, minimum=0)
+        self._request("POST", f"/smime/v1/revoke/order/{_segment(backend_cert_id)}", body=body)
+
+    def revoke_smime_by_serial(self, serial: str, *, reason: str = "", reason_code: int = 0) -> None:
+        """POST /smime/v1/revoke/serial/{serial} [5.2]."""
+        self._request("POST", f"/smime/v1/revoke/serial/{_segment(serial)}", body=self._revoke_body(reason, reason_code, minimum=0))
