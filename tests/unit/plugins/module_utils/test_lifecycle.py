@@ -38,7 +38,9 @@ def bed():
 
 
 def web01(**kw):
-    return CertRequest(config="prod", name="web01", common_name="web01.example.com", subject_alt_names="www.example.com", **kw)
+    params = {"config": "prod", "name": "web01", "common_name": "web01.example.com", "subject_alt_names": "www.example.com"}
+    params.update(kw)
+    return CertRequest(**params)
 
 
 def test_enroll_then_idempotent_with_zero_scm_calls(bed):
