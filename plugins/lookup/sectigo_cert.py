@@ -90,12 +90,13 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import build_service
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertRequest
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VAULT_OPTION_NAMES, VaultOptions
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, vault_argspec
 
 # One ansible-playbook process is one run: memoise per (Vault, config, term, read options).
 _CACHE: dict[tuple, dict] = {}
 _CACHE_LOCK = threading.Lock()
 _UNIQUE_ID_RE = re.compile(r"^\d+_.+$")
+VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
 READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
 
 
