@@ -1,0 +1,352 @@
+"""Unit tests of the shared Vault option family: argspec, validation per auth method, env fallbacks, doc fragment."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import yaml
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.sectigo.vault_pki.plugins.doc_fragments.vault import ModuleDocFragment
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_options as vo
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, VaultOptionsError
+
+ADDR = "http://127.0.0.1:8200"
+SECRETS = {"vault_token": "hvs.TOKEN-must-not-leak", "vault_secret_id": "SECRET-ID-must-not-leak",
+           "vault_password": "PASSWORD-must-not-leak", "vault_jwt": "JWT-must-not-leak"}
+
+
+def options(**values):
+    return VaultOptions.from_mapping({"vault_addr": ADDR, **values})
+
+
+@pytest.fixture
+def cert_files(tmp_path):
+    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
+    cert.write_text("cert")
+    key.write_text("key")
+    return str(cert), str(key)
+
+
+# --- argspec -------------------------------------------------------------------------------------------------
+
+def test_argspec_has_every_option_of_the_spec():
+    spec = vo.vault_argspec(env_fallback)
+    assert list(spec) == list(vo.VAULT_OPTION_NAMES) == [
+        "vault_addr", "vault_auth_method", "vault_token", "vault_role_id", "vault_secret_id", "vault_username", "vault_password",
+        "vault_role", "vault_jwt", "vault_client_cert", "vault_client_key", "vault_auth_mount", "vault_namespace", "vault_ca_cert",
+        "vault_validate_certs", "vault_timeout", "kv_mount", "kv_path"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("vault_addr", {"type": "str", "aliases": ["vault_url"]}),
+    ("vault_auth_method", {"type": "str", "default": "token", "choices": list(vo.AUTH_METHOD_NAMES)}),
+    ("vault_token", {"type": "str", "no_log": True}),
+    ("vault_secret_id", {"type": "str", "no_log": True}),
+    ("vault_password", {"type": "str", "no_log": True}),
+    ("vault_jwt", {"type": "str", "no_log": True}),
+    ("vault_client_cert", {"type": "path"}),
+    ("vault_client_key", {"type": "path", "no_log": False}),
+    ("vault_ca_cert", {"type": "path"}),
+    ("vault_validate_certs", {"type": "bool", "default": True}),
+    ("vault_timeout", {"type": "int", "default": 30}),
+    ("kv_mount", {"type": "str", "default": "secret"}),
+    ("kv_path", {"type": "str", "default": "sectigo-vault-pki"}),
+])
+def test_argspec_entries(name, expected):
+    entry = dict(vo.vault_argspec(env_fallback)[name])
+    entry.pop("fallback", None)
+    assert entry == expected
+
+
+@pytest.mark.parametrize("name, variables", sorted(vo.ENV_FALLBACKS.items()))
+def test_argspec_env_fallbacks(name, variables):
+    assert vo.vault_argspec(env_fallback)[name]["fallback"] == (env_fallback, variables)
+
+
+def test_env_fallback_table_is_the_spec():
+    assert vo.ENV_FALLBACKS == {"vault_addr": ["VAULT_ADDR"], "vault_auth_method": ["VAULT_AUTH_METHOD"], "vault_token": ["VAULT_TOKEN"],
+                                "vault_role_id": ["VAULT_ROLE_ID"], "vault_secret_id": ["VAULT_SECRET_ID"],
+                                "vault_namespace": ["VAULT_NAMESPACE"], "vault_ca_cert": ["VAULT_CACERT"]}
+
+
+def test_argspec_through_ansible_validator_applies_fallbacks_aliases_and_no_log(monkeypatch):
+    monkeypatch.setenv("VAULT_ADDR", "http://vault.example:8200")
+    monkeypatch.setenv("VAULT_TOKEN", SECRETS["vault_token"])
+    result = ArgumentSpecValidator(vo.vault_argspec(env_fallback)).validate({"kv_path": "/x/"})
+    assert result.error_messages == []
+    params = result.validated_parameters
+    assert params["vault_addr"] == "http://vault.example:8200"
+    assert params["vault_auth_method"] == "token"
+    assert SECRETS["vault_token"] in result._no_log_values  # pylint: disable=protected-access
+    assert VaultOptions.from_mapping(params).kv_path == "x"
+    aliased = ArgumentSpecValidator(vo.vault_argspec(env_fallback)).validate({"vault_url": "http://other:8200"})
+    assert aliased.validated_parameters["vault_addr"] == "http://other:8200"
+
+
+def test_argspec_refuses_unknown_auth_method_listing_choices():
+    result = ArgumentSpecValidator(vo.vault_argspec(env_fallback)).validate({"vault_addr": ADDR, "vault_auth_method": "ldap"})
+    assert "approle" in str(result.errors[0]) and "kubernetes" in str(result.errors[0])
+
+
+# --- validation per auth method ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, given, missing_field", [
+    ("token", {}, "vault_token"),
+    ("approle", {}, "vault_role_id"),
+    ("approle", {"vault_role_id": "r"}, "vault_secret_id"),
+    ("approle", {"vault_secret_id": SECRETS["vault_secret_id"]}, "vault_role_id"),
+    ("userpass", {"vault_username": "u"}, "vault_password"),
+    ("userpass", {"vault_password": SECRETS["vault_password"]}, "vault_username"),
+    ("jwt", {"vault_role": "r"}, "vault_jwt"),
+    ("jwt", {"vault_jwt": SECRETS["vault_jwt"]}, "vault_role"),
+    ("kubernetes", {"vault_jwt": SECRETS["vault_jwt"]}, "vault_role"),
+    ("cert", {"vault_client_cert": "/c.pem"}, "vault_client_key"),
+    ("cert", {}, "vault_client_cert"),
+])
+def test_each_method_names_its_missing_option(method, given, missing_field):
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_auth_method=method, **given)
+    assert err.value.field == missing_field
+    assert missing_field in str(err.value) and f"'{method}'" in str(err.value)
+    for secret in SECRETS.values():
+        assert secret not in str(err.value)
+
+
+@pytest.mark.parametrize("method, given", [
+    ("token", {"vault_token": "t"}),
+    ("approle", {"vault_role_id": "r", "vault_secret_id": "s"}),
+    ("userpass", {"vault_username": "u", "vault_password": "p"}),
+    ("jwt", {"vault_role": "r", "vault_jwt": "j"}),
+    ("kubernetes", {"vault_role": "r", "vault_jwt": "j"}),
+])
+def test_each_method_accepts_its_options(method, given):
+    opts = options(vault_auth_method=method, **given)
+    assert opts.vault_auth_method == method
+    assert opts.auth_mount == method
+
+
+def test_cert_method_needs_existing_files(cert_files, tmp_path):
+    cert, key = cert_files
+    opts = options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key)
+    assert opts.client_cert == (cert, key)
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=str(tmp_path / "missing.key"))
+    assert err.value.field == "vault_client_key" and "missing.key" in str(err.value)
+
+
+def test_kubernetes_reads_the_service_account_token_file(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(SECRETS["vault_jwt"] + "\n")
+    opts = VaultOptions.from_mapping({"vault_addr": ADDR, "vault_auth_method": "kubernetes", "vault_role": "app"},
+                                     k8s_token_path=str(token_file))
+    assert opts.vault_jwt == SECRETS["vault_jwt"]
+    assert SECRETS["vault_jwt"] not in repr(opts)
+
+
+@pytest.mark.parametrize("content", [None, ""])
+def test_kubernetes_without_token_file_or_jwt_fails_clearly(tmp_path, content):
+    token_file = tmp_path / "token"
+    if content is not None:
+        token_file.write_text(content)
+    with pytest.raises(VaultOptionsError) as err:
+        VaultOptions.from_mapping({"vault_addr": ADDR, "vault_auth_method": "kubernetes", "vault_role": "app"}, k8s_token_path=str(token_file))
+    assert err.value.field == "vault_jwt" and str(token_file) in str(err.value)
+
+
+def test_unknown_method_lists_the_allowed_ones():
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_auth_method="ldap", vault_token="t")
+    assert err.value.field == "vault_auth_method"
+    for name in vo.AUTH_METHOD_NAMES:
+        assert name in str(err.value)
+
+
+def test_method_name_is_case_insensitive_and_mount_overridable():
+    opts = options(vault_auth_method="AppRole", vault_role_id="r", vault_secret_id="s", vault_auth_mount="/ci/approle/")
+    assert opts.vault_auth_method == "approle" and opts.auth_mount == "ci/approle"
+
+
+# --- the other options ---------------------------------------------------------------------------------------
+
+def test_missing_addr_names_option_and_env_variable():
+    with pytest.raises(VaultOptionsError) as err:
+        VaultOptions.from_mapping({"vault_token": "t"})
+    assert err.value.field == "vault_addr"
+    assert "vault_addr" in str(err.value) and "VAULT_ADDR" in str(err.value)
+
+
+@pytest.mark.parametrize("addr", ["vault.example:8200", "ftp://vault", "http://"])
+def test_addr_must_be_a_url(addr):
+    with pytest.raises(VaultOptionsError) as err:
+        VaultOptions.from_mapping({"vault_addr": addr, "vault_token": "t"})
+    assert err.value.field == "vault_addr"
+
+
+def test_addr_alias_and_trailing_slash():
+    assert VaultOptions.from_mapping({"vault_url": "https://vault.example:8200/", "vault_token": "t"}).vault_addr == "https://vault.example:8200"
+
+
+def test_env_is_used_only_when_asked_and_only_for_unset_options():
+    env = {"VAULT_ADDR": "http://from-env:8200", "VAULT_TOKEN": "env-token", "VAULT_NAMESPACE": "ns1", "VAULT_CACERT": "",
+           "VAULT_AUTH_METHOD": "token"}
+    with pytest.raises(VaultOptionsError):
+        VaultOptions.from_mapping({})
+    opts = VaultOptions.from_mapping({}, env=env)
+    assert (opts.vault_addr, opts.vault_token, opts.vault_namespace, opts.vault_ca_cert) == ("http://from-env:8200", "env-token", "ns1", None)
+    given = VaultOptions.from_mapping({"vault_addr": ADDR, "vault_token": "mine"}, env=env)
+    assert (given.vault_addr, given.vault_token) == (ADDR, "mine")
+
+
+def test_approle_credentials_from_env():
+    opts = VaultOptions.from_mapping({"vault_addr": ADDR}, env={"VAULT_AUTH_METHOD": "approle", "VAULT_ROLE_ID": "rid", "VAULT_SECRET_ID": "sid"})
+    assert (opts.vault_auth_method, opts.vault_role_id, opts.vault_secret_id) == ("approle", "rid", "sid")
+
+
+def test_defaults():
+    opts = options(vault_token="t", vault_auth_method=None, kv_mount=None, kv_path="", vault_timeout=None, vault_validate_certs=None)
+    assert (opts.vault_auth_method, opts.kv_mount, opts.kv_path, opts.vault_timeout, opts.vault_validate_certs) == (
+        "token", "secret", "sectigo-vault-pki", 30, True)
+    assert opts.verify is True and opts.client_cert is None and opts.vault_namespace is None
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("kv_mount", "/kv/", "kv"),
+    ("kv_mount", "teams/pki", "teams/pki"),
+    ("kv_path", "/a/b/", "a/b"),
+    ("vault_timeout", "5", 5),
+    ("vault_validate_certs", "no", False),
+    ("vault_validate_certs", False, False),
+])
+def test_normalised_values(field, value, expected):
+    assert getattr(options(vault_token="t", **{field: value}), field) == expected
+
+
+@pytest.mark.parametrize("field, value", [
+    ("kv_mount", "/"),
+    ("kv_mount", "a//b"),
+    ("kv_path", "a/../b"),
+    ("kv_path", "with space"),
+    ("vault_timeout", 0),
+    ("vault_timeout", -1),
+    ("vault_timeout", "soon"),
+    ("vault_timeout", True),
+    ("vault_validate_certs", "maybe"),
+])
+def test_invalid_values_name_the_field(field, value):
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token="t", **{field: value})
+    assert err.value.field == field and field in str(err.value)
+
+
+def test_ca_cert_and_validate_certs_make_verify(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("ca")
+    assert options(vault_token="t", vault_ca_cert=str(bundle)).verify == str(bundle)
+    assert options(vault_token="t", vault_ca_cert=str(bundle), vault_validate_certs=False).verify is False
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token="t", vault_ca_cert=str(tmp_path / "nope.pem"))
+    assert err.value.field == "vault_ca_cert"
+
+
+def test_options_are_frozen_and_secrets_stay_out_of_repr():
+    opts = options(vault_auth_method="approle", vault_role_id="rid", vault_secret_id=SECRETS["vault_secret_id"],
+                   vault_token=SECRETS["vault_token"], vault_password=SECRETS["vault_password"], vault_jwt=SECRETS["vault_jwt"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.kv_path = "x"  # type: ignore[misc]
+    for secret in SECRETS.values():
+        assert secret not in repr(opts)
+    assert sorted(opts.secrets()) == sorted(SECRETS.values())
+
+
+@pytest.mark.parametrize("broken", [{"vault_timeout": "x"}, {"kv_mount": "a//b"}, {"vault_auth_method": "nope"}, {"vault_addr": "nope"}])
+def test_no_message_holds_a_secret(broken):
+    with pytest.raises(VaultOptionsError) as err:
+        VaultOptions.from_mapping({"vault_addr": ADDR, **SECRETS, **broken})
+    for secret in SECRETS.values():
+        assert secret not in str(err.value)
+
+
+def test_auth_dispatch_by_name():
+    assert {name: type(method).__name__ for name, method in vo.AUTH_METHODS.items()} == {
+        "token": "TokenAuth", "approle": "AppRoleAuth", "userpass": "UserpassAuth", "jwt": "JwtAuth", "cert": "CertAuth",
+        "kubernetes": "KubernetesAuth"}
+    assert vo.auth_method("jwt").required == ("vault_role", "vault_jwt")
+
+
+class _Recorder:
+    """Stands in for an hvac client: records which login call each method makes."""
+
+    def __init__(self):
+        self.calls = []
+        self.token = None
+
+    def __getattr__(self, name):
+        recorder = self
+
+        class _Part:
+            def __init__(self, path):
+                self.path = path
+
+            def __getattr__(self, attr):
+                return _Part(f"{self.path}.{attr}")
+
+            def __call__(self, *args, **kwargs):
+                recorder.calls.append((self.path, kwargs))
+
+        return _Part(name)
+
+
+@pytest.mark.parametrize("method, given, call", [
+    ("approle", {"vault_role_id": "r", "vault_secret_id": "s"}, ("auth.approle.login", {"role_id": "r", "secret_id": "s", "mount_point": "approle"})),
+    ("userpass", {"vault_username": "u", "vault_password": "p", "vault_auth_mount": "people"},
+     ("auth.userpass.login", {"username": "u", "password": "p", "mount_point": "people"})),
+    ("jwt", {"vault_role": "r", "vault_jwt": "j"}, ("auth.jwt.jwt_login", {"role": "r", "jwt": "j", "path": "jwt"})),
+    ("kubernetes", {"vault_role": "r", "vault_jwt": "j"}, ("auth.kubernetes.login", {"role": "r", "jwt": "j", "mount_point": "kubernetes"})),
+])
+def test_each_method_logs_in_at_its_mount(method, given, call):
+    client = _Recorder()
+    opts = options(vault_auth_method=method, **given)
+    vo.auth_method(method).authenticate(client, opts)
+    assert client.calls == [call]
+
+
+def test_token_method_sends_nothing():
+    client = _Recorder()
+    vo.auth_method("token").authenticate(client, options(vault_token="t"))
+    assert client.calls == [] and client.token == "t"
+
+
+def test_cert_method_logs_in_with_optional_role(cert_files):
+    cert, key = cert_files
+    client = _Recorder()
+    vo.auth_method("cert").authenticate(client, options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key, vault_role="web"))
+    assert client.calls == [("login", {"json": {"name": "web"}})]
+
+
+# --- the doc fragment ----------------------------------------------------------------------------------------
+
+def test_doc_fragment_documents_the_argspec():
+    doc = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = vo.vault_argspec(env_fallback)
+    assert list(doc) == list(spec)
+    for name, entry in spec.items():
+        assert doc[name]["type"] == entry["type"], name
+        assert doc[name].get("default") == entry.get("default"), name
+        assert doc[name].get("aliases") == entry.get("aliases"), name
+        assert doc[name].get("choices") == entry.get("choices"), name
+        for variable in vo.ENV_FALLBACKS.get(name, []):
+            assert f"E({variable})" in " ".join(doc[name]["description"]), name
+
+
+def test_doc_fragment_plugins_section_is_the_lookup_sources():
+    plugins = yaml.safe_load(ModuleDocFragment.PLUGINS)["options"]
+    expected = {}
+    for name, sources in vo.LOOKUP_ENV_AND_INI.items():
+        entry = {"env": [{"name": var} for var in sources["env"]], "ini": sources["ini"], "vars": [{"name": var} for var in sources["vars"]]}
+        expected[name] = {key: value for key, value in entry.items() if value}
+    assert plugins == expected
+    assert plugins["vault_addr"]["vars"] == [{"name": "sectigo_vault_addr"}]
+    assert plugins["kv_mount"]["ini"] == [{"section": "sectigo_vault_pki", "key": "kv_mount"}]
