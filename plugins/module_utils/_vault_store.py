@@ -1,0 +1,327 @@
+"""Vault side of the collection: log in (any §2 auth method) and keep records in KV v2 with check-and-set.
+
+Every record lives under ``<kv_mount>/<kv_path>/`` (SPEC §3); :class:`VaultStore` takes paths relative to that.
+All hvac and ``requests`` exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the
+only place that reads them, so messages have one shape and never hold a token or a secret id.
+"""
+from __future__ import annotations
+
+import re
+import traceback
+from typing import Any
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, auth_method
+
+try:
+    import hvac
+    import hvac.exceptions
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+except ImportError:
+    HAS_HVAC = False
+    HVAC_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_HVAC = True
+    HVAC_IMPORT_ERROR = None
+
+
+class VaultError(Exception):
+    """A Vault operation failed. ``path`` is the full Vault path when known, ``status`` the HTTP status."""
+
+    def __init__(self, message: str, *, path: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.status = status
+
+
+class VaultAuthError(VaultError):
+    """Login refused, or a request refused for the token (HTTP 401/403)."""
+
+
+class VaultCasConflict(VaultError):
+    """A check-and-set write lost: the record changed (or was created) since it was read."""
+
+
+class VaultConnectionError(VaultError):
+    """Vault did not answer: refused connection, DNS failure, TLS failure or timeout."""
+
+
+class VaultNotFoundError(VaultError):
+    """The KV mount does not exist, is not KV version 2, or an auth mount is missing."""
+
+
+def policy_hcl(mount: str = "secret", base_path: str = "sectigo-vault-pki") -> str:
+    """The least a token needs for the collection's records under ``<mount>/<base_path>/`` (docs/vault.md explains it)."""
+    return (f'path "{mount}/data/{base_path}/*" {{\n  capabilities = ["create", "read", "update"]\n}}\n'
+            f'path "{mount}/metadata/{base_path}/*" {{\n  capabilities = ["read", "list", "delete"]\n}}\n')
+
+
+_RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
+
+
+def _session(options: VaultOptions) -> Any:
+    """A session that retries what is safe to retry: connecting, and reads on 412/429/5xx (honouring Retry-After).
+
+    Writes are never retried after they may have reached Vault: a repeated check-and-set write would
+    report a conflict for a write that in fact succeeded.
+    """
+    session = requests.Session()
+    retry = Retry(total=3, connect=2, read=0, status=3, backoff_factor=0.25, allowed_methods=_RETRY_METHODS,
+                  status_forcelist=(412, 429, 500, 502, 503, 504), respect_retry_after_header=True, raise_on_status=False)
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.verify = options.verify
+    session.cert = options.client_cert
+    return session
+
+
+def connect(options: VaultOptions) -> Any:
+    """An ``hvac.Client`` for ``options``, logged in with ``options.vault_auth_method`` at ``options.auth_mount``.
+
+    Token auth sends no request here: the token is checked when a first request is refused.
+    Raises VaultAuthError (login refused), VaultConnectionError (Vault unreachable), VaultNotFoundError.
+    """
+    if not HAS_HVAC:
+        raise VaultError("the Python library hvac is required (pip install hvac)")
+    client = hvac.Client(url=options.vault_addr, token=None, cert=options.client_cert, verify=options.verify,
+                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=_session(options))
+    client.token = None  # hvac falls back to VAULT_TOKEN / ~/.vault-token; only the chosen method may set one
+    client.sectigo_auth_method = options.vault_auth_method
+    method = auth_method(options.vault_auth_method)
+    try:
+        method.authenticate(client, options)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise _translate(exc, action="log in to", path=f"auth/{options.auth_mount}", addr=options.vault_addr,
+                         secrets=options.secrets(), login=options.vault_auth_method) from None
+    return client
+
+
+def _errors_text(exc: Any) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors:
+        return "; ".join(str(error) for error in errors)
+    text = (getattr(exc, "text", None) or "").strip()
+    return text[:300] if text else "no details"
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """The innermost reason of a requests/urllib3 error, without urllib3's pool and URL prose."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS verification failed (set vault_ca_cert, or vault_validate_certs: false for a test server)"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out (see vault_timeout)"
+    inner = exc.args[0] if exc.args else None
+    text = str(getattr(inner, "reason", None) or inner or exc)
+    found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if found:
+        return found.group(0).strip()
+    if "resolve" in text.lower():
+        return "the host name does not resolve"
+    return text[-200:]
+
+
+def _scrub(message: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "***")
+    return message
+
+
+_STATUS_BY_CLASS = {
+    "InvalidRequest": 400, "Unauthorized": 401, "Forbidden": 403, "InvalidPath": 404, "PreconditionFailed": 412,
+    "RateLimitExceeded": 429, "InternalServerError": 500, "VaultNotInitialized": 501, "BadGateway": 502, "VaultDown": 503,
+}
+
+
+class _Absent(VaultNotFoundError):
+    """HTTP 404 on a record path inside an existing mount: no record (``body`` may hold a deleted version)."""
+
+    def __init__(self, message: str, *, path: str | None = None, body: Any = None) -> None:
+        super().__init__(message, path=path, status=404)
+        self.body = body if isinstance(body, dict) else {}
+
+
+def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", secrets: list[str] | None = None,
+               login: str | None = None, mount: str | None = None) -> VaultError:
+    """The one mapping from hvac/requests exceptions to VaultError classes.
+
+    ``action`` is a verb phrase (``read``, ``write``, ``log in to``); ``login`` names the auth method when the
+    request was a login, where 400/401/403 all mean the credentials were refused. Messages are scrubbed of
+    ``secrets`` in case a server ever echoes one.
+    """
+    secrets = secrets or []
+    if isinstance(exc, VaultError):
+        return exc
+    if HAS_HVAC and isinstance(exc, requests.exceptions.RequestException):
+        return VaultConnectionError(f"cannot reach Vault at {addr or 'vault_addr'} to {action} '{path}': {_connection_reason(exc)}", path=path)
+    if not (HAS_HVAC and isinstance(exc, hvac.exceptions.VaultError)):
+        return VaultError(_scrub(f"failed to {action} '{path}': {type(exc).__name__}: {exc}", secrets), path=path)
+    status = _STATUS_BY_CLASS.get(type(exc).__name__)
+    detail = _scrub(_errors_text(exc), secrets)
+    no_route = "no handler for route" in detail or "unsupported path" in detail
+    if login is not None:
+        if status == 404 or no_route:
+            return VaultNotFoundError(f"no auth method is mounted at '{path}' (vault_auth_method '{login}'; set vault_auth_mount "
+                                      f"if it is mounted elsewhere): {detail}", path=path, status=status)
+        if status in (400, 401, 403):
+            return VaultAuthError(f"Vault refused the login (vault_auth_method '{login}', mount '{path}'): {detail}", path=path, status=status)
+    if mount and "preflight capability check" in detail:
+        return VaultNotFoundError(f"kv_mount '{mount}' is not a KV version 2 mount the token may use (it does not exist, "
+                                  f"or the token's policies grant nothing under it)", path=path, status=status)
+    if mount and no_route:
+        return VaultNotFoundError(f"kv_mount '{mount}' does not exist (no secrets engine is mounted there)", path=path, status=status)
+    if status in (401, 403):
+        return VaultAuthError(f"permission denied to {action} '{path}': {detail}", path=path, status=status)
+    if status == 404:
+        return _Absent(f"no record at '{path}'", path=path, body=getattr(exc, "json", None))
+    if status == 400 and "check-and-set" in detail:
+        return VaultCasConflict(f"check-and-set conflict on '{path}': it changed since it was read ({detail})", path=path, status=status)
+    if status == 503:
+        return VaultError(f"Vault is sealed or unavailable; cannot {action} '{path}': {detail}", path=path, status=status)
+    return VaultError(f"Vault refused to {action} '{path}' (HTTP {status or 'error'}): {detail}", path=path, status=status)
+
+
+class VaultStore:
+    """KV v2 records under ``<mount>/<base_path>/``, every write with check-and-set.
+
+    ``requests_sent`` counts the HTTP requests the store made (a token check and the one-time mount check included).
+    """
+
+    def __init__(self, client: Any, mount: str = "secret", base_path: str = "sectigo-vault-pki", *, auth_method_name: str | None = None) -> None:
+        self.client = client
+        self.mount = mount.strip("/")
+        self.base_path = base_path.strip("/")
+        self.auth_method = auth_method_name or getattr(client, "sectigo_auth_method", None) or "token"
+        self.requests_sent = 0
+        self._mount_checked = False
+
+    def _rel(self, path: str) -> str:
+        rel = path.strip("/") if isinstance(path, str) else ""
+        if not rel or any(part in ("", ".", "..") for part in rel.split("/")):
+            raise VaultError(f"invalid record path {path!r}", path=str(path))
+        return f"{self.base_path}/{rel}"
+
+    def full_path(self, path: str) -> str:
+        """``<mount>/<base_path>/<path>``: where ``bao kv get`` finds the record."""
+        return f"{self.mount}/{self._rel(path)}"
+
+    def _request(self, method: str, api_path: str, *, action: str, shown: str, **kwargs: Any) -> Any:
+        """One request through hvac's adapter; every failure leaves as a VaultError (see _translate)."""
+        self.requests_sent += 1
+        try:
+            return self.client.adapter.request(method, f"/v1/{api_path}", **kwargs)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            token = getattr(self.client, "token", None)
+            error = _translate(exc, action=action, path=shown, addr=getattr(self.client.adapter, "base_uri", ""),
+                               secrets=[token] if token else [], mount=self.mount)
+        if isinstance(error, VaultAuthError) and self.auth_method == "token" and api_path != "auth/token/lookup-self":
+            error = self._explain_token_refusal(error, action=action, shown=shown)
+        raise error
+
+    def _explain_token_refusal(self, error: VaultAuthError, *, action: str, shown: str) -> VaultAuthError:
+        """Tell a dead token from a policy that does not allow the path (token auth is checked lazily, here)."""
+        try:
+            self._request("GET", "auth/token/lookup-self", action="look up", shown="auth/token/lookup-self")
+        except VaultError:
+            return VaultAuthError(f"Vault refused the token (vault_auth_method 'token'): it is invalid, expired or revoked; "
+                                  f"could not {action} '{shown}'", path=shown, status=error.status)
+        return VaultAuthError(f"permission denied to {action} '{shown}': the token's policies do not allow it "
+                              f"(see the minimal policy in docs/vault.md)", path=shown, status=error.status)
+
+    def _check_mount(self) -> None:
+        """Once per store, before the first write or delete: a KV v1 mount would silently take ``data/...`` as a key.
+
+        Reads ``sys/internal/ui/mounts/<mount>``, which any token with a capability under the mount may read.
+        """
+        if self._mount_checked:
+            return
+        try:
+            reply = self._request("GET", f"sys/internal/ui/mounts/{self.mount}", action="inspect", shown=self.mount)
+        except (VaultAuthError, VaultConnectionError):
+            raise
+        except VaultNotFoundError as exc:
+            if not isinstance(exc, _Absent):
+                raise
+            reply = None  # a server without this endpoint: a KV v1 mount would show on the first read instead
+        except VaultError:
+            reply = None
+        if isinstance(reply, dict):
+            data = reply.get("data") or {}
+            kind = data.get("type")
+            version = str((data.get("options") or {}).get("version") or "1")
+            if kind not in ("kv", "generic") or version != "2":
+                described = f"a KV version {version} mount" if kind in ("kv", "generic") else f"a '{kind or 'unknown'}' mount"
+                raise VaultNotFoundError(f"kv_mount '{self.mount}' is not a KV version 2 mount (it is {described})", path=self.mount)
+        self._mount_checked = True
+
+    def _not_kv2(self) -> VaultNotFoundError:
+        return VaultNotFoundError(f"kv_mount '{self.mount}' is not a KV version 2 mount", path=self.mount)
+
+    def read(self, path: str) -> tuple[dict[str, Any] | None, int]:
+        """``(data, version)`` of the latest version; ``(None, 0)`` when there is no record.
+
+        When the latest version is soft-deleted or destroyed (e.g. ``bao kv delete``), returns ``(None, <that
+        version>)``: KV v2 keeps counting versions, so ``write(path, data, cas=version)`` re-creates the record.
+        """
+        rel = self._rel(path)
+        try:
+            reply = self._request("GET", f"{self.mount}/data/{rel}", action="read", shown=f"{self.mount}/{rel}")
+        except _Absent as absent:
+            metadata = (absent.body.get("data") or {}).get("metadata") or {}
+            return None, int(metadata.get("version") or 0)
+        data = reply.get("data") if isinstance(reply, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+            raise self._not_kv2()
+        version = int(data["metadata"].get("version") or 0)
+        if data.get("data") is None:
+            return None, version
+        return data["data"], version
+
+    def write(self, path: str, data: dict[str, Any], cas: int) -> int:
+        """Write a new version if the record is still at version ``cas`` (``0``: only if it does not exist).
+
+        Returns the new version; raises VaultCasConflict when another writer came first.
+        """
+        if not isinstance(cas, int) or isinstance(cas, bool) or cas < 0:
+            raise VaultError(f"check-and-set version must be an integer >= 0; got {cas!r}", path=path)
+        rel = self._rel(path)
+        self._check_mount()
+        reply = self._request("POST", f"{self.mount}/data/{rel}", action="write", shown=f"{self.mount}/{rel}",
+                              json={"data": data, "options": {"cas": cas}})
+        try:
+            return int(reply["data"]["version"])
+        except (KeyError, TypeError, ValueError):
+            raise self._not_kv2() from None
+
+    def list(self, path: str) -> list[str]:
+        """Names directly under ``path``, sorted, sub-folders without their trailing ``/``; ``[]`` when none."""
+        rel = self._rel(path)
+        try:
+            reply = self._request("LIST", f"{self.mount}/metadata/{rel}", action="list", shown=f"{self.mount}/{rel}")
+        except _Absent:
+            return []
+        keys = ((reply.get("data") or {}).get("keys") or []) if isinstance(reply, dict) else []
+        return sorted({str(key).rstrip("/") for key in keys})
+
+    def delete(self, path: str) -> None:
+        """Remove the record with its metadata and every version; nothing happens when there is none."""
+        rel = self._rel(path)
+        self._check_mount()
+        try:
+            self._request("DELETE", f"{self.mount}/metadata/{rel}", action="delete", shown=f"{self.mount}/{rel}")
+        except _Absent:
+            return
+
+    def read_metadata(self, path: str) -> dict[str, Any] | None:
+        """KV v2 metadata (``current_version``, ``versions``, times); ``None`` when there is no record."""
+        rel = self._rel(path)
+        try:
+            reply = self._request("GET", f"{self.mount}/metadata/{rel}", action="read metadata of", shown=f"{self.mount}/{rel}")
+        except _Absent:
+            return None
+        data = reply.get("data") if isinstance(reply, dict) else None
+        if not isinstance(data, dict):
+            raise self._not_kv2()
+        return data
