@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from testbed.fixtures import openbao, scm_simulator, testbed  # noqa: F401  pylint: disable=unused-import
