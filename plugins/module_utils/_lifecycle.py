@@ -19,19 +19,15 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto a
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_path, cert_unique_id, name_path, validate_name
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._orders import TerminalStatus, order_desk, with_marker
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._polling import PollSchedule, PollTimeout, parse_expiry_window, poll
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import ProfileStore, check_against_profile
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import (
-    ScmConnectionError, ScmError, ScmNotFoundError, ScmPending, ScmServerError,
-)
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmConnectionError, ScmError, ScmNotFoundError, ScmServerError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 STATES = ("present", "renewed", "replaced", "absent")
 ACTIONS = ("none", "enrolled", "imported", "collected", "renewed", "replaced", "deleted", "pending")
 FORMAT_TYPES = ("x509", "x509CO", "x509IO", "base64", "bin", "x509IOR", "pem", "pemco", "pemia")
-# SCM statuses after which waiting is pointless (SCM_API §4; S/MIME states are lower-case, §5.4).
-TERMINAL_SCM_STATUSES = {"declined", "rejected", "invalid", "revoked"}
-MARKER_PREFIX = "vault_pki:"
 # A claim older than this whose owner never recorded an order is looked up in SCM, then taken over.
 CLAIM_STALE_SECONDS = 120
 
@@ -139,6 +135,10 @@ class CertificateService:
         if self._scm is None:
             self._scm = self._scm_factory()
         return self._scm
+
+    def desk(self) -> Any:
+        """SSL or S/MIME order operations (see _orders)."""
+        return order_desk(self.cert_kind, self.scm(), self.config["customer_uri"])
 
     @property
     def cert_kind(self) -> str:
@@ -468,24 +468,11 @@ class CertificateService:
                       previous: dict[str, Any] | None, action: str = "enrolled") -> CertResult:
         claim = entry["claim"]
         record = claim["record"]
-        comments = f"{issuance['comments']} {MARKER_PREFIX}{claim['request_id']}" if issuance.get("comments") else f"{MARKER_PREFIX}{claim['request_id']}"
         try:
-            if self.cert_kind == rec.SSL_CERT:
-                answer = self.scm().enroll_ssl(
-                    org_id=int(self.config["org_id"]), csr=record["csr"], cert_type=int(issuance["cert_type"]), term=int(issuance["term"]),
-                    subj_alt_names=record.get("requested_sans") or None, comments=comments,
-                    external_requester=issuance.get("external_requester"), custom_fields=issuance.get("custom_fields"),
-                    num_servers=issuance.get("num_servers"), server_type=issuance.get("server_type"))
-                order = {"ssl_id": int(answer["sslId"]), "renew_id": answer.get("renewId")}
-            else:
-                answer = self.scm().enroll_smime(
-                    org_id=int(self.config["org_id"]), csr=record["csr"], cert_type=int(issuance["cert_type"]), term=int(issuance["term"]),
-                    email=record["email"], first_name=record["first_name"], last_name=record["last_name"],
-                    middle_name=record.get("middle_name"), comments=comments, custom_fields=issuance.get("custom_fields"))
-                order = {"order_number": int(answer["orderNumber"]), "backend_cert_id": str(answer.get("backendCertId") or answer["orderNumber"])}
+            order = self.desk().place(record, issuance, int(self.config["org_id"]), with_marker(issuance.get("comments"), claim["request_id"]))
         except ScmError as exc:
             if getattr(exc, "may_have_reached", False):
-                found = self._find_order(record, claim["request_id"])
+                found = self.desk().find(record, claim["request_id"])
                 if found is None:
                     claim["outcome"] = "unknown"
                     self._write_name(req.name, entry, entry_version)
@@ -538,22 +525,6 @@ class CertificateService:
                 self.warnings.append(f"could not revoke the replaced certificate {old['cert_unique_id']}: {exc}")
         self._write_record(old, old_version)
 
-    def _find_order(self, record: dict[str, Any], request_id: str) -> dict[str, Any] | None:
-        """Reconcile: the SCM order whose comments carry this request's marker, if SCM has it."""
-        marker = f"{MARKER_PREFIX}{request_id}"
-        scm = self.scm()
-        if self.cert_kind == rec.SSL_CERT:
-            for item in scm.iter_ssl(common_name=record["domain"]):
-                details = scm.get_ssl(item["sslId"])
-                if marker in (details.get("comments") or ""):
-                    return {"ssl_id": int(item["sslId"]), "renew_id": details.get("renewId")}
-        else:
-            for item in scm.iter_smime(email=record["email"]):
-                if marker in (item.get("comments") or ""):
-                    return {"order_number": int(item.get("orderNumber") or item["backendCertId"]),
-                            "backend_cert_id": str(item.get("backendCertId") or item["orderNumber"])}
-        return None
-
     # ---- claims left by other (or dead) runs -----------------------------------------------------
 
     def _settle_claim(self, req: CertRequest, entry: dict[str, Any], version: int) -> CertResult | tuple[dict[str, Any] | None, int]:
@@ -575,7 +546,7 @@ class CertificateService:
         if self.check_mode:
             return entry, version
         record = claim["record"]
-        found = self._find_order(record, claim["request_id"])
+        found = self.desk().find(record, claim["request_id"])
         if found is not None:
             return self._persist_order(req, entry, version, found, None, action="enrolled")
         # The order was never placed: take the claim over and order now, once.
@@ -618,25 +589,24 @@ class CertificateService:
             raise InputError("name", "name is required to import an existing SCM order")
         if self.check_mode:
             return CertResult(True, "imported", None, before={}, after={"cert_unique_id": uid})
-        scm = self.scm()
         now = self.clock()
         record: dict[str, Any] = {"name": req.name, "config_name": self.config_name, "certificate_type": self.cert_kind,
                                   "cert_unique_id": uid, "created_at": rec.iso(now), "imported": True,
                                   "ssl_format": self.option(req, "format_type")}
+        field, oid = ("ssl_id", req.ssl_id) if self.cert_kind == rec.SSL_CERT else ("order_number", req.order_number)
         try:
-            if self.cert_kind == rec.SSL_CERT:
-                details = scm.get_ssl(req.ssl_id)
-                record.update({"ssl_id": int(req.ssl_id), "renew_id": details.get("renewId"), "domain": details.get("commonName"),
-                               "profile_id": (details.get("certType") or {}).get("id"), "term": details.get("term"),
-                               "comments": details.get("comments")})
-            else:
-                items = list(scm.iter_smime(backend_cert_id=str(req.order_number)))
-                details = items[0] if items else {}
-                record.update({"order_number": int(req.order_number), "backend_cert_id": str(req.order_number),
-                               "email": req.email, "profile_id": req.cert_type, "term": req.term})
+            details = self.desk().details(oid)
         except ScmNotFoundError:
-            raise InputError("ssl_id" if self.cert_kind == rec.SSL_CERT else "order_number",
-                             f"SCM has no certificate {req.ssl_id or req.order_number} for customer '{self.config['customer_uri']}'") from None
+            details = {}
+        if not details:
+            raise InputError(field, f"SCM has no certificate {oid} for customer '{self.config['customer_uri']}'")
+        if self.cert_kind == rec.SSL_CERT:
+            record.update({"ssl_id": int(oid), "renew_id": details.get("renewId"), "domain": details.get("commonName"),
+                           "profile_id": (details.get("certType") or {}).get("id"), "term": details.get("term"),
+                           "comments": details.get("comments")})
+        else:
+            record.update({"order_number": int(oid), "backend_cert_id": str(details.get("backendCertId") or oid),
+                           "email": req.email, "profile_id": req.cert_type, "term": req.term, "comments": details.get("comments")})
         if req.private_key is not None:
             info = crypto.private_key_info(req.private_key)
             record.update({"private_key": req.private_key, "public_key_sha256": info["public_key_sha256"]})
@@ -661,13 +631,14 @@ class CertificateService:
         schedule = PollSchedule(self.option(req, "max_timeout") if wait else 0, self.option(req, "loop_period"),
                                 clock=self.monotonic, rand=self.rand)
         try:
-            pems = poll(lambda: self._try_collect(record), schedule, sleep=self.sleep)
+            desk = self.desk()
+            pems = poll(lambda: desk.collect(record, self._leaf_keys(record)), schedule, sleep=self.sleep)
         except PollTimeout:
             if not wait:
                 return CertResult(action != "collected", "pending", record, before=before, after=rec.summary(record))
             return self._fail_pending(record, version, rec.TIMEOUT_STATE_SAVED, None, before,
                                       f"not issued within max_timeout={self.option(req, 'max_timeout')}s; the order id is saved and the next run collects it")
-        except _TerminalStatus as exc:
+        except TerminalStatus as exc:
             return self._fail_pending(record, version, rec.ERROR_CODE, {"code": exc.code, "description": exc.description}, before,
                                       f"SCM reports {exc.description}")
         except ScmError as exc:
@@ -699,35 +670,6 @@ class CertificateService:
         raise OperationError(f"Failed to collect certificate '{record.get('name') or record['cert_unique_id']}' (order {oid}): {reason}",
                              result={"cert": rec.public_view(record), "status": status, "vault_path": cert_path(self.config_name, record["cert_unique_id"])},
                              scm_code=(error or {}).get("code"))
-
-    def _try_collect(self, record: dict[str, Any]) -> list[str] | None:
-        scm = self.scm()
-        fmt = record.get("ssl_format") or "x509"
-        collect = scm.collect_ssl if self.cert_kind == rec.SSL_CERT else scm.collect_smime
-        oid = rec.order_id(record)
-        try:
-            pems = _certificates_in(collect(oid, fmt))
-        except ScmPending:
-            details = scm.get_ssl(oid) if self.cert_kind == rec.SSL_CERT else self._smime_details(oid)
-            status = str(details.get("status") or details.get("state") or "")
-            if status.lower() in TERMINAL_SCM_STATUSES:
-                raise _TerminalStatus(None, f"order {oid} is {status}") from None
-            return None
-        wanted = self._leaf_keys(record)
-        leaf = _find_leaf(pems, wanted)
-        if leaf is None or len(pems) == 1:
-            # Certificate-only or chain-only formats: fetch what is missing in one more format.
-            extra = _certificates_in(collect(oid, "x509IOR" if leaf is not None else "x509CO"))
-            pems = pems + [p for p in extra if p not in pems]
-            leaf = _find_leaf(pems, wanted)
-        if leaf is None:
-            return None
-        return [leaf] + crypto.order_chain(leaf, [p for p in pems if p != leaf])
-
-    def _smime_details(self, backend_cert_id: Any) -> dict[str, Any]:
-        for item in self.scm().iter_smime(backend_cert_id=str(backend_cert_id)):
-            return item
-        return {}
 
     @staticmethod
     def _leaf_keys(record: dict[str, Any]) -> list[str]:
@@ -798,13 +740,8 @@ class CertificateService:
         claimed_version = self._claim_on_record(record, version, pending)
         if claimed_version is None:
             return self._after_lost_claim(req, record)
-        scm = self.scm()
         try:
-            if self.cert_kind == rec.SSL_CERT:
-                order = {"ssl_id": int(scm.renew_ssl(record["ssl_id"], csr=csr))}
-            else:
-                answer = scm.renew_smime_by_order(record["backend_cert_id"])
-                order = {"order_number": int(answer["orderNumber"]), "backend_cert_id": str(answer.get("backendCertId") or answer["orderNumber"])}
+            order = self.desk().renew(record, csr)
         except ScmError as exc:
             if not getattr(exc, "may_have_reached", False):
                 record.pop("pending", None)
@@ -819,24 +756,8 @@ class CertificateService:
         return self._persist_renewal(req, record, claimed_version, order, key, csr, desired, before)
 
     def _find_renewal(self, record: dict[str, Any]) -> dict[str, Any] | None:
-        """Reconcile a renewal: an order for the same subject, newer than the record, unknown to Vault."""
-        known = set(self.store.list(f"certs/{self.config_name}"))
-        scm = self.scm()
-        candidates = []
-        if self.cert_kind == rec.SSL_CERT:
-            for item in scm.iter_ssl(common_name=record["domain"]):
-                sid = int(item["sslId"])
-                if sid > int(record["ssl_id"]) and cert_unique_id(sid, self.config["customer_uri"]) not in known:
-                    candidates.append({"ssl_id": sid})
-        else:
-            for item in scm.iter_smime(email=record["email"]):
-                number = int(item.get("orderNumber") or item["backendCertId"])
-                if number > int(record["order_number"]) and cert_unique_id(number, self.config["customer_uri"]) not in known:
-                    candidates.append({"order_number": number, "backend_cert_id": str(item.get("backendCertId") or number)})
-        if len(candidates) > 1:
-            raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': the answer was lost and SCM shows several "
-                                 f"candidate renewals {candidates}; adopt the right one with ssl_id/order_number")
-        return candidates[0] if candidates else None
+        """Reconcile a renewal whose answer was lost (see _orders.OrderDesk.find_renewal)."""
+        return self.desk().find_renewal(record, set(self.store.list(f"certs/{self.config_name}")))
 
     def _persist_renewal(self, req: CertRequest, old: dict[str, Any], old_version: int, order: dict[str, Any], key: str | None,
                          csr: str | None, desired: dict[str, Any], before: dict[str, Any]) -> CertResult:
@@ -927,36 +848,3 @@ class CertificateService:
     def _replace_landed(self, record: dict[str, Any]) -> bool:
         details = self.scm().get_ssl(record["ssl_id"])
         return details.get("status") != "Issued" or details.get("serialNumber") != record.get("serial_number")
-
-
-class _TerminalStatus(Exception):
-    def __init__(self, code: int | None, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-
-
-def _certificates_in(data: bytes | str) -> list[str]:
-    """Certificates of a collect answer, whatever the format (PEM blocks or PKCS#7, SCM_API §3.7)."""
-    raw = data.encode() if isinstance(data, str) else data
-    if b"-----BEGIN CERTIFICATE-----" in raw:
-        return crypto.split_pem(raw.decode("ascii", errors="replace"))
-    if not raw.strip():
-        return []
-    return crypto.pkcs7_to_pem(raw)
-
-
-def _find_leaf(pems: list[str], public_keys: list[str]) -> str | None:
-    """The leaf: the certificate of our key, or (imports) the one that issued none of the others."""
-    infos = [(p, crypto.parse_certificate(p)) for p in pems]
-    for key in public_keys:
-        for pem, info in infos:
-            if info["public_key_sha256"] == key:
-                return pem
-    if public_keys:
-        return None
-    issuers = {info["issuer"] for _, info in infos}
-    for pem, info in infos:
-        if info["subject"] not in issuers:
-            return pem
-    return None
