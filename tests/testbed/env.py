@@ -73,7 +73,7 @@ def start(state: str, ttl: float, services: list[str], issue_delay: float) -> in
     if running and os.path.exists(_env_file(state)):
         with open(_env_file(state), encoding="utf-8") as handle:
             sys.stdout.write(handle.read())
-        print(f"# already running ({', '.join(name for name, _ in running)}); stop with: python3 tests/testbed/env.py --stop")
+        print(f"# already running ({', '.join(name for name, _pid in running)}); stop with: python3 tests/testbed/env.py --stop")
         return 0
     stop_quietly(state)
     os.makedirs(state, exist_ok=True)
