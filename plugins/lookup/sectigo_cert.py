@@ -14,7 +14,7 @@ description:
     config's defaults.
   - Results are memoised for the run (templating may evaluate a lookup many times), and a renewal is claimed in Vault
     with check-and-set, so any number of concurrent readers cause one renewal.
-  - It never enrolls: a term with no certificate is an error. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
+  - It never enrolls; a term with no certificate is an error. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.vault.plugins
@@ -52,7 +52,7 @@ notes:
 seealso:
   - module: sectigo.vault_pki.sectigo_cert
 author:
-  - sectigo.vault_pki contributors
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""

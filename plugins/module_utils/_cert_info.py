@@ -38,9 +38,9 @@ def query_certificates(store: Any, query: CertInfoQuery, clock: Callable[[], dat
         uid = query.cert_unique_id
         if query.name:
             validate_name(query.name, "name")
-            entry, _ = store.read(name_path(query.config, query.name))
+            entry, _version = store.read(name_path(query.config, query.name))
             uid = (entry or {}).get("cert_unique_id")
-        record, _ = store.read(cert_path(query.config, uid)) if uid else (None, 0)
+        record, _version = store.read(cert_path(query.config, uid)) if uid else (None, 0)
         if record is None:
             raise InputError("name" if query.name else "cert_unique_id",
                              f"no certificate '{query.name or query.cert_unique_id}' in config '{query.config}'")
@@ -49,9 +49,9 @@ def query_certificates(store: Any, query: CertInfoQuery, clock: Callable[[], dat
     for name in store.list(f"names/{query.config}"):
         if name.endswith("/"):
             continue
-        entry, _ = store.read(name_path(query.config, name))
+        entry, _version = store.read(name_path(query.config, name))
         uid = (entry or {}).get("cert_unique_id")
-        record, _ = store.read(cert_path(query.config, uid)) if uid else (None, 0)
+        record, _version = store.read(cert_path(query.config, uid)) if uid else (None, 0)
         if record is None:
             # A claim whose order is not yet saved: show it as requested.
             summaries.append({"name": name, "status": rec.REQUESTED})

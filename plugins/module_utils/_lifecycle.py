@@ -258,9 +258,9 @@ class CertificateService:
     # ---- state=absent ----------------------------------------------------------------------------
 
     def _absent(self, req: CertRequest) -> CertResult:
-        entry, _ = self._read_name(req)
+        entry, _version = self._read_name(req)
         uid = (entry or {}).get("cert_unique_id") or req.cert_unique_id
-        record, _ = self._read_record(uid) if uid else (None, 0)
+        record, _version = self._read_record(uid) if uid else (None, 0)
         if entry is None and record is None:
             return CertResult(False, "none", None)
         if not self.check_mode:
@@ -653,7 +653,7 @@ class CertificateService:
             self._write_record(record, version)
         except VaultCasConflict:
             # Another run collected the same order first; its record is the truth.
-            current, _ = self._read_record(record["cert_unique_id"])
+            current, _version = self._read_record(record["cert_unique_id"])
             if current and current.get("status") == rec.ISSUED:
                 return CertResult(False, "none", current, before=before, after=rec.summary(current))
             raise

@@ -54,7 +54,7 @@ def find_leaf(pems: list[str], public_keys: list[str]) -> str | None:
                 return pem
     if public_keys:
         return None
-    issuers = {info["issuer"] for _, info in infos}
+    issuers = {info["issuer"] for _pem, info in infos}
     for pem, info in infos:
         if info["subject"] not in issuers:
             return pem

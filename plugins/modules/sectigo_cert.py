@@ -23,6 +23,7 @@ description:
     plugin's sample JSON files work as task arguments.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -226,7 +227,7 @@ seealso:
   - plugin: sectigo.vault_pki.sectigo_cert
     plugin_type: lookup
 author:
-  - sectigo.vault_pki contributors
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""

@@ -12,6 +12,7 @@ description:
   - Reads Vault only; never calls SCM and never renews or collects (use M(sectigo.vault_pki.sectigo_cert) or the lookup for that).
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -46,7 +47,7 @@ options:
 seealso:
   - module: sectigo.vault_pki.sectigo_cert
 author:
-  - sectigo.vault_pki contributors
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""

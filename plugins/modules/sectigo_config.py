@@ -9,10 +9,11 @@ short_description: Manage a Sectigo Certificate Manager connection kept in Vault
 version_added: 0.1.0
 description:
   - Creates, updates or deletes a named SCM connection (a "config") at C(<kv_mount>/<kv_path>/configs/<name>) in Vault KV v2.
-  - The SCM password is stored in Vault and never returned; results show RV(config.password_set) instead.
+  - The SCM password is stored in Vault and never returned; results show C(password_set) instead.
   - Certificates, names and profiles live under the config's name; deleting a config leaves them in place.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -101,7 +102,7 @@ seealso:
   - module: sectigo.vault_pki.sectigo_config_info
   - module: sectigo.vault_pki.sectigo_cert
 author:
-  - sectigo.vault_pki contributors
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""

@@ -12,6 +12,7 @@ description:
   - Reads Vault only; never calls SCM and never returns a password.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -26,7 +27,7 @@ options:
 seealso:
   - module: sectigo.vault_pki.sectigo_config
 author:
-  - sectigo.vault_pki contributors
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""
@@ -42,7 +43,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 configs:
-  description: Configs by name, without passwords (RV(configs[].password_set) says whether one is stored).
+  description: Configs by name, without passwords (C(password_set) says whether one is stored).
   returned: always
   type: list
   elements: dict

@@ -136,7 +136,7 @@ def test_timeout_state_saved_then_collected(testbed):
 def test_two_playbooks_together_place_one_order(testbed):
     sim(testbed, "config", {"issue_delay": 2})
     try:
-        procs = [start_playbook(testbed, "fleet.yml", kv_path="e2e-race", hosts_list=["twin"]) for _ in range(2)]
+        procs = [start_playbook(testbed, "fleet.yml", kv_path="e2e-race", hosts_list=["twin"]) for _attempt in range(2)]
         for proc in procs:
             finish(proc)
     finally:

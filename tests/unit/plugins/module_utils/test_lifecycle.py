@@ -32,8 +32,8 @@ class FakeTime:
 def bed():
     store, scm, clock = FakeStore(), FakeScm(), FakeTime()
 
-    def service(config=SSL_CONFIG, check_mode=False):
-        return CertificateService(store, config, lambda: scm, check_mode=check_mode, sleep=clock.sleep, monotonic=clock.monotonic,
+    def service(config=None, check_mode=False):
+        return CertificateService(store, config or SSL_CONFIG, lambda: scm, check_mode=check_mode, sleep=clock.sleep, monotonic=clock.monotonic,
                                   rand=lambda: 0.5)
     return store, scm, clock, service
 
@@ -118,7 +118,7 @@ def test_timeout_saves_order_and_next_run_collects_it(bed):
     saved = err.value.result["cert"]
     assert err.value.result["status"] == "TimeoutStateSaved"
     assert max(clock.slept) <= 5 and clock.slept[0] <= 1.5
-    record, _ = store.read(f"certs/prod/{saved['cert_unique_id']}")
+    record, _version = store.read(f"certs/prod/{saved['cert_unique_id']}")
     assert record["status"] == "TimeoutStateSaved" and record["ssl_id"] == saved["ssl_id"]
 
     scm.orders[saved["ssl_id"]]["polls_left"] = 0
@@ -164,7 +164,7 @@ def test_stale_claim_with_order_in_scm_is_adopted(bed):
     first.desk = lambda: desk
     with pytest.raises(OperationError):
         first.ensure(web01())
-    entry, _ = store.read("names/prod/web01")
+    entry, _version = store.read("names/prod/web01")
     assert entry["claim"]["outcome"] == "unknown"
     result = service().ensure(web01())
     assert result.record["status"] == "Issued"
@@ -202,7 +202,7 @@ def test_renew_creates_new_order_and_links_records(bed):
     new = renewed.record
     assert new["ssl_id"] != first["ssl_id"] and new["renewed_from"] == first["cert_unique_id"]
     assert new["private_key"] != first["private_key"]
-    old, _ = store.read(f"certs/prod/{first['cert_unique_id']}")
+    old, _version = store.read(f"certs/prod/{first['cert_unique_id']}")
     assert old["status"] == "Renewed" and old["renewed_to"] == new["cert_unique_id"]
     assert store.read("names/prod/web01")[0]["cert_unique_id"] == new["cert_unique_id"]
     # Addressed by its old id, read_renewed_cert follows renewed_to.
@@ -272,7 +272,7 @@ def test_client_certificate_enroll_renew_replace(bed):
     assert renewed["order_number"] != first["order_number"]
     replaced = service(CLIENT_CONFIG).ensure(CertRequest(state="replaced", reason="lost", revoke_on_replace=True, **req))
     assert replaced.action == "replaced"
-    old, _ = store.read(f"certs/people/{renewed['cert_unique_id']}")
+    old, _version = store.read(f"certs/people/{renewed['cert_unique_id']}")
     assert old["status"] == "Revoked" and old["replaced_to"] == replaced.record["cert_unique_id"]
 
 
