@@ -365,12 +365,15 @@ class Simulator:
 
 def start_simulator(state_dir: str | None = None, issue_delay: float = 0.0, ttl: float = 3600, extra_args: Sequence[str] = (), *,
                     login: str = "demo", password: str = "demo", customer_uri: str = "demo", detached: bool = False,
-                    log_dir: str | None = None, ready_timeout: float = READY_TIMEOUT) -> Simulator:
-    """Start ``python tests/scm_simulator`` on a free loopback port; returns once it printed where it listens."""
-    if not os.path.isfile(os.path.join(SIMULATOR_DIR, "__main__.py")):
-        raise TestBedError(f"the SCM simulator is missing: {SIMULATOR_DIR}/__main__.py")
+                    log_dir: str | None = None, ready_timeout: float = READY_TIMEOUT, program: str = SIMULATOR_DIR) -> Simulator:
+    """Start ``python tests/scm_simulator`` on a free loopback port; returns once it printed where it listens.
+
+    ``program`` is what Python runs (the simulator's package directory); tests of the test bed swap it.
+    """
+    if not os.path.isfile(os.path.join(program, "__main__.py")):
+        raise TestBedError(f"the SCM simulator is missing: {program}/__main__.py")
     log_path, tmp_dir = _log_file("scm-simulator", log_dir)
-    argv = [sys.executable, SIMULATOR_DIR, "--host", LOOPBACK, "--port", "0", "--max-lifetime", str(int(ttl)),
+    argv = [sys.executable, program, "--host", LOOPBACK, "--port", "0", "--max-lifetime", str(int(ttl)),
             "--issue-delay", str(issue_delay), "--login", login, "--password", password, "--customer-uri", customer_uri]
     if state_dir:
         argv += ["--state-dir", state_dir]

@@ -17,6 +17,7 @@ from testbed import testbed as tb
 pytestmark = pytest.mark.live
 
 ENV_PY = os.path.join(tb.HERE, "env.py")
+FAKE_SIMULATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_simulator")
 
 
 def wait_until(predicate, timeout: float = 15.0) -> bool:
@@ -173,6 +174,51 @@ def test_env_py_starts_detached_prints_exports_and_stops(tmp_path):
         assert not os.path.exists(os.path.join(state, "pids"))
     finally:
         tb.stop_group(pid)
+
+
+def test_simulator_process_contract_with_a_stand_in():
+    sim = tb.start_simulator(ttl=60, program=FAKE_SIMULATOR, issue_delay=1.5)
+    try:
+        assert sim.base_url.startswith("http://127.0.0.1:") and sim.base_url == f"{sim.root_url}/api"
+        assert (sim.login, sim.password, sim.customer_uri) == ("demo", "demo", "demo")
+        assert_loopback_only(sim.port)
+        assert sim.configure(issue_delay=2) == {"issue_delay": 2}
+        assert sim.stats()["config"] == {"issue_delay": 2}
+        with pytest.raises(tb.TestBedError) as err:
+            sim.control("GET", "nothing")
+        assert "HTTP 404" in str(err.value)
+    finally:
+        sim.stop()
+    assert not sim.process.group_alive() and not tb.port_open(sim.port)
+
+
+def test_simulator_ttl_is_enforced_by_the_supervisor_too(tmp_path):
+    stubborn = tmp_path / "stubborn"
+    stubborn.mkdir()
+    (stubborn / "__main__.py").write_text("import time\nprint('scm-simulator listening on http://127.0.0.1:9/api', flush=True)\ntime.sleep(600)\n")
+    sim = tb.start_simulator(ttl=2, program=str(stubborn))
+    try:
+        assert wait_until(lambda: not sim.process.group_alive(), timeout=20)
+    finally:
+        sim.stop()
+
+
+def test_simulator_start_failures_are_clear(tmp_path):
+    with pytest.raises(tb.TestBedError) as err:
+        tb.start_simulator(ttl=30, program=str(tmp_path / "absent"))
+    assert "missing" in str(err.value)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "__main__.py").write_text("import sys\nsys.exit('simulator: cannot open the CA files')\n")
+    with pytest.raises(tb.TestBedError) as err:
+        tb.start_simulator(ttl=30, program=str(broken))
+    assert "cannot open the CA files" in str(err.value) and "exited" in str(err.value)
+    silent = tmp_path / "silent"
+    silent.mkdir()
+    (silent / "__main__.py").write_text("import time\ntime.sleep(600)\n")
+    with pytest.raises(tb.TestBedError) as err:
+        tb.start_simulator(ttl=30, program=str(silent), ready_timeout=1)
+    assert "did not report where it listens" in str(err.value)
 
 
 def test_simulator_starts_on_loopback_and_stops(scm_simulator):
