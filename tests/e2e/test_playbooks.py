@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,7 +36,7 @@ def collections_path() -> str:
 def playbook_env(bed) -> dict[str, str]:
     env = dict(os.environ, **bed.env())
     env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", ANSIBLE_COLLECTIONS_PATH=collections_path(),
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
     return env
 
@@ -46,13 +47,20 @@ def start_playbook(bed, name: str, **extra_vars) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def finish(proc: subprocess.Popen, timeout: float = 300) -> dict:
+def recap(out: str) -> dict[str, int]:
+    """The PLAY RECAP counters of localhost, e.g. {"ok": 7, "changed": 1, "failed": 0, ...}."""
+    match = re.search(r"^localhost\s+:\s+(.*)$", out, re.MULTILINE)
+    assert match, f"no PLAY RECAP in:\n{out[-3000:]}"
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+def finish(proc: subprocess.Popen, timeout: float = 300) -> dict[str, int]:
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"ansible-playbook failed ({proc.returncode}):\n{out[-6000:]}\n{err[-3000:]}"
-    return json.loads(out[out.index("{"):])
+    return recap(out)
 
 
-def run_playbook(bed, name: str, **extra_vars) -> dict:
+def run_playbook(bed, name: str, **extra_vars) -> dict[str, int]:
     return finish(start_playbook(bed, name, **extra_vars))
 
 
@@ -77,19 +85,18 @@ def orders_for(bed, common_name: str) -> list[dict]:
 
 
 def test_vault_plugin_operations_as_tasks(testbed):
-    result = run_playbook(testbed, "plugin_cli_table.yml")
-    stats = result["stats"]["localhost"]
-    assert stats["failures"] == 0 and stats["changed"] > 0
+    stats = run_playbook(testbed, "plugin_cli_table.yml")
+    assert stats["failed"] == 0 and stats["changed"] >= 10
 
 
 def test_second_run_changes_nothing_and_calls_scm_zero_times(testbed):
     first = run_playbook(testbed, "fleet.yml", kv_path="e2e-idem")
-    assert first["stats"]["localhost"]["changed"] >= 4
+    assert first["changed"] == 2  # the config task and the loop of certificates
     record = vault_read(testbed, "e2e-idem/names/fleet/web01")
     assert record and record["cert_unique_id"]
     before = sim(testbed, "stats")["total_requests"]
     second = run_playbook(testbed, "fleet.yml", kv_path="e2e-idem")
-    assert second["stats"]["localhost"]["changed"] == 0
+    assert second["changed"] == 0 and second["ok"] == 3
     assert sim(testbed, "stats")["total_requests"] == before
 
 
