@@ -347,7 +347,7 @@ class Simulator:
         return self.control("POST", "config", settings)
 
     def ca(self) -> Any:
-        """The simulator's CA certificates (``GET /__sim__/ca``)."""
+        """The simulator's CA as PEM: ``{"root": ..., "intermediate": ...}`` (``GET /__sim__/ca``)."""
         return self.control("GET", "ca")
 
     def stop(self) -> None:

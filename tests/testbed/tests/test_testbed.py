@@ -244,3 +244,15 @@ def test_testbed_env(testbed):
                         "SECTIGO_CM_CUSTOMER_URI", "SCM_SIM_URL"}
     assert env["SCM_SIM_URL"] + "/api" == env["SECTIGO_CM_BASE_URL"]
     assert (env["SECTIGO_CM_USER"], env["SECTIGO_CM_PASSWORD"], env["SECTIGO_CM_CUSTOMER_URI"]) == ("demo", "demo", "demo")
+
+
+def test_simulator_controls(scm_simulator):
+    ca = scm_simulator.ca()
+    assert ca["root"].startswith("-----BEGIN CERTIFICATE-----") and ca["intermediate"].startswith("-----BEGIN CERTIFICATE-----")
+    before = scm_simulator.stats()
+    assert "orders" in before
+    delay = scm_simulator.control("GET", "config")["issue_delay"]
+    try:
+        assert scm_simulator.configure(issue_delay=7)["issue_delay"] == 7
+    finally:
+        scm_simulator.configure(issue_delay=delay)
