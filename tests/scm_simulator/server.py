@@ -150,6 +150,10 @@ class Simulator:
                          expires_at=cert.not_valid_after_utc.timestamp())
             self.store.save()
 
+    def refresh_all(self) -> None:
+        for order in list(self.store.orders.values()):
+            self._refresh(order)
+
     # ---- reference data ---------------------------------------------------------------------------
 
     def organizations(self, query: dict[str, list[str]], body: Any) -> Any:
@@ -580,6 +584,7 @@ class Handler(BaseHTTPRequestHandler):
         store = self.sim.store
         store.count(f"{method} /__sim__/{path.split('/')[0]}", api=False)
         if method == "GET" and path == "stats":
+            self.sim.refresh_all()
             self._json(200, store.stats())
         elif method == "POST" and path == "stats/reset":
             store.reset_stats()
