@@ -25,6 +25,9 @@ extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: all
   check_mode:
     support: full
     details: Predicts the action from Vault alone; calls neither SCM nor writes to Vault.

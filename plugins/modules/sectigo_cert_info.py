@@ -14,6 +14,9 @@ extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: all
   check_mode:
     support: full
     details: The module changes nothing, so it runs the same in check mode.

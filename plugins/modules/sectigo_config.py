@@ -15,6 +15,9 @@ extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: all
   check_mode:
     support: full
   diff_mode:

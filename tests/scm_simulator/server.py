@@ -331,9 +331,8 @@ class Simulator:
     def renew_smime(self, old: dict[str, Any]) -> Any:
         if old["status"] != "Issued":
             raise bad(-105, f"Error was occurred while renewing cert. Status = {old['status']}")
-        order = self.store.new_order("smime", **{k: old.get(k) for k in ("csr", "email", "common_name", "sans", "cert_type", "term", "org_id",
-                                                                          "comments", "first_name", "middle_name", "last_name")},
-                                     renewed_from=old["id"])
+        copied = ("csr", "email", "common_name", "sans", "cert_type", "term", "org_id", "comments", "first_name", "middle_name", "last_name")
+        order = self.store.new_order("smime", renewed_from=old["id"], **{k: old.get(k) for k in copied})
         old["renewed"] = True
         self.store.apply(order)
         self.store.save()
