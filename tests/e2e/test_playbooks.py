@@ -15,27 +15,18 @@ import time
 
 import pytest
 import requests
+from testbed.testbed import collections_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 PLAYBOOKS = os.path.join(HERE, "playbooks")
 BIN = os.path.dirname(sys.executable)
 
 pytestmark = pytest.mark.live
 
 
-def collections_path() -> str:
-    base = os.path.join(ROOT, ".build", "e2e")
-    link = os.path.join(base, "ansible_collections", "sectigo", "vault_pki")
-    if not os.path.islink(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    return base
-
-
 def playbook_env(bed) -> dict[str, str]:
     env = dict(os.environ, **bed.env())
-    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", ANSIBLE_COLLECTIONS_PATH=collections_path(),
+    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", ANSIBLE_COLLECTIONS_PATH=collections_path("e2e"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
     return env

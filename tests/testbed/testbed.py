@@ -37,6 +37,16 @@ READY_TIMEOUT = 30.0
 _LISTENING_RE = re.compile(r"scm-simulator listening on (\S+)")
 
 
+def collections_path(purpose: str) -> str:
+    """A directory ``.build/<purpose>`` in which ``ansible_collections/sectigo/vault_pki`` is this checkout."""
+    base = os.path.join(ROOT, ".build", purpose)
+    link = os.path.join(base, "ansible_collections", "sectigo", "vault_pki")
+    if not os.path.islink(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    return base
+
+
 class TestBedError(RuntimeError):
     """A server of the test bed did not start, or a control request failed."""
 
