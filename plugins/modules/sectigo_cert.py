@@ -23,16 +23,11 @@ description:
     plugin's sample JSON files work as task arguments.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
-  - ansible.builtin.action_common_attributes
+  - sectigo.vault_pki.attributes
 attributes:
-  platform:
-    support: full
-    platforms: all
   check_mode:
-    support: full
     details: Predicts the action from Vault alone; calls neither SCM nor writes to Vault.
   diff_mode:
-    support: full
     details: Before and after of common name, SANs, status, serial, not_after and key spec; never keys.
 options:
   config:

@@ -12,16 +12,8 @@ description:
   - Reads Vault only; never calls SCM and never renews or collects (use M(sectigo.vault_pki.sectigo_cert) or the lookup for that).
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
-  - ansible.builtin.action_common_attributes
-attributes:
-  platform:
-    support: full
-    platforms: all
-  check_mode:
-    support: full
-    details: The module changes nothing, so it runs the same in check mode.
-  diff_mode:
-    support: none
+  - sectigo.vault_pki.attributes.info_module
+  - sectigo.vault_pki.attributes
 options:
   config:
     description: Name of the config.

@@ -13,15 +13,9 @@ description:
   - Certificates, names and profiles live under the config's name; deleting a config leaves them in place.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
-  - ansible.builtin.action_common_attributes
+  - sectigo.vault_pki.attributes
 attributes:
-  platform:
-    support: full
-    platforms: all
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: The diff shows connection fields and defaults, and whether a password is set; never the password.
 options:
   name:

@@ -12,16 +12,8 @@ description:
   - Reads Vault only; never calls SCM and never returns a password.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
-  - ansible.builtin.action_common_attributes
-attributes:
-  platform:
-    support: full
-    platforms: all
-  check_mode:
-    support: full
-    details: The module changes nothing, so it runs the same in check mode.
-  diff_mode:
-    support: none
+  - sectigo.vault_pki.attributes.info_module
+  - sectigo.vault_pki.attributes
 options:
   name:
     description: Return only this config. Without it, all configs are returned.
