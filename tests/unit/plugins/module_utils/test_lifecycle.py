@@ -281,3 +281,24 @@ def test_client_names_longer_than_64_refused(bed):
     with pytest.raises(InputError) as err:
         service(CLIENT_CONFIG).ensure(CertRequest(config="people", name="bob", email="b@example.com", first_name="B" * 40, last_name="C" * 30))
     assert err.value.field == "first_name" and scm.calls == []
+
+
+def test_concurrent_readers_renew_once(bed):
+    """While one run holds the renewal claim, another reader inside the window orders nothing."""
+    _store, scm, _clock, service = bed
+    scm.backdate = 300
+    service().ensure(web01())
+    scm.backdate = 0
+    real_renew = scm.renew_ssl
+    inner = {}
+
+    def renew_while_another_reads(ssl_id, csr=None):
+        inner["result"] = service().ensure(CertRequest(config="prod", name="web01", expiry_window="90"), allow_enroll=False)
+        return real_renew(ssl_id, csr=csr)
+
+    scm.renew_ssl = renew_while_another_reads
+    outer = service().ensure(CertRequest(config="prod", name="web01", expiry_window="90"), allow_enroll=False)
+    assert outer.action == "renewed"
+    assert inner["result"].action == "none" and not inner["result"].changed
+    assert scm.calls.count("renew_ssl") == 1
+    assert len([o for o in scm.orders.values() if o["kind"] == "ssl"]) == 2
