@@ -1,4 +1,7 @@
-"""``python3 tests/scm_simulator``: run the SCM simulator (see docs/scm-simulator.md)."""
+"""``python3 tests/scm_simulator [options]``: run the SCM simulator until SIGTERM, SIGINT or --max-lifetime.
+
+Prints exactly one line once it serves, ``scm-simulator listening on <base_url>``. See docs/scm-simulator.md.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,47 +10,60 @@ import signal
 import sys
 import threading
 
-# Run as a directory, this file is a script: make the package importable by its name.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Running a directory executes this file as a script, with the package directory itself first on
+# sys.path. Put its parent there instead, so the package imports by name and none of its module
+# names (config, errors, ...) can shadow another module.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+if __name__ == "__main__" and not __package__:
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _PACKAGE_DIR]
+    sys.path.insert(0, os.path.dirname(_PACKAGE_DIR))
 
-from scm_simulator.ca import CertificateAuthority  # noqa: E402  pylint: disable=wrong-import-position
-from scm_simulator.server import Simulator, make_server  # noqa: E402  pylint: disable=wrong-import-position
-from scm_simulator.store import Store  # noqa: E402  pylint: disable=wrong-import-position
+from scm_simulator.ca import CaError  # noqa: E402  pylint: disable=wrong-import-position
+from scm_simulator.server import make_server  # noqa: E402  pylint: disable=wrong-import-position
+from scm_simulator.simulator import Simulator  # noqa: E402  pylint: disable=wrong-import-position
+from scm_simulator.store import StateError  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="scm-simulator", description="A Sectigo Certificate Manager REST API simulator with a real CA.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
-    parser.add_argument("--state-dir", help="keep orders and the CA here, across restarts")
-    parser.add_argument("--issue-delay", type=float, default=0.0, help="seconds from order to issuance")
-    parser.add_argument("--login", default="demo")
-    parser.add_argument("--password", default="demo")
-    parser.add_argument("--customer-uri", default="demo")
-    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
-    parser.add_argument("--tls-key", help="key of --tls-cert (PEM)")
-    parser.add_argument("--max-lifetime", type=float, default=0, help="stop by itself after this many seconds (0: never)")
-    return parser.parse_args(argv)
-
-
-def build(args: argparse.Namespace):
-    store = Store(args.state_dir)
-    if args.issue_delay:
-        store.config["issue_delay"] = args.issue_delay
-    ca = CertificateAuthority(args.state_dir)
-    sim = Simulator(store, ca, login=args.login, password=args.password, customer_uri=args.customer_uri)
-    return make_server(args.host, args.port, sim, args.tls_cert, args.tls_key)
+    parser = argparse.ArgumentParser(prog="scm_simulator", description="A Sectigo Certificate Manager REST API simulator with a real CA.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 (the default) picks a free one")
+    parser.add_argument("--state-dir", help="keep orders, id counters and the CA here, across restarts (default: in memory)")
+    parser.add_argument("--issue-delay", type=float, default=0.0, help="seconds from an order being applied to its issuance (default: 0)")
+    parser.add_argument("--login", default="demo", help="the API account's login header (default: demo)")
+    parser.add_argument("--password", default="demo", help="its password header (default: demo)")
+    parser.add_argument("--customer-uri", default="demo", help="its customerUri header (default: demo)")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM; default: read it from --tls-cert)")
+    parser.add_argument("--tls-client-ca", help="ask for client certificates signed by this CA; /private/api then requires one")
+    parser.add_argument("--max-lifetime", type=float, default=0.0, help="stop by itself after this many seconds (default: 0, never)")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    if args.issue_delay < 0 or args.max_lifetime < 0:
+        parser.error("--issue-delay and --max-lifetime cannot be negative")
+    if (args.tls_key or args.tls_client_ca) and not args.tls_cert:
+        parser.error("--tls-key and --tls-client-ca need --tls-cert")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    server = build(args)
-    host, port = server.server_address[:2]
-    scheme = "https" if args.tls_cert else "http"
-    shown = f"[{host}]" if ":" in str(host) else host
+    try:
+        sim = Simulator.create(state_dir=args.state_dir, issue_delay=args.issue_delay, login=args.login, password=args.password,
+                               customer_uri=args.customer_uri)
+        server = make_server(sim, args.host, args.port, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_client_ca=args.tls_client_ca,
+                             verbose=args.verbose)
+    except (CaError, StateError, OSError) as exc:
+        print(f"scm-simulator: cannot start: {exc}", file=sys.stderr)
+        return 1
+
+    stopping = threading.Event()
 
     def stop(*_args: object) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        # shutdown() waits for serve_forever to return, so it must not run in the serving (main) thread.
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -55,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         timer = threading.Timer(args.max_lifetime, stop)
         timer.daemon = True
         timer.start()
-    print(f"scm-simulator listening on {scheme}://{shown}:{port}/api", flush=True)
+    print(f"scm-simulator listening on {server.base_url}", flush=True)
     try:
-        server.serve_forever()
+        server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
     return 0

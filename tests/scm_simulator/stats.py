@@ -1,0 +1,32 @@
+"""Request counters of the /api side, per method and route template (``GET /__sim__/stats``)."""
+from __future__ import annotations
+
+import threading
+
+
+class RequestStats:
+    """Counts requests such as ``"GET /api/ssl/v1/collect/{id}"``; the test controls are not counted."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: dict[str, int] = {}
+        self._total = 0
+
+    def count(self, key: str) -> None:
+        with self._lock:
+            self._requests[key] = self._requests.get(key, 0) + 1
+            self._total += 1
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return self._total
+
+    def requests(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self._requests.items()))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests = {}
+            self._total = 0
