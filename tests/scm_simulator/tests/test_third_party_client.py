@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
+import cert_manager
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
-
-cert_manager = pytest.importorskip("cert_manager")
 
 
 def new_csr(cn: str) -> tuple[str, rsa.RSAPrivateKey]:
