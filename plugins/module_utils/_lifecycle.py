@@ -166,12 +166,10 @@ class CertificateService:
         self._validate(req)
         if req.state == "absent":
             return self._absent(req)
-        entry, entry_version = self._read_name(req)
-        if entry and entry.get("claim"):
-            settled = self._settle_claim(req, entry, entry_version)
-            if isinstance(settled, CertResult):
-                return settled
-            entry, entry_version = settled
+        settled = self._read_settled_name(req)
+        if isinstance(settled, CertResult):
+            return settled
+        entry, entry_version = settled
         uid = (entry or {}).get("cert_unique_id") or req.cert_unique_id
         import_id = req.ssl_id if self.cert_kind == rec.SSL_CERT else req.order_number
         if import_id is not None:
@@ -234,6 +232,13 @@ class CertificateService:
         if not req.name:
             return None, 0
         return self.store.read(name_path(self.config_name, req.name))
+
+    def _read_settled_name(self, req: CertRequest) -> CertResult | tuple[dict[str, Any] | None, int]:
+        """The name entry once no other run's claim is in flight on it (or the result of settling that claim)."""
+        entry, version = self._read_name(req)
+        if entry and entry.get("claim"):
+            return self._settle_claim(req, entry, version)
+        return entry, version
 
     def _read_record(self, uid: str) -> tuple[dict[str, Any] | None, int]:
         return self.store.read(cert_path(self.config_name, uid))
@@ -560,13 +565,10 @@ class CertificateService:
 
     def _follow_winner(self, req: CertRequest) -> CertResult:
         """Another run claimed this name first: follow its order instead of placing a second one."""
-        entry, version = self._read_name(req)
-        if entry and entry.get("claim"):
-            settled = self._settle_claim(req, entry, version)
-            if isinstance(settled, CertResult):
-                return settled
-            entry, version = settled
-        uid = (entry or {}).get("cert_unique_id")
+        settled = self._read_settled_name(req)
+        if isinstance(settled, CertResult):
+            return settled
+        uid = (settled[0] or {}).get("cert_unique_id")
         record, rversion = self._read_record(uid) if uid else (None, 0)
         if record is None:
             raise OperationError(f"Failed to enroll certificate '{req.name}': another run holds its claim and has not placed an order yet")
