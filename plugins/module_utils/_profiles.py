@@ -64,3 +64,55 @@ class ProfileStore:
                 pass  # another run stored it first; SCM gave both the same profile
 
         return data
+
+
+class ProfileService:
+    """sectigo_profile / sectigo_profile_info: keep SCM profiles in Vault for checks before ordering."""
+
+    def __init__(self, store: Any, config: dict[str, Any], scm_factory: Any, *, check_mode: bool = False) -> None:
+        self.store = store
+        self.config = config
+        self.scm_factory = scm_factory
+        self.check_mode = check_mode
+
+    def _path(self, profile_id: int) -> str:
+        return profile_path(self.config["name"], profile_id)
+
+    def ensure_present(self, profile_id: int, *, refresh: bool = False, org_id: int | None = None) -> tuple[bool, dict[str, Any]]:
+        """Download the profile unless stored (or ``refresh``); changed only when Vault's copy changes."""
+        stored, version = self.store.read(self._path(profile_id))
+        if stored is not None and not refresh:
+            return False, stored
+        if stored is None and self.check_mode:
+            return True, {"id": profile_id}
+        scm = self.scm_factory()
+        downloaded = download_profile(scm, self.config, profile_id, org_id if org_id is not None else None)
+        if downloaded is None:
+            kind = "smime" if self.config.get("config_type") == CLIENT_CERT else "ssl"
+            offered = [item.get("id") for item in (scm.list_smime_types() if kind == "smime" else scm.list_ssl_types())]
+            raise InputError("profile_id", f"profile_id must be one of the profiles SCM offers to config '{self.config['name']}' "
+                                           f"({', '.join(map(str, offered))}); got {profile_id}")
+        if downloaded == stored:
+            return False, stored
+        if not self.check_mode:
+            self.store.write(self._path(profile_id), downloaded, cas=version)
+        return True, downloaded
+
+    def ensure_absent(self, profile_id: int) -> tuple[bool, dict[str, Any]]:
+        stored, _version = self.store.read(self._path(profile_id))
+        if stored is None:
+            return False, {}
+        if not self.check_mode:
+            self.store.delete(self._path(profile_id))
+        return True, stored
+
+    def get(self, profile_id: int) -> dict[str, Any] | None:
+        return self.store.read(self._path(profile_id))[0]
+
+    def list(self) -> list[dict[str, Any]]:
+        profiles = []
+        for key in self.store.list(f"profiles/{self.config['name']}"):
+            data = self.store.read(f"profiles/{self.config['name']}/{key}")[0]
+            if data:
+                profiles.append(data)
+        return sorted(profiles, key=lambda p: int(p.get("id") or 0))
