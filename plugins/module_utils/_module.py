@@ -15,6 +15,10 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_op
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 
 
+# The option of every module that works inside one config (documented by the sectigo.vault_pki.config fragment).
+CONFIG_OPTION = {"type": "str", "required": True, "aliases": ["config_name"]}
+
+
 def argument_spec(own: dict[str, Any]) -> dict[str, Any]:
     """The module's own options merged over the shared Vault options of SPEC §2.
 

@@ -23,6 +23,7 @@ description:
     plugin's sample JSON files work as task arguments.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - sectigo.vault_pki.config
   - sectigo.vault_pki.attributes
 attributes:
   check_mode:
@@ -30,11 +31,6 @@ attributes:
   diff_mode:
     details: Before and after of common name, SANs, status, serial, not_after and key spec; never keys.
 options:
-  config:
-    description: Name of the config (see M(sectigo.vault_pki.sectigo_config)).
-    type: str
-    required: true
-    aliases: [config_name]
   name:
     description:
       - Stable name of the certificate within the config; it follows renewals and replacements. Recommended.
@@ -357,10 +353,10 @@ status:
 """
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import run_cert_task
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
 
 ARGUMENT_SPEC = dict(
-    config=dict(type="str", required=True, aliases=["config_name"]),
+    config=CONFIG_OPTION,
     name=dict(type="str"),
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
     state=dict(type="str", choices=["present", "renewed", "replaced", "absent"], default="present"),

@@ -12,14 +12,10 @@ description:
   - Reads Vault only; never calls SCM and never renews or collects (use M(sectigo.vault_pki.sectigo_cert) or the lookup for that).
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - sectigo.vault_pki.config
   - sectigo.vault_pki.attributes.info_module
   - sectigo.vault_pki.attributes
 options:
-  config:
-    description: Name of the config.
-    type: str
-    required: true
-    aliases: [config_name]
   name:
     description: Return only the certificate with this name.
     type: str
@@ -99,10 +95,10 @@ certificate:
 """
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_info import CertInfoQuery, query_certificates
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
 
 ARGUMENT_SPEC = dict(
-    config=dict(type="str", required=True, aliases=["config_name"]),
+    config=CONFIG_OPTION,
     name=dict(type="str"),
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
     status=dict(type="list", elements="str",

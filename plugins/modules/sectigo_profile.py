@@ -14,16 +14,12 @@ description:
   - A stored profile is not downloaded again unless O(refresh=true), so a re-run calls SCM zero times.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - sectigo.vault_pki.config
   - sectigo.vault_pki.attributes
 attributes:
   check_mode:
     details: With O(refresh=true) check mode reads the profile from SCM to compare it; it never writes.
 options:
-  config:
-    description: Name of the config.
-    type: str
-    required: true
-    aliases: [config_name]
   profile_id:
     description: SCM profile (certificate type) id.
     type: int
@@ -70,11 +66,11 @@ profile:
 """
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import diff_for, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import ProfileService
 
 ARGUMENT_SPEC = dict(
-    config=dict(type="str", required=True, aliases=["config_name"]),
+    config=CONFIG_OPTION,
     profile_id=dict(type="int", required=True, aliases=["sectigo_profile_unique_id", "cert_type"]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     org_id=dict(type="int"),

@@ -11,14 +11,10 @@ description:
   - Lists the profiles of a config stored in Vault, or returns one of them. Reads Vault only; never calls SCM.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - sectigo.vault_pki.config
   - sectigo.vault_pki.attributes.info_module
   - sectigo.vault_pki.attributes
 options:
-  config:
-    description: Name of the config.
-    type: str
-    required: true
-    aliases: [config_name]
   profile_id:
     description: Return only this profile.
     type: int
@@ -47,11 +43,11 @@ profiles:
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import ProfileService
 
 ARGUMENT_SPEC = dict(
-    config=dict(type="str", required=True, aliases=["config_name"]),
+    config=CONFIG_OPTION,
     profile_id=dict(type="int", aliases=["sectigo_profile_unique_id", "cert_type"]),
 )
 

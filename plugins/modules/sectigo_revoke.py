@@ -13,16 +13,12 @@ description:
   - A certificate that is already revoked is C(changed=false); when Vault already says so, SCM is not called.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - sectigo.vault_pki.config
   - sectigo.vault_pki.attributes
 attributes:
   check_mode:
     details: Predicts from Vault alone; a certificate known only to SCM (by O(ssl_id), O(order_number) or O(serial_number)) is predicted to change.
 options:
-  config:
-    description: Name of the config.
-    type: str
-    required: true
-    aliases: [config_name]
   name:
     description: Certificate name.
     type: str
@@ -89,11 +85,11 @@ cert:
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import public_view
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import diff_for, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._revoke import RevokeService
 
 ARGUMENT_SPEC = dict(
-    config=dict(type="str", required=True, aliases=["config_name"]),
+    config=CONFIG_OPTION,
     name=dict(type="str"),
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
     ssl_id=dict(type="int"),
