@@ -131,7 +131,7 @@ class LookupModule(LookupBase):
             try:
                 if service is None:
                     store = VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
-                    service = build_service(store, config, timeout=options.vault_timeout)
+                    service = build_service(store, config)
                 record = self._read_one(service, config, term, read)
             except (InputError, OperationError, ScmError, VaultError, ValueError) as exc:
                 raise AnsibleLookupError(f"sectigo_cert lookup of '{term}' in config '{config}': {exc}") from None

@@ -10,10 +10,10 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle impor
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_path
 
 
-def build_service(store: Any, config_name: str, *, check_mode: bool = False, timeout: int = 30) -> CertificateService:
+def build_service(store: Any, config_name: str, *, check_mode: bool = False) -> CertificateService:
     """The service for one config: the config entry is read once from Vault; SCM is reached only when needed."""
     config = ConfigService(store).require(config_name)
-    return CertificateService(store, config, lambda: scm_client_for(config, timeout=timeout), check_mode=check_mode)
+    return CertificateService(store, config, lambda: scm_client_for(config), check_mode=check_mode)
 
 
 def result_fields(service: CertificateService, record: dict[str, Any] | None, *, include_private_key: bool) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def result_fields(service: CertificateService, record: dict[str, Any] | None, *,
 
 def run_cert_task(module: Any, store: Any) -> dict[str, Any]:
     params = module.params
-    service = build_service(store, params["config"], check_mode=module.check_mode, timeout=params.get("vault_timeout") or 30)
+    service = build_service(store, params["config"], check_mode=module.check_mode)
     result = service.ensure(CertRequest.from_params(params))
     out: dict[str, Any] = {"changed": result.changed, "action": result.action, "warnings": service.warnings}
     out.update(result_fields(service, result.record, include_private_key=params.get("return_private_key", False)))

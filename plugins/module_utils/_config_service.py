@@ -42,7 +42,10 @@ def public_config(entry: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def scm_client_for(config: dict[str, Any], timeout: int = 30) -> Any:
-    """Build the SCM client a config entry describes (imported here so reads need no requests)."""
+    """Build the SCM client a config entry describes (imported here so reads need no requests).
+
+    ``timeout`` is per SCM request; it is not ``vault_timeout``, which bounds Vault requests only.
+    """
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import ScmClient
 
     return ScmClient(

@@ -81,7 +81,7 @@ ARGUMENT_SPEC = dict(
 def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
-    service = ProfileService(store, config, lambda: scm_client_for(config, timeout=params["vault_timeout"]), check_mode=module.check_mode)
+    service = ProfileService(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
     before = service.get(params["profile_id"]) or {}
     if params["state"] == "absent":
         changed, _removed = service.ensure_absent(params["profile_id"])

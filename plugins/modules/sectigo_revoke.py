@@ -105,7 +105,7 @@ IDENTITIES = ("name", "cert_unique_id", "ssl_id", "order_number", "serial_number
 def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
-    service = RevokeService(store, config, lambda: scm_client_for(config, timeout=params["vault_timeout"]), check_mode=module.check_mode)
+    service = RevokeService(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
     result = service.revoke(reason=params["reason"], reason_code=params["reason_code"], name=params["name"],
                             cert_unique_id_=params["cert_unique_id"], ssl_id=params["ssl_id"], order_number=params["order_number"],
                             serial_number=params["serial_number"])
