@@ -230,15 +230,11 @@ def _log_file(name: str, log_dir: str | None) -> tuple[str, str | None]:
 # OpenBao
 
 
-class OpenBao:
-    """A running ``bao server -dev``: ``addr``, ``token`` (root), ``port``; ``api()`` calls it with the root token."""
+class _Server:
+    """What both test servers share: a supervised process, an optional scratch directory, a context manager."""
 
-    def __init__(self, process: ServerProcess, port: int, token: str, tmp_dir: str | None) -> None:
-        self.process = process
-        self.port = port
-        self.token = token
-        self.addr = f"http://{LOOPBACK}:{port}"
-        self._tmp_dir = tmp_dir
+    process: ServerProcess
+    _tmp_dir: str | None
 
     @property
     def pid(self) -> int:
@@ -248,6 +244,29 @@ class OpenBao:
     def running(self) -> bool:
         return self.process.running
 
+    def stop(self) -> None:
+        self.process.stop()
+        if self._tmp_dir:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
+            self._tmp_dir = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class OpenBao(_Server):
+    """A running ``bao server -dev``: ``addr``, ``token`` (root), ``port``; ``api()`` calls it with the root token."""
+
+    def __init__(self, process: ServerProcess, port: int, token: str, tmp_dir: str | None) -> None:
+        self.process = process
+        self.port = port
+        self.token = token
+        self.addr = f"http://{LOOPBACK}:{port}"
+        self._tmp_dir = tmp_dir
+
     def api(self, method: str, path: str, body: Any = None, *, token: str | None = None, expect_ok: bool = True) -> Any:
         """Call ``/v1/<path>``; returns the JSON reply (None for 204). Raises TestBedError on HTTP >= 400 unless told not to."""
         headers = {"X-Vault-Token": token or self.token}
@@ -256,17 +275,6 @@ class OpenBao:
             raise TestBedError(f"OpenBao {method} {path}: HTTP {status}: {reply}")
         return reply
 
-    def stop(self) -> None:
-        self.process.stop()
-        if self._tmp_dir:
-            shutil.rmtree(self._tmp_dir, ignore_errors=True)
-            self._tmp_dir = None
-
-    def __enter__(self) -> OpenBao:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def start_openbao(bin_dir: str | None = None, token: str = "root", ttl: float = 3600, *, detached: bool = False,
@@ -317,7 +325,7 @@ def _wait_for_openbao(server: OpenBao, timeout: float) -> None:
 # SCM simulator
 
 
-class Simulator:
+class Simulator(_Server):
     """A running SCM simulator: ``base_url`` (…/api), ``root_url``, credentials, and its ``/__sim__`` controls."""
 
     def __init__(self, process: ServerProcess, base_url: str, *, login: str, password: str, customer_uri: str, tmp_dir: str | None) -> None:
@@ -328,14 +336,6 @@ class Simulator:
         self.password = password
         self.customer_uri = customer_uri
         self._tmp_dir = tmp_dir
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def running(self) -> bool:
-        return self.process.running
 
     @property
     def port(self) -> int:
@@ -360,17 +360,6 @@ class Simulator:
         """The simulator's CA as PEM: ``{"root": ..., "intermediate": ...}`` (``GET /__sim__/ca``)."""
         return self.control("GET", "ca")
 
-    def stop(self) -> None:
-        self.process.stop()
-        if self._tmp_dir:
-            shutil.rmtree(self._tmp_dir, ignore_errors=True)
-            self._tmp_dir = None
-
-    def __enter__(self) -> Simulator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def start_simulator(state_dir: str | None = None, issue_delay: float = 0.0, ttl: float = 3600, extra_args: Sequence[str] = (), *,
