@@ -276,7 +276,6 @@ class OpenBao(_Server):
         return reply
 
 
-
 def start_openbao(bin_dir: str | None = None, token: str = "root", ttl: float = 3600, *, detached: bool = False,
                   log_dir: str | None = None, ready_timeout: float = READY_TIMEOUT) -> OpenBao:
     """Start ``bao server -dev`` on a free loopback port and wait until it is unsealed with ``secret/`` as KV v2."""
@@ -359,7 +358,6 @@ class Simulator(_Server):
     def ca(self) -> Any:
         """The simulator's CA as PEM: ``{"root": ..., "intermediate": ...}`` (``GET /__sim__/ca``)."""
         return self.control("GET", "ca")
-
 
 
 def start_simulator(state_dir: str | None = None, issue_delay: float = 0.0, ttl: float = 3600, extra_args: Sequence[str] = (), *,
