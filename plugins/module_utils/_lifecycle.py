@@ -22,11 +22,10 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import ce
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._orders import TerminalStatus, order_desk, with_marker
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._polling import PollSchedule, PollTimeout, parse_expiry_window, poll
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import ProfileStore, check_against_profile
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmConnectionError, ScmError, ScmNotFoundError, ScmServerError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError, ScmNotFoundError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 STATES = ("present", "renewed", "replaced", "absent")
-ACTIONS = ("none", "enrolled", "imported", "collected", "renewed", "replaced", "deleted", "pending")
 FORMAT_TYPES = ("x509", "x509CO", "x509IO", "base64", "bin", "x509IOR", "pem", "pemco", "pemia")
 # A claim older than this whose owner never recorded an order is looked up in SCM, then taken over.
 CLAIM_STALE_SECONDS = 120
@@ -644,8 +643,7 @@ class CertificateService:
             return self._fail_pending(record, version, rec.ERROR_CODE, {"code": exc.code, "description": exc.description}, before,
                                       f"SCM reports {exc.description}")
         except ScmError as exc:
-            if isinstance(exc, (ScmConnectionError, ScmServerError)):
-                return self._fail_pending(record, version, rec.ERROR_CODE, {"code": exc.scm_code, "description": str(exc)}, before, str(exc))
+            # Transport errors carry no SCM description; their message (never a secret) stands in for it.
             return self._fail_pending(record, version, rec.ERROR_CODE, {"code": exc.scm_code, "description": exc.description or str(exc)},
                                       before, str(exc))
         self._fill_certificate(record, pems)
