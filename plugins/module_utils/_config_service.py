@@ -8,9 +8,12 @@ from typing import Any, Callable
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import config_path, validate_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, iso, utc_now
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 DEFAULT_BASE_URL = "https://cert-manager.com/api"
 SCM_AUTH_METHODS = ("password", "client_certificate")
+# How many times a config write is decided again after losing a check-and-set to another run.
+CAS_ATTEMPTS = 5
 
 # Options of sectigo_cert that a config may hold defaults for (SPEC §4 "default-able").
 DEFAULTABLE_CERT_OPTIONS = (
@@ -81,9 +84,34 @@ class ConfigService:
 
     def ensure_present(self, desired: dict[str, Any], *, update_password: str = "always", verify_connection: bool = False,
                        check_mode: bool = False) -> ConfigResult:
-        """Make ``configs/<name>`` hold ``desired``; options given as None keep their stored value."""
+        """Make ``configs/<name>`` hold ``desired``; options given as None keep their stored value.
+
+        The write is a check-and-set on the version read. When another run wrote the entry in between
+        (two playbooks creating the same config), the entry is read again and the decision made again:
+        if the other run already stored what this one wants, nothing changes.
+        """
         name = validate_name(desired.get("name"), "name")
-        current, version = self.store.read(config_path(name))
+        for attempt in range(CAS_ATTEMPTS):
+            current, version = self.store.read(config_path(name))
+            merged = self._merge(current, name, desired, update_password)
+            changed = _comparable(current) != _comparable(merged)
+            if not changed or check_mode:
+                break
+            if verify_connection:
+                # SPEC §4: refuse to save credentials SCM does not accept.
+                self.scm_factory(merged).verify_credentials(kind="smime" if merged["config_type"] == "client_cert" else "ssl")
+                verify_connection = False  # once per task, even when the write has to be tried again
+            merged["updated_at"] = iso(self.clock())
+            try:
+                self.store.write(config_path(name), merged, cas=version)
+                break
+            except VaultCasConflict:
+                if attempt == CAS_ATTEMPTS - 1:
+                    raise
+        return ConfigResult(changed=changed, config=public_config(merged if changed else current),
+                            before=_config_diff_view(current), after=_config_diff_view(merged))
+
+    def _merge(self, current: dict[str, Any] | None, name: str, desired: dict[str, Any], update_password: str) -> dict[str, Any]:
         merged = copy.deepcopy(current) if current else {"name": name}
         for key in CONNECTION_FIELDS:
             if desired.get(key) is not None:
@@ -102,18 +130,7 @@ class ConfigService:
         if password is not None and (current is None or update_password == "always"):
             merged["password"] = password
         self._validate(merged)
-
-        comparable_before = {k: v for k, v in (current or {}).items() if k != "updated_at"}
-        comparable_after = {k: v for k, v in merged.items() if k != "updated_at"}
-        changed = comparable_before != comparable_after
-        if changed and not check_mode:
-            if verify_connection:
-                # SPEC §4: refuse to save credentials SCM does not accept.
-                self.scm_factory(merged).verify_credentials(kind="smime" if merged["config_type"] == "client_cert" else "ssl")
-            merged["updated_at"] = iso(self.clock())
-            self.store.write(config_path(name), merged, cas=version)
-        return ConfigResult(changed=changed, config=public_config(merged if changed else current),
-                            before=_config_diff_view(current), after=_config_diff_view(merged))
+        return merged
 
     def ensure_absent(self, name: str, *, check_mode: bool = False) -> ConfigResult:
         validate_name(name, "name")
@@ -138,6 +155,10 @@ class ConfigService:
             raise InputError("password", "password is required when scm_auth_method is password (env SECTIGO_CM_PASSWORD)")
         if entry["scm_auth_method"] == "client_certificate" and not (entry.get("scm_client_cert") and entry.get("scm_client_key")):
             raise InputError("scm_client_cert", "scm_client_cert and scm_client_key are required when scm_auth_method is client_certificate")
+
+
+def _comparable(entry: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (entry or {}).items() if k != "updated_at"}
 
 
 def _config_diff_view(entry: dict[str, Any] | None) -> dict[str, Any]:

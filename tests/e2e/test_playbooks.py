@@ -134,9 +134,11 @@ def test_timeout_state_saved_then_collected(testbed):
 def test_two_playbooks_together_place_one_order(testbed):
     sim(testbed, "config", {"issue_delay": 2})
     try:
-        procs = [start_playbook(testbed, "fleet.yml", kv_path="e2e-race", hosts_list=["twin"]) for _attempt in range(2)]
+        # Three runs of the same playbook race for the config entry and for each new name.
+        procs = [start_playbook(testbed, "fleet.yml", kv_path="e2e-race", hosts_list=["twin", "triplet"]) for _attempt in range(3)]
         for proc in procs:
             finish(proc)
     finally:
         sim(testbed, "config", {"issue_delay": 0})
     assert len(orders_for(testbed, "twin.example.com")) == 1
+    assert len(orders_for(testbed, "triplet.example.com")) == 1

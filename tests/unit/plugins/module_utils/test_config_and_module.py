@@ -10,7 +10,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import argument_spec, failure_fields
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmAuthError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultAuthError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultAuthError, VaultCasConflict
 
 DESIRED = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "login": "api", "password": "s3cret-pw", "org_id": 1001,
            "defaults": {"cert_type": 101, "term": 365}}
@@ -53,6 +53,42 @@ def test_config_refused_credentials_save_nothing():
     with pytest.raises(ScmAuthError):
         service.ensure_present(dict(DESIRED), verify_connection=True)
     assert store.read("configs/prod") == (None, 0)
+
+
+class RacingStore(FakeStore):
+    """Another run writes ``rival`` to the path between this run's read and its write, ``times`` times."""
+
+    def __init__(self, rival, times=1):
+        super().__init__()
+        self.rival, self.times = rival, times
+
+    def write(self, path, value, cas):
+        if self.times:
+            self.times -= 1
+            super().write(path, dict(self.rival), cas=self.read(path)[1])
+        return super().write(path, value, cas)
+
+
+def test_config_lost_race_to_same_content_is_unchanged():
+    rival = dict(DESIRED, base_url="https://cert-manager.com/api", scm_auth_method="password", scm_validate_certs=True,
+                 updated_at="2026-01-01T00:00:00Z")
+    store = RacingStore(rival)
+    result = ConfigService(store, scm_factory=lambda config: FakeScmForConfig()).ensure_present(dict(DESIRED))
+    assert not result.changed
+    assert store.writes == 1 and store.read("configs/prod")[0]["updated_at"] == "2026-01-01T00:00:00Z"
+
+
+def test_config_lost_race_to_other_content_decides_again():
+    store, scm = RacingStore(dict(DESIRED, org_id=9999)), FakeScmForConfig()
+    result = ConfigService(store, scm_factory=lambda config: scm).ensure_present(dict(DESIRED), verify_connection=True)
+    assert result.changed and result.before["org_id"] == 9999
+    assert store.read("configs/prod")[0]["org_id"] == 1001 and scm.calls == 1
+
+
+def test_config_endless_race_gives_up_with_the_conflict():
+    store = RacingStore(dict(DESIRED, org_id=9999), times=100)
+    with pytest.raises(VaultCasConflict):
+        ConfigService(store, scm_factory=lambda config: FakeScmForConfig()).ensure_present(dict(DESIRED))
 
 
 def test_config_check_mode_writes_nothing_and_absent():
