@@ -6,7 +6,8 @@ from typing import Any
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._crypto import days_remaining
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_path
 
 

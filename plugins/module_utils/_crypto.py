@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -49,12 +51,8 @@ _DNS_SAN_RE = re.compile(r"^(\*\.)?[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?$")
 _SAN_PREFIXES = ("dns", "ip", "email", "uri")
 
 
-class CryptoInputError(ValueError):
+class CryptoInputError(InputError):
     """A key, CSR, certificate or key option is invalid; ``field`` is the option at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # ---- key specification ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertResult
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_path, cert_unique_id, name_path, validate_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
 

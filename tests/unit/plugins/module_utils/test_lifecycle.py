@@ -6,7 +6,8 @@ import pytest
 from lifecycle_fakes import FakeScm, FakeStore
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._orders import MARKER_PREFIX
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
 

@@ -1,0 +1,102 @@
+"""The pure decisions on a sectigo_cert task: option resolution, validation, desired subject, drift."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
+    CertRequest, apply_csr, desired_subject, drift, key_and_csr, resolve_option, validate_request,
+)
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+
+CONFIG = {"name": "prod", "config_type": "ssl_cert", "defaults": {"term": "730", "loop_period": 5, "expiry_window": "20%"}}
+EC_KEY = crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256"))
+
+
+def stored_record(**changes):
+    """A record as enrollment leaves it: subject, SANs and key facts read from its CSR."""
+    record = {"cert_unique_id": "1_acme"}
+    csr = crypto.build_csr(EC_KEY, common_name="www.example.com", organization="Example", subject_alt_names=["alt.example.com"])
+    apply_csr(record, EC_KEY, csr, {"sans": ["alt.example.com"]})
+    record.update(changes)
+    return record
+
+
+@pytest.mark.parametrize("given, key, expected", [
+    ({}, "term", 730),                       # config default, a templated string made a number
+    ({"term": 365}, "term", 365),            # the task wins
+    ({}, "max_timeout", 600),                # built-in default
+    ({}, "loop_period", 5),
+    ({}, "expiry_window", "20%"),
+    ({}, "cert_type", None),                 # nothing anywhere
+])
+def test_resolve_option_precedence(given, key, expected):
+    assert resolve_option(CertRequest(config="prod", name="web", **given), CONFIG, key) == expected
+
+
+@pytest.mark.parametrize("given, field", [
+    ({"state": "gone"}, "state"),
+    ({"name": "bad name"}, "name"),
+    ({"name": None}, "name"),
+    ({"state": "replaced"}, "reason"),
+    ({"reason": "x" * 513}, "reason"),
+    ({"format_type": "der"}, "format_type"),
+    ({"max_timeout": -1}, "max_timeout"),
+    ({"key_algo": "DSA"}, "key_algo"),
+    ({"csr": "not a csr"}, "csr"),
+    ({"first_name": "a" * 40, "last_name": "b" * 40}, "first_name"),
+    ({"custom_fields": [{"name": "x"}]}, "custom_fields"),
+])
+def test_validate_request_names_the_field(given, field):
+    params = {"config": "prod", "name": "web"}
+    params.update(given)
+    with pytest.raises(InputError) as err:
+        validate_request(CertRequest(**params), CONFIG)
+    assert err.value.field == field
+
+
+def test_desired_subject_task_over_record_and_key_from_csr():
+    record = stored_record()
+    kept = desired_subject(CertRequest(config="prod", name="web"), record)
+    assert (kept["common_name"], kept["sans"], kept["spec"].algo) == ("www.example.com", ["alt.example.com"], "EC")
+    assert kept["subject"]["organization"] == "Example"
+    rsa_csr = crypto.build_csr(crypto.generate_private_key(crypto.normalize_key_spec("RSA", 2048)), common_name="new.example.com")
+    changed = desired_subject(CertRequest(config="prod", name="web", csr=rsa_csr, organization="Other"), record)
+    assert (changed["spec"].algo, changed["spec"].size, changed["subject"]["organization"]) == ("RSA", 2048, "Other")
+
+
+@pytest.mark.parametrize("given, expected", [
+    ({}, []),                                                                   # omitted options never drift
+    ({"common_name": "www.example.com", "subject_alt_names": ["alt.example.com"]}, []),
+    ({"subject_alt_names": "alt.example.com"}, []),                            # a string is one SAN
+    ({"common_name": "other.example.com"}, ["common_name"]),
+    ({"subject_alt_names": ["alt.example.com", "b.example.com"]}, ["subject_alt_names"]),
+    ({"organization": "Else"}, ["organization"]),
+    ({"key_algo": "RSA"}, ["key spec"]),
+    ({"key_algo": "EC", "key_curve": "P-256"}, []),
+    ({"cert_type": 104, "term": 365}, []),                                    # order options are not drift
+])
+def test_drift_table(given, expected):
+    assert drift(CertRequest(config="prod", name="web", **given), stored_record(), "ssl_cert") == expected
+
+
+def test_drift_of_a_brought_key_and_client_email():
+    other_key = crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256"))
+    assert drift(CertRequest(config="prod", name="web", private_key=other_key), stored_record(), "ssl_cert") == ["private_key"]
+    assert drift(CertRequest(config="prod", name="web", private_key=EC_KEY), stored_record(), "ssl_cert") == []
+    client = stored_record(email="a@example.com")
+    assert drift(CertRequest(config="prod", name="me", email="b@example.com"), client, "client_cert") == ["email"]
+    assert drift(CertRequest(config="prod", name="me", email="b@example.com"), client, "ssl_cert") == []
+
+
+def test_key_and_csr_rotates_or_keeps_the_key():
+    record = stored_record()
+    desired = desired_subject(CertRequest(config="prod", name="web"), record)
+    kept_key, kept_csr = key_and_csr(CertRequest(config="prod", name="web"), desired, "ssl_cert", rotate=False, record=record)
+    new_key, new_csr = key_and_csr(CertRequest(config="prod", name="web"), desired, "ssl_cert", rotate=True, record=record)
+    assert kept_key == EC_KEY and new_key != EC_KEY
+    crypto.check_key_matches_csr(kept_key, kept_csr)
+    crypto.check_key_matches_csr(new_key, new_csr)
+    assert crypto.csr_info(new_csr)["subject_alt_names"] == crypto.csr_info(kept_csr)["subject_alt_names"]
+    only_csr = CertRequest(config="prod", name="web", csr=kept_csr)
+    assert key_and_csr(only_csr, desired, "ssl_cert", rotate=True, record=record) == (None, kept_csr)
