@@ -29,7 +29,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import I
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_unique_id
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._orders import order_desk, with_marker
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._polling import parse_expiry_window
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import ProfileStore, check_against_profile
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles, check_against_profile
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError, ScmNotFoundError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
@@ -52,7 +52,7 @@ class CertificateService:
         self.warnings: list[str] = []
         self.records = CertRecords(store, config["name"], clock)
         self.collector = Collector(self.records, self.desk, self.cert_kind, clock=clock, sleep=sleep, monotonic=monotonic, rand=rand)
-        self.profiles = ProfileStore(store, config, self.scm)
+        self.profiles = Profiles(store, config, self.scm, check_mode=check_mode)
 
     # ---- collaborators ---------------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ class CertificateService:
         elif not (req.common_name or req.csr):
             raise InputError("common_name", "common_name (or csr) is required to enroll an SSL certificate")
         if self.option(req, "verify_profile"):
-            profile = self.profiles.get(int(issuance["cert_type"]), download=not self.check_mode, save=not self.check_mode)
+            profile = self.profiles.for_order(int(issuance["cert_type"]))
             if profile is not None:
                 check_against_profile(profile, term=int(issuance["term"]), key_algo=spec.algo, key_param=spec.scm_key_param)
             else:

@@ -40,34 +40,8 @@ def check_against_profile(profile: dict[str, Any], *, term: int | None, key_algo
             raise InputError(field, f"{field} must be one of {', '.join(params)} for {key_algo} keys in profile {pid}; got {key_param}")
 
 
-class ProfileStore:
-    """Read profiles from Vault, downloading (and saving) the ones that are missing."""
-
-    def __init__(self, store: Any, config: dict[str, Any], scm_factory: Any) -> None:
-        self.store = store
-        self.config = config
-        self.scm_factory = scm_factory
-
-    def get(self, profile_id: int, *, download: bool = True, save: bool = True) -> dict[str, Any] | None:
-        path = profile_path(self.config["name"], profile_id)
-        data, _version = self.store.read(path)
-        if data or not download:
-            return data
-        data = download_profile(self.scm_factory(), self.config, profile_id, self.config.get("org_id"))
-        if data is None:
-            raise InputError("cert_type", f"cert_type {profile_id} is not a profile that SCM offers to org {self.config.get('org_id')} "
-                                          f"of config '{self.config['name']}'")
-        if save:
-            try:
-                self.store.write(path, data, cas=0)
-            except VaultCasConflict:
-                pass  # another run stored it first; SCM gave both the same profile
-
-        return data
-
-
-class ProfileService:
-    """sectigo_profile / sectigo_profile_info: keep SCM profiles in Vault for checks before ordering."""
+class Profiles:
+    """SCM profiles of one config kept in Vault: sectigo_profile(_info) manage them, sectigo_cert checks against them."""
 
     def __init__(self, store: Any, config: dict[str, Any], scm_factory: Any, *, check_mode: bool = False) -> None:
         self.store = store
@@ -78,6 +52,42 @@ class ProfileService:
     def _path(self, profile_id: int) -> str:
         return profile_path(self.config["name"], profile_id)
 
+    def get(self, profile_id: int) -> dict[str, Any] | None:
+        """The stored profile, from Vault only."""
+        return self.store.read(self._path(profile_id))[0]
+
+    def list(self) -> list[dict[str, Any]]:
+        profiles = []
+        for key in self.store.list(f"profiles/{self.config['name']}"):
+            data = self.store.read(f"profiles/{self.config['name']}/{key}")[0]
+            if data:
+                profiles.append(data)
+        return sorted(profiles, key=lambda p: int(p.get("id") or 0))
+
+    def _download(self, profile_id: int, org_id: int | None, field: str) -> dict[str, Any]:
+        scm = self.scm_factory()
+        downloaded = download_profile(scm, self.config, profile_id, org_id)
+        if downloaded is None:
+            offered = scm.list_smime_types() if self.config.get("config_type") == CLIENT_CERT else scm.list_ssl_types()
+            raise InputError(field, f"{field} must be one of the profiles SCM offers to config '{self.config['name']}' "
+                                    f"({', '.join(str(item.get('id')) for item in offered)}); got {profile_id}")
+        return downloaded
+
+    def for_order(self, profile_id: int) -> dict[str, Any] | None:
+        """The profile an order is checked against (``verify_profile``): stored, else downloaded and stored.
+
+        In check mode nothing is downloaded: None when the profile is not stored yet.
+        """
+        stored, _version = self.store.read(self._path(profile_id))
+        if stored or self.check_mode:
+            return stored
+        downloaded = self._download(profile_id, self.config.get("org_id"), "cert_type")
+        try:
+            self.store.write(self._path(profile_id), downloaded, cas=0)
+        except VaultCasConflict:
+            pass  # another run stored it first; SCM gave both the same profile
+        return downloaded
+
     def ensure_present(self, profile_id: int, *, refresh: bool = False, org_id: int | None = None) -> tuple[bool, dict[str, Any]]:
         """Download the profile unless stored (or ``refresh``); changed only when Vault's copy changes."""
         stored, version = self.store.read(self._path(profile_id))
@@ -85,13 +95,7 @@ class ProfileService:
             return False, stored
         if stored is None and self.check_mode:
             return True, {"id": profile_id}
-        scm = self.scm_factory()
-        downloaded = download_profile(scm, self.config, profile_id, org_id if org_id is not None else None)
-        if downloaded is None:
-            kind = "smime" if self.config.get("config_type") == CLIENT_CERT else "ssl"
-            offered = [item.get("id") for item in (scm.list_smime_types() if kind == "smime" else scm.list_ssl_types())]
-            raise InputError("profile_id", f"profile_id must be one of the profiles SCM offers to config '{self.config['name']}' "
-                                           f"({', '.join(map(str, offered))}); got {profile_id}")
+        downloaded = self._download(profile_id, org_id, "profile_id")
         if downloaded == stored:
             return False, stored
         if not self.check_mode:
@@ -105,14 +109,3 @@ class ProfileService:
         if not self.check_mode:
             self.store.delete(self._path(profile_id))
         return True, stored
-
-    def get(self, profile_id: int) -> dict[str, Any] | None:
-        return self.store.read(self._path(profile_id))[0]
-
-    def list(self) -> list[dict[str, Any]]:
-        profiles = []
-        for key in self.store.list(f"profiles/{self.config['name']}"):
-            data = self.store.read(f"profiles/{self.config['name']}/{key}")[0]
-            if data:
-                profiles.append(data)
-        return sorted(profiles, key=lambda p: int(p.get("id") or 0))

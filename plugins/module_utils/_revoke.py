@@ -4,15 +4,19 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertResult
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_path, cert_unique_id, name_path, validate_name
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_unique_id, validate_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 # SCM_API §3.11: the Mozilla policy subset; 2 and 6 are not allowed.
 REASON_CODES = {"unspecified": 0, "keyCompromise": 1, "affiliationChanged": 3, "superseded": 4, "cessationOfOperation": 5}
 # SCM answers -102 (or -159) when the certificate is not, or no longer, issued.
 NOT_ISSUED_CODES = {-102, -159}
+# How many times the Revoked status is written again after another run changed the record meanwhile.
+CAS_ATTEMPTS = 5
 
 
 def normalize_reason_code(value: Any) -> int:
@@ -39,6 +43,7 @@ class RevokeService:
         self.scm_factory = scm_factory
         self.check_mode = check_mode
         self.clock = clock
+        self.records = CertRecords(store, config["name"], clock)
 
     @property
     def ssl(self) -> bool:
@@ -47,17 +52,17 @@ class RevokeService:
     def _find(self, *, name: str | None, unique_id: str | None, order_id: int | None, serial: str | None) -> tuple[dict[str, Any] | None, int]:
         config = self.config["name"]
         if name:
-            entry, _version = self.store.read(name_path(config, validate_name(name, "name")))
+            entry, _version = self.records.read_name(validate_name(name, "name"))
             unique_id = (entry or {}).get("cert_unique_id")
             if not unique_id:
                 raise InputError("name", f"no certificate named '{name}' in config '{config}'")
         if order_id is not None:
             unique_id = cert_unique_id(order_id, self.config["customer_uri"])
         if unique_id:
-            return self.store.read(cert_path(config, unique_id))
+            return self.records.read(unique_id)
         wanted = (serial or "").replace(":", "").upper().lstrip("0")
-        for uid in self.store.list(f"certs/{config}"):
-            record, version = self.store.read(cert_path(config, uid))
+        for uid in self.records.ids():
+            record, version = self.records.read(uid)
             if record and (record.get("serial_number") or "").replace(":", "").upper().lstrip("0") == wanted:
                 return record, version
         return None, 0
@@ -87,11 +92,26 @@ class RevokeService:
         changed = self._revoke_in_scm(record, order_id, serial_number, reason, code)
         if record is None:
             return CertResult(changed, "revoked" if changed else "none", None)
-        record["revoked"] = {"reason": reason, "reason_code": code, "time_stamp": rec.iso(self.clock())}
-        rec.set_status(record, rec.REVOKED, self.clock())
-        record["updated_at"] = rec.iso(self.clock())
-        self.store.write(cert_path(self.config["name"], record["cert_unique_id"]), record, cas=version)
+        record = self._mark_revoked(record, version, reason, code)
         return CertResult(True, "revoked", record, before=before, after=rec.summary(record))
+
+    def _mark_revoked(self, record: dict[str, Any], version: int, reason: str, code: int) -> dict[str, Any]:
+        """Record what SCM just did; a record another run changed meanwhile is read again, never overwritten blind."""
+        serial = record.get("serial_number")
+        for attempt in range(CAS_ATTEMPTS):
+            record["revoked"] = {"reason": reason, "reason_code": code, "time_stamp": rec.iso(self.clock())}
+            rec.set_status(record, rec.REVOKED, self.clock())
+            try:
+                self.records.write(record, version)
+                return record
+            except VaultCasConflict:
+                current, version = self.records.read(record["cert_unique_id"])
+                if current is None or current.get("serial_number") != serial or attempt == CAS_ATTEMPTS - 1:
+                    raise
+                if current.get("status") == rec.REVOKED:
+                    return current
+                record = current
+        return record
 
     def _revoke_in_scm(self, record: dict[str, Any] | None, order_id: Any, serial: str | None, reason: str, code: int) -> bool:
         """True when SCM revoked it now, False when SCM says it was already revoked."""

@@ -67,7 +67,7 @@ profile:
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import ProfileService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
@@ -81,7 +81,7 @@ ARGUMENT_SPEC = dict(
 def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
-    service = ProfileService(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
+    service = Profiles(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
     before = service.get(params["profile_id"]) or {}
     if params["state"] == "absent":
         changed, _removed = service.ensure_absent(params["profile_id"])

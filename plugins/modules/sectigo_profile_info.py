@@ -44,7 +44,7 @@ profiles:
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import ProfileService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
@@ -55,7 +55,7 @@ ARGUMENT_SPEC = dict(
 def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
-    service = ProfileService(store, config, scm_factory=None)
+    service = Profiles(store, config, scm_factory=None)
     if params["profile_id"] is not None:
         profile = service.get(params["profile_id"])
         if profile is None:

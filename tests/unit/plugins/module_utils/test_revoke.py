@@ -85,3 +85,30 @@ def test_bad_input(issued, kwargs, field):
     with pytest.raises(InputError) as err:
         RevokeService(store, CONFIG, lambda: scm).revoke(**kwargs)
     assert err.value.field == field and len(scm.calls) == calls
+
+
+class ChangingScm(RevokingScm):
+    """While SCM revokes, another run touches the Vault record (for example it collects or annotates it)."""
+
+    def __init__(self, store, path, rival_status=None):
+        super().__init__()
+        self.store, self.path, self.rival_status = store, path, rival_status
+
+    def revoke_ssl(self, ssl_id, *, reason, reason_code=0):
+        super().revoke_ssl(ssl_id, reason=reason, reason_code=reason_code)
+        record, version = self.store.read(self.path)
+        record["note"] = "written meanwhile"
+        if self.rival_status:
+            record["status"] = self.rival_status
+        self.store.write(self.path, record, cas=version)
+
+
+@pytest.mark.parametrize("rival_status", [None, "Revoked"])
+def test_revoked_status_survives_a_concurrent_write(issued, rival_status):
+    store, _scm, record = issued
+    path = f"certs/prod/{record['cert_unique_id']}"
+    scm = ChangingScm(store, path, rival_status)
+    scm.orders = _scm.orders
+    result = RevokeService(store, CONFIG, lambda: scm).revoke(reason="gone", name="web01")
+    saved, _version = store.read(path)
+    assert result.changed and saved["status"] == "Revoked" and saved["note"] == "written meanwhile"
