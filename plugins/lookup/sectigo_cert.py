@@ -89,6 +89,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import build_service
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import is_valid_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, vault_argspec
 
@@ -145,10 +146,8 @@ class LookupModule(LookupBase):
 
     @staticmethod
     def _read_one(service, config, term, read):
-        store = service.store
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import name_path
-
-        entry, _version = store.read(name_path(config, term)) if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", term) else (None, 0)
+        # A term is a name when names/<config>/<term> exists, else a record id: one read tells them apart.
+        entry, _version = service.records.read_name(term) if is_valid_name(term) else (None, 0)
         if entry is not None:
             req = CertRequest(config=config, name=term, **read)
         elif _UNIQUE_ID_RE.match(term):

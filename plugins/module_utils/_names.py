@@ -9,9 +9,13 @@ NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 _NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 
 
+def is_valid_name(value: object) -> bool:
+    return isinstance(value, str) and bool(_NAME_RE.match(value))
+
+
 def validate_name(value: object, field: str) -> str:
     """Return ``value`` if it is a valid config or certificate name, else raise InputError."""
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+    if not is_valid_name(value):
         raise InputError(field, f"{field} must match {NAME_PATTERN} (letters, digits, '.', '_', '-'; at most 128 characters, "
                                 f"starting with a letter or digit); got {value!r}")
     return value
