@@ -352,6 +352,7 @@ status:
   type: str
 """
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import FORMAT_TYPES, STATES
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import run_cert_task
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
 
@@ -359,7 +360,7 @@ ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
     name=dict(type="str"),
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
-    state=dict(type="str", choices=["present", "renewed", "replaced", "absent"], default="present"),
+    state=dict(type="str", choices=list(STATES), default="present"),
     ssl_id=dict(type="int"),
     order_number=dict(type="int"),
     common_name=dict(type="str", aliases=["sectigo_csr_domain"]),
@@ -378,8 +379,7 @@ ARGUMENT_SPEC = dict(
     rotate_key_on_renew=dict(type="bool", default=True),
     cert_type=dict(type="int", aliases=["sectigo_ssl_cert_type", "sectigo_client_cert_type"]),
     term=dict(type="int", aliases=["sectigo_ssl_cert_validity", "sectigo_client_cert_validity"]),
-    format_type=dict(type="str", choices=["x509", "x509CO", "x509IO", "base64", "bin", "x509IOR", "pem", "pemco", "pemia"],
-                     aliases=["sectigo_ssl_cert_format_type"]),
+    format_type=dict(type="str", choices=list(FORMAT_TYPES), aliases=["sectigo_ssl_cert_format_type"]),
     external_requester=dict(type="str", aliases=["sectigo_ssl_cert_external_requester"]),
     comments=dict(type="str", aliases=["sectigo_ssl_cert_comments"]),
     num_servers=dict(type="int", aliases=["sectigo_ssl_cert_num_servers"]),
