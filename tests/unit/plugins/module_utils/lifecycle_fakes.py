@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmConnectionError, ScmPending, ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmConnectionError, ScmNotFoundError, ScmPending, ScmRequestError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 
@@ -137,6 +137,8 @@ class FakeScm:
 
     def get_ssl(self, ssl_id):
         self.calls.append("get_ssl")
+        if int(ssl_id) not in self.orders:
+            raise ScmNotFoundError(f"no certificate {ssl_id}", status=400, scm_code=-124, description="Unknown certificate")
         order = self.orders[int(ssl_id)]
         out = {"sslId": order["id"], "status": order["status"], "comments": order["comments"], "commonName": order["cn"], "term": order["term"]}
         if order["cert"]:

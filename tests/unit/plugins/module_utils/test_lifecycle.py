@@ -5,6 +5,7 @@ import pytest
 
 from lifecycle_fakes import FakeScm, FakeStore
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
@@ -303,3 +304,54 @@ def test_concurrent_readers_renew_once(bed):
     assert inner["result"].action == "none" and not inner["result"].changed
     assert scm.calls.count("renew_ssl") == 1
     assert len([o for o in scm.orders.values() if o["kind"] == "ssl"]) == 2
+
+
+def test_renewal_whose_answer_was_lost_is_adopted_not_sent_again(bed):
+    store, scm, _clock, service = bed
+    first = service().ensure(web01()).record
+    scm.fail_next_post_after_processing = True  # SCM renews, then the connection drops
+    result = service().ensure(web01(state="renewed"))
+    assert (result.changed, result.action) == (True, "renewed") and scm.calls.count("renew_ssl") == 1
+    assert result.record["renewed_from"] == first["cert_unique_id"] and result.record["status"] == "Issued"
+    assert store.read(f"certs/prod/{first['cert_unique_id']}")[0]["status"] == "Renewed"
+    # The adopted order carries the key the claim saved before the POST, not a new one.
+    assert result.record["private_key"] != first["private_key"] and "pending" not in result.record
+    assert crypto.private_key_info(result.record["private_key"])["public_key_sha256"] == \
+        crypto.parse_certificate(result.record["certificate"])["public_key_sha256"]
+
+
+def test_replacement_whose_answer_was_lost_is_collected_not_sent_again(bed):
+    _store, scm, _clock, service = bed
+    first = service().ensure(web01()).record
+    scm.fail_next_post_after_processing = True
+    result = service().ensure(web01(subject_alt_names="www.example.com, api.example.com"))
+    assert (result.changed, result.action) == (True, "replaced") and scm.calls.count("replace_ssl") == 1
+    assert result.record["ssl_id"] == first["ssl_id"] and "api.example.com" in result.record["subject_alt_names"]
+    assert "pending" not in result.record
+
+
+def test_revoked_certificate_is_enrolled_anew(bed):
+    store, scm, _clock, service = bed
+    first = service().ensure(web01()).record
+    record, version = store.read(f"certs/prod/{first['cert_unique_id']}")
+    store.write(f"certs/prod/{first['cert_unique_id']}", dict(record, status="Revoked"), cas=version)
+    result = service().ensure(web01())
+    assert (result.changed, result.action) == (True, "enrolled") and scm.calls.count("enroll_ssl") == 2
+    assert result.record["previous"] == first["cert_unique_id"] and result.record["ssl_id"] != first["ssl_id"]
+    assert store.read("names/prod/web01")[0]["cert_unique_id"] == result.record["cert_unique_id"]
+    # Addressed only by its id, a revoked certificate is reported, not replaced.
+    with pytest.raises(InputError) as err:
+        service().ensure(CertRequest(config="prod", cert_unique_id=first["cert_unique_id"]))
+    assert err.value.field == "name"
+
+
+def test_import_of_an_existing_order(bed):
+    store, _scm, _clock, service = bed
+    placed = service().ensure(web01()).record
+    result = service().ensure(CertRequest(config="prod", name="adopted", ssl_id=placed["ssl_id"]))
+    assert (result.changed, result.action) == (True, "imported")
+    assert store.read("names/prod/adopted")[0]["cert_unique_id"] == placed["cert_unique_id"]
+    writes = store.writes
+    with pytest.raises(InputError) as err:
+        service().ensure(CertRequest(config="prod", name="ghost", ssl_id=999999))
+    assert err.value.field == "ssl_id" and store.writes == writes and store.read("names/prod/ghost") == (None, 0)
