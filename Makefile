@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit sanity integration demo env env-stop changelog-lint clean collection
+.PHONY: help venv test unit sanity integration demo env env-stop changelog-lint clean collection bench
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
 	@echo "make test   - unit tests, ansible-test sanity, integration tests on the live test bed"
 	@echo "make env    - start the test bed and print export lines to use it by hand"
+	@echo "make bench  - speed and scale as ratios to a baseline run side by side (docs/bench.md)"
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,9 @@ test: changelog-lint unit sanity integration
 
 demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
+
+bench: venv
+	$(BIN)/python tests/bench/run_bench.py
 
 env: venv
 	@$(BIN)/python tests/testbed/env.py
