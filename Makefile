@@ -7,11 +7,11 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit sanity integration demo env env-stop changelog-lint clean collection bench
+.PHONY: help venv test unit sanity integration compat demo env env-stop changelog-lint clean collection bench
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
-	@echo "make test   - unit tests, ansible-test sanity, integration tests on the live test bed"
+	@echo "make test   - unit tests, ansible-test sanity, integration tests on the live test bed (also on the oldest ansible-core)"
 	@echo "make env    - start the test bed and print export lines to use it by hand"
 	@echo "make bench  - speed and scale as ratios to a baseline run side by side (docs/bench.md)"
 
@@ -22,15 +22,17 @@ $(BIN)/.installed: requirements.txt requirements-test.txt
 
 venv: $(BIN)/.installed
 
-# A copy (not a symlink: ansible-test resolves real paths) of the tracked tree.
+# A copy (not a symlink: ansible-test resolves real paths) of the tracked tree. Only this copy is
+# replaced: the rest of .build (pytest and playbook links, bench results) stays.
 collection: venv
-	rm -rf $(BUILD)
+	rm -rf $(BUILD)/ansible_collections
 	mkdir -p $(COLL)
 	git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} $(COLL)/ 2>/dev/null || true
 	cd $(COLL) && git init -q && git add -A >/dev/null
 
+# pytest.ini's testpaths: module_utils, the simulator, the test bed and the bench helpers.
 unit: venv
-	$(BIN)/python -m pytest -q tests/unit tests/scm_simulator/tests
+	$(BIN)/python -m pytest -q
 
 # ansible-test fetches a pip bootstrap script from its own file host, which only the package index
 # replaces here: hacking/ansible_test_pip_bootstrap.py stands in for it (see its docstring).
@@ -45,7 +47,19 @@ integration: collection
 	$(BIN)/python tests/testbed/run_integration.py --collection $(COLL)
 	$(BIN)/python -m pytest -q tests/e2e
 
-test: changelog-lint unit sanity integration
+# The oldest ansible-core that meta/runtime.yml accepts, in a virtualenv of its own.
+COMPAT_VENV := .venv-compat
+
+$(COMPAT_VENV)/bin/.installed: requirements.txt requirements-compat.txt
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/pip install --disable-pip-version-check -q -r requirements-compat.txt
+	touch $@
+
+compat: collection $(COMPAT_VENV)/bin/.installed
+	$(COMPAT_VENV)/bin/python tests/testbed/run_integration.py --collection $(COLL)
+	$(COMPAT_VENV)/bin/python -m pytest -q tests/e2e
+
+test: changelog-lint unit sanity integration compat
 
 demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
@@ -63,4 +77,4 @@ changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
 clean:
-	rm -rf $(BUILD) $(VENV) tests/output
+	rm -rf $(BUILD) $(VENV) $(COMPAT_VENV) tests/output

@@ -20,8 +20,22 @@ CSR = crypto.build_csr(KEY, common_name="web01.example.com")
 CA = FakeCA()
 
 
+def pending():
+    return None
+
+
+def issue():
+    return [CA.sign(CSR, 365), CA.root_pem]
+
+
+def failing(exc):
+    def step():
+        raise exc
+    return step
+
+
 class ScriptedDesk:
-    """Answers collect() from a script: None (pending), an exception to raise, or "issue"."""
+    """Answers collect() from a script of steps (pending, issue, failing(...)); issues once the script is used up."""
 
     def __init__(self, *script):
         self.script = list(script)
@@ -29,12 +43,8 @@ class ScriptedDesk:
 
     def collect(self, record, public_keys):
         self.calls += 1
-        step = self.script.pop(0) if self.script else "issue"
-        if isinstance(step, Exception):
-            raise step
-        if step == "issue":
-            return [CA.sign(CSR, 365), CA.root_pem]
-        return None
+        step = self.script.pop(0) if self.script else issue
+        return step()
 
 
 class Clock:
@@ -59,7 +69,7 @@ def setup(desk):
 
 
 def test_pending_then_issued_fills_the_record():
-    desk = ScriptedDesk(None, None, "issue")
+    desk = ScriptedDesk(pending, pending, issue)
     records, record, version, collector = setup(desk)
     result = collector.collect(record, version, Waiting(True, 60, 5), action="enrolled", before={})
     stored, _version = records.read("7_acme")
@@ -69,7 +79,7 @@ def test_pending_then_issued_fills_the_record():
 
 
 def test_timeout_saves_the_status_and_keeps_the_order():
-    records, record, version, collector = setup(ScriptedDesk(*[None] * 100))
+    records, record, version, collector = setup(ScriptedDesk(*[pending] * 100))
     with pytest.raises(OperationError) as err:
         collector.collect(record, version, Waiting(True, 20, 5), action="enrolled", before={})
     stored, _version = records.read("7_acme")
@@ -78,7 +88,7 @@ def test_timeout_saves_the_status_and_keeps_the_order():
 
 
 def test_no_wait_reports_pending_without_writing():
-    records, record, version, collector = setup(ScriptedDesk(None))
+    records, record, version, collector = setup(ScriptedDesk(pending))
     result = collector.collect(record, version, Waiting(False, 600, 30), action="collected", before={})
     assert (result.changed, result.action) == (False, "pending") and records.read("7_acme")[1] == version
     placed = collector.collect(record, version, Waiting(False, 600, 30), action="enrolled", before={})
@@ -90,7 +100,7 @@ def test_no_wait_reports_pending_without_writing():
     (ScmServerError("SCM answered 503", status=503, scm_code=-1, description=None), -1),
 ])
 def test_scm_refusal_or_outage_records_error_code(failure, code):
-    records, record, version, collector = setup(ScriptedDesk(failure, failure))
+    records, record, version, collector = setup(ScriptedDesk(failing(failure), failing(failure)))
     with pytest.raises(OperationError) as err:
         collector.collect(record, version, Waiting(True, 60, 5), action="collected", before={})
     stored, _version = records.read("7_acme")
@@ -104,7 +114,7 @@ def test_scm_refusal_or_outage_records_error_code(failure, code):
 
 
 def test_another_run_collected_first():
-    records, record, version, collector = setup(ScriptedDesk("issue"))
+    records, record, version, collector = setup(ScriptedDesk(issue))
     winner = dict(record, status="Issued")
     records.write(winner, version)
     result = collector.collect(record, version, Waiting(True, 60, 5), action="collected", before={})
