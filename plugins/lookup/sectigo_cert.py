@@ -14,7 +14,8 @@ description:
     config's defaults.
   - Results are memoised for the run (templating may evaluate a lookup many times), and a renewal is claimed in Vault
     with check-and-set, so any number of concurrent readers cause one renewal.
-  - It never enrolls; a term with no certificate is an error. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
+  - It never enrolls; a term with no certificate is an error. A revoked or expired certificate is returned as it is, with
+    a warning. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.vault.plugins
@@ -146,15 +147,18 @@ class LookupModule(LookupBase):
 
     @staticmethod
     def _read_one(service, config, term, read):
-        # A term is a name when names/<config>/<term> exists, else a record id: one read tells them apart.
-        entry, _version = service.records.read_name(term) if is_valid_name(term) else (None, 0)
-        if entry is not None:
-            req = CertRequest(config=config, name=term, **read)
-        elif _UNIQUE_ID_RE.match(term):
-            req = CertRequest(config=config, cert_unique_id=term, **read)
-        else:
-            raise AnsibleError(f"no certificate named '{term}' in config '{config}'")
-        result = service.ensure(req, allow_enroll=False)
+        result = None
+        if is_valid_name(term):
+            try:
+                result = service.ensure(CertRequest(config=config, name=term, **read), allow_enroll=False)
+            except InputError as exc:
+                # No such name: a term shaped like a record id is read as one (SPEC §5: a name or a cert_unique_id).
+                if exc.field != "name" or not _UNIQUE_ID_RE.match(term):
+                    raise
+        if result is None:
+            if not _UNIQUE_ID_RE.match(term):
+                raise AnsibleError(f"no certificate named '{term}' in config '{config}'")
+            result = service.ensure(CertRequest(config=config, cert_unique_id=term, **read), allow_enroll=False)
         if not result.record:
             raise AnsibleError(f"no certificate '{term}' in config '{config}'")
         return rec.public_view(result.record, include_private_key=True)

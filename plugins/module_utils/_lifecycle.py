@@ -109,7 +109,7 @@ class CertificateService:
             return self._enroll(req, previous=None, entry_version=entry_version if entry else 0)
         if req.state == "present" and self.option(req, "read_renewed_cert") and not req.name:
             record, version = self.records.follow_renewals(record, version)
-        return self._ensure_existing(req, record, version, entry_version)
+        return self._ensure_existing(req, record, version, entry_version, allow_enroll=allow_enroll)
 
     def _read_settled_name(self, req: CertRequest) -> CertResult | tuple[dict[str, Any] | None, int]:
         """The name entry once no other run's claim is in flight on it (or the result of settling that claim)."""
@@ -135,7 +135,8 @@ class CertificateService:
 
     # ---- decisions on an existing record ---------------------------------------------------------
 
-    def _ensure_existing(self, req: CertRequest, record: dict[str, Any], version: int, entry_version: int) -> CertResult:
+    def _ensure_existing(self, req: CertRequest, record: dict[str, Any], version: int, entry_version: int, *,
+                         allow_enroll: bool = True) -> CertResult:
         status = record.get("status")
         if req.state == "renewed":
             if status in rec.PENDING_STATUSES:
@@ -151,6 +152,11 @@ class CertificateService:
         if status == rec.RENEWED:
             return unchanged(record)
         if status == rec.REVOKED or self._expired(record):
+            if not allow_enroll:
+                # A read (the lookup) reports what is there; enrolling anew is a task's decision.
+                self.warnings.append(f"certificate '{record['cert_unique_id']}' is {'revoked' if status == rec.REVOKED else 'expired'}; "
+                                     "the lookup does not enroll a new one (run sectigo_cert with state=present)")
+                return unchanged(record)
             if not req.name:
                 raise InputError("name", f"certificate '{record['cert_unique_id']}' is {status.lower() if status == rec.REVOKED else 'expired'}; "
                                          "give name to enroll a new one")

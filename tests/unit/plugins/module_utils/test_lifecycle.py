@@ -355,3 +355,19 @@ def test_import_of_an_existing_order(bed):
     with pytest.raises(InputError) as err:
         service().ensure(CertRequest(config="prod", name="ghost", ssl_id=999999))
     assert err.value.field == "ssl_id" and store.writes == writes and store.read("names/prod/ghost") == (None, 0)
+
+
+@pytest.mark.parametrize("status", ["Revoked", "expired"])
+def test_a_read_never_enrolls_for_a_revoked_or_expired_certificate(bed, status):
+    store, scm, _clock, service = bed
+    first = service().ensure(web01()).record
+    path = f"certs/prod/{first['cert_unique_id']}"
+    record, version = store.read(path)
+    record.update({"status": "Revoked"} if status == "Revoked" else {"not_after": "2020-01-01T00:00:00Z"})
+    store.write(path, record, cas=version)
+    calls, writes = len(scm.calls), store.writes
+    reader = service()
+    result = reader.ensure(CertRequest(config="prod", name="web01"), allow_enroll=False)
+    assert (result.changed, result.record["cert_unique_id"]) == (False, first["cert_unique_id"])
+    assert len(scm.calls) == calls and store.writes == writes
+    assert any("does not enroll" in warning for warning in reader.warnings)
