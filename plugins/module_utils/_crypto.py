@@ -11,26 +11,46 @@ import hashlib
 import ipaddress
 import math
 import re
-import traceback
+import importlib
+import importlib.util
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
+
+class _Lazy:
+    """A cryptography module, imported on first use.
+
+    An idempotent re-run decides from Vault alone and signs or parses nothing; importing cryptography
+    would cost it about 0.15 s per module process (docs/bench.md), so the import waits until needed.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+x509: Any = _Lazy("cryptography.x509")
+hashes: Any = _Lazy("cryptography.hazmat.primitives.hashes")
+serialization: Any = _Lazy("cryptography.hazmat.primitives.serialization")
+pkcs7: Any = _Lazy("cryptography.hazmat.primitives.serialization.pkcs7")
+ec: Any = _Lazy("cryptography.hazmat.primitives.asymmetric.ec")
+rsa: Any = _Lazy("cryptography.hazmat.primitives.asymmetric.rsa")
+_oid: Any = _Lazy("cryptography.x509.oid")
+_exceptions: Any = _Lazy("cryptography.exceptions")
+
 try:
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import pkcs7
-    from cryptography.x509.oid import NameOID
-except ImportError:  # ansible-test's import sanity test loads module_utils without optional libraries
+    HAS_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
+except (ImportError, ValueError):
     HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
+CRYPTOGRAPHY_IMPORT_ERROR: str | None = None if HAS_CRYPTOGRAPHY else "ModuleNotFoundError: No module named 'cryptography'"
 
 RSA_SIZES = (2048, 3072, 4096)
 EC_SIZES = (256, 384, 521)
@@ -164,7 +184,7 @@ def _load_private_key(pem: Any) -> Any:
         key = serialization.load_pem_private_key(_as_bytes(pem).strip(), password=None)
     except TypeError:
         raise CryptoInputError("private_key", "private_key is encrypted; give it unencrypted (PEM without a passphrase)") from None
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, _exceptions.UnsupportedAlgorithm):
         raise CryptoInputError("private_key", "private_key is not a valid PEM private key (PKCS#8, PKCS#1 or SEC 1)") from None
     _require_supported(key.public_key(), "private_key")
     return key
@@ -328,13 +348,11 @@ def _is_dns_name(value: str) -> bool:
 
 # ---- CSR -------------------------------------------------------------------------------------------
 
-_SUBJECT_OIDS: dict[str, Any] = {}
-if HAS_CRYPTOGRAPHY:
-    _SUBJECT_OIDS = {
-        "country": NameOID.COUNTRY_NAME, "province": NameOID.STATE_OR_PROVINCE_NAME, "locality": NameOID.LOCALITY_NAME,
-        "organization": NameOID.ORGANIZATION_NAME, "organizational_unit": NameOID.ORGANIZATIONAL_UNIT_NAME,
-        "email_address": NameOID.EMAIL_ADDRESS,
-    }
+# Subject fields and the NameOID attribute names of their OIDs.
+_SUBJECT_OID_NAMES = {
+    "country": "COUNTRY_NAME", "province": "STATE_OR_PROVINCE_NAME", "locality": "LOCALITY_NAME",
+    "organization": "ORGANIZATION_NAME", "organizational_unit": "ORGANIZATIONAL_UNIT_NAME", "email_address": "EMAIL_ADDRESS",
+}
 # X.520 upper bounds, which cryptography enforces with a less helpful message.
 _SUBJECT_MAX = {"common_name": 64, "country": 2, "province": 128, "locality": 128, "organization": 64, "organizational_unit": 64,
                 "email_address": 255}
@@ -371,13 +389,13 @@ def build_csr(private_key_pem: str, *, common_name: str, country: str | None = N
     cn = _subject_value("common_name", common_name)
     if cn is None:
         raise CryptoInputError("common_name", "common_name must be a non-empty string")
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    attributes = [x509.NameAttribute(_oid.NameOID.COMMON_NAME, cn)]
     given = {"country": country, "province": province, "locality": locality, "organization": organization,
              "organizational_unit": organizational_unit, "email_address": email_address}
     for field in SUBJECT_FIELDS:
         value = _subject_value(field, given[field])
         if value is not None:
-            attributes.append(x509.NameAttribute(_SUBJECT_OIDS[field], value))
+            attributes.append(x509.NameAttribute(getattr(_oid.NameOID, _SUBJECT_OID_NAMES[field]), value))
     sans = _parsed_sans(subject_alt_names)
     if _is_dns_name(cn) and ("dns", cn.lower()) not in sans:
         sans.insert(0, ("dns", cn.lower()))
@@ -401,7 +419,7 @@ def _load_csr(csr_pem: Any) -> Any:
         raise CryptoInputError("csr", "csr is not a valid PEM certificate signing request") from None
     try:
         valid = csr.is_signature_valid
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, _exceptions.UnsupportedAlgorithm):
         valid = False
     if not valid:
         raise CryptoInputError("csr", "csr signature is invalid (the CSR was altered or not signed by its key)")
@@ -421,8 +439,8 @@ def csr_info(csr_pem: str | bytes) -> dict[str, Any]:
     _require_supported(public_key, "csr")
     algo, size = _public_key_facts(public_key)
     return {
-        "common_name": _first(csr.subject, NameOID.COMMON_NAME),
-        "subject": {field: _first(csr.subject, oid) for field, oid in _SUBJECT_OIDS.items()},
+        "common_name": _first(csr.subject, _oid.NameOID.COMMON_NAME),
+        "subject": {field: _first(csr.subject, getattr(_oid.NameOID, oid)) for field, oid in _SUBJECT_OID_NAMES.items()},
         "subject_alt_names": [_plain_san(n) for n in _sans_of(csr.extensions)],
         "key_algo": algo,
         "key_size": size,
@@ -487,7 +505,7 @@ def parse_certificate(pem_or_der: str | bytes) -> dict[str, Any]:
         "not_before": format_iso(cert.not_valid_before_utc),
         "not_after": format_iso(cert.not_valid_after_utc),
         "fingerprint_sha256": _colon_hex(cert.fingerprint(hashes.SHA256())),
-        "common_name": _first(cert.subject, NameOID.COMMON_NAME),
+        "common_name": _first(cert.subject, _oid.NameOID.COMMON_NAME),
         "subject_alt_names": [_plain_san(n) for n in sans],
         "key_algo": algo,
         "key_size": size,
@@ -538,7 +556,7 @@ def _issued_by(cert: Any, issuer: Any) -> bool:
         return False
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, AttributeError, InvalidSignature, UnsupportedAlgorithm):
+    except (ValueError, TypeError, AttributeError, _exceptions.InvalidSignature, _exceptions.UnsupportedAlgorithm):
         return False
     return True
 

@@ -1,0 +1,44 @@
+"""An idempotent re-run decides from Vault alone: it must not even import cryptography (docs/bench.md)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+LINK_BASE = os.path.join(ROOT, ".build", "pytest")
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+
+    RECORD = {"cert_unique_id": "7_acme", "name": "web01", "status": "Issued", "ssl_id": 7, "domain": "web01.example.com",
+              "requested_sans": ["www.example.com"], "subject": {}, "key_algo": "EC", "key_size": 256,
+              "not_before": "2026-01-01T00:00:00Z", "not_after": "2099-01-01T00:00:00Z"}
+    DATA = {"names/prod/web01": {"name": "web01", "cert_unique_id": "7_acme"}, "certs/prod/7_acme": RECORD}
+
+    class Store:
+        def read(self, path):
+            return (dict(DATA[path]), 1) if path in DATA else (None, 0)
+
+        def write(self, path, value, cas):
+            raise AssertionError("a re-run wrote to Vault")
+
+    def no_scm():
+        raise AssertionError("a re-run called SCM")
+
+    config = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1, "defaults": {"cert_type": 101, "term": 365}}
+    result = CertificateService(Store(), config, no_scm).ensure(CertRequest(
+        config="prod", name="web01", common_name="web01.example.com", subject_alt_names=["www.example.com"], key_algo="EC"))
+    assert not result.changed, result
+    print(sorted(name for name in sys.modules if name.split(".")[0] == "cryptography"))
+""")
+
+
+def test_a_noop_ensure_does_not_import_cryptography():
+    env = dict(os.environ, PYTHONPATH=LINK_BASE)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
