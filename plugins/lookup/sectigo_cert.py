@@ -88,10 +88,10 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import build_service
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import is_valid_name
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, vault_argspec
 
 # One ansible-playbook process is one run: memoise per (Vault, config, term, read options).

@@ -8,12 +8,10 @@ from typing import Any, Callable
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import config_path, validate_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, iso, utc_now
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
 
 DEFAULT_BASE_URL = "https://cert-manager.com/api"
 SCM_AUTH_METHODS = ("password", "client_certificate")
-# How many times a config write is decided again after losing a check-and-set to another run.
-CAS_ATTEMPTS = 5
 
 # Options of sectigo_cert that a config may hold defaults for (SPEC §4 "default-able").
 DEFAULTABLE_CERT_OPTIONS = (

@@ -9,14 +9,12 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request im
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_unique_id, validate_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
 
 # SCM_API §3.11: the Mozilla policy subset; 2 and 6 are not allowed.
 REASON_CODES = {"unspecified": 0, "keyCompromise": 1, "affiliationChanged": 3, "superseded": 4, "cessationOfOperation": 5}
 # SCM answers -102 (or -159) when the certificate is not, or no longer, issued.
 NOT_ISSUED_CODES = {-102, -159}
-# How many times the Revoked status is written again after another run changed the record meanwhile.
-CAS_ATTEMPTS = 5
 
 
 def normalize_reason_code(value: Any) -> int:

@@ -43,6 +43,10 @@ class VaultCasConflict(VaultError):
     """A check-and-set write lost: the record changed (or was created) since it was read."""
 
 
+# How many times a writer reads again and decides again after losing a check-and-set to another run.
+CAS_ATTEMPTS = 5
+
+
 class VaultConnectionError(VaultError):
     """Vault did not answer: refused connection, DNS failure, TLS failure or timeout."""
 
