@@ -81,7 +81,6 @@ _raw:
   elements: dict
 """
 
-import re
 import threading
 
 from ansible.errors import AnsibleError, AnsibleLookupError
@@ -89,15 +88,13 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import build_service
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import is_valid_name
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, vault_argspec
 
 # One ansible-playbook process is one run: memoise per (Vault, config, term, read options).
 _CACHE: dict[tuple, dict] = {}
 _CACHE_LOCK = threading.Lock()
-_UNIQUE_ID_RE = re.compile(r"^\d+_.+$")
 VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
 READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
 
@@ -133,7 +130,7 @@ class LookupModule(LookupBase):
             try:
                 if service is None:
                     store = VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
-                    service = build_service(store, config)
+                    service = CertificateService.for_config(store, config)
                 record = self._read_one(service, config, term, read)
             except (InputError, OperationError, ScmError, VaultError, ValueError) as exc:
                 raise AnsibleLookupError(f"sectigo_cert lookup of '{term}' in config '{config}': {exc}") from None
@@ -148,15 +145,15 @@ class LookupModule(LookupBase):
     @staticmethod
     def _read_one(service, config, term, read):
         result = None
-        if is_valid_name(term):
+        if rec.is_valid_name(term):
             try:
                 result = service.ensure(CertRequest(config=config, name=term, **read), allow_enroll=False)
             except InputError as exc:
-                # No such name: a term shaped like a record id is read as one (SPEC §5: a name or a cert_unique_id).
-                if exc.field != "name" or not _UNIQUE_ID_RE.match(term):
+                # No such name: a term shaped like a record id is read as one (a term is a name or a cert_unique_id).
+                if exc.field != "name" or not rec.is_unique_id(term):
                     raise
         if result is None:
-            if not _UNIQUE_ID_RE.match(term):
+            if not rec.is_unique_id(term):
                 raise AnsibleError(f"no certificate named '{term}' in config '{config}'")
             result = service.ensure(CertRequest(config=config, cert_unique_id=term, **read), allow_enroll=False)
         if not result.record:

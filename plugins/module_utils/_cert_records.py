@@ -1,18 +1,23 @@
-"""Certificate records and name entries of one config in Vault, and the claims kept on them (SPEC §3).
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Vault repository of one config's certificates: records, name entries, claims and listings.
+
+Private to this collection: no compatibility is promised to code outside it.
 
 ``names/<config>/<name>`` points a name at its current record ``certs/<config>/<cert_unique_id>``.
 A run that is about to place an SCM order first writes a *claim* with check-and-set: on the name
 entry for a new certificate, on the record (``pending``) for a renewal or replacement. Only one run
-can win a check-and-set, so only one run orders (docs/vault.md "Check-and-set").
+can win a check-and-set, so only one run orders (docs/vault.md "Check-and-set", docs/lifecycle.md
+"Claims"). Every write here is a check-and-set on the version read.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_path, name_path
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 # A claim older than this whose owner never recorded an order is looked up in SCM, then taken over.
@@ -21,38 +26,53 @@ CLAIM_STALE_SECONDS = 120
 RECORD_CLAIM_KINDS = ("renew", "replace")
 
 
+class KvStore(Protocol):
+    """``_vault_store.VaultStore`` as the services use it; the unit tests' in-memory store satisfies it too."""
+
+    base_path: str
+
+    def read(self, path: str) -> tuple[dict[str, Any] | None, int]: ...
+    def write(self, path: str, data: dict[str, Any], cas: int) -> int: ...
+    def list(self, path: str) -> list[str]: ...
+    def delete(self, path: str) -> None: ...
+
+
 class CertRecords:
     """Reads and check-and-set writes of one config's records and names."""
 
-    def __init__(self, store: Any, config_name: str, clock: Callable[[], datetime] = rec.utc_now) -> None:
+    def __init__(self, store: KvStore, config_name: str, clock: Callable[[], datetime] = rec.utc_now) -> None:
         self.store = store
         self.config_name = config_name
         self.clock = clock
 
-    # ---- records ---------------------------------------------------------------------------------
+    def full_path(self, uid: str) -> str:
+        """The record's path inside the KV mount, as a task returns it (``vault_path``)."""
+        return f"{self.store.base_path}/{rec.cert_path(self.config_name, uid)}"
 
-    def read(self, uid: str | None) -> tuple[dict[str, Any] | None, int]:
+    # ---- records -------------------------------------------------------------------------------------
+
+    def read(self, uid: str | None) -> tuple[rec.CertRecord | None, int]:
         if not uid:
             return None, 0
-        return self.store.read(cert_path(self.config_name, uid))
+        return self.store.read(rec.cert_path(self.config_name, uid))  # type: ignore[return-value]
 
-    def write(self, record: dict[str, Any], version: int) -> int:
+    def write(self, record: rec.CertRecord, version: int) -> int:
         """Write ``record`` on the ``version`` read (0 creates); stamps ``updated_at``."""
         record["updated_at"] = rec.iso(self.clock())
-        return self.store.write(cert_path(self.config_name, record["cert_unique_id"]), record, cas=version)
+        return self.store.write(rec.cert_path(self.config_name, record["cert_unique_id"]), dict(record), cas=version)
 
-    def create_or_overwrite(self, record: dict[str, Any]) -> int:
+    def create_or_overwrite(self, record: rec.CertRecord) -> int:
         """Write a record whose order was just placed, on whatever version of it is stored."""
         existing, version = self.read(record["cert_unique_id"])
         return self.write(record, version if existing else 0)
 
     def delete(self, uid: str) -> None:
-        self.store.delete(cert_path(self.config_name, uid))
+        self.store.delete(rec.cert_path(self.config_name, uid))
 
     def ids(self) -> set[str]:
-        return set(self.store.list(f"certs/{self.config_name}"))
+        return {k for k in self.store.list(rec.certs_dir(self.config_name)) if not k.endswith("/")}
 
-    def follow_renewals(self, record: dict[str, Any], version: int) -> tuple[dict[str, Any], int]:
+    def follow_renewals(self, record: rec.CertRecord, version: int) -> tuple[rec.CertRecord, int]:
         """The newest record of a chain of renewals that starts at ``record``."""
         seen = set()
         while record.get("status") == rec.RENEWED and record.get("renewed_to") and record["renewed_to"] not in seen:
@@ -63,48 +83,109 @@ class CertRecords:
             record, version = nxt, nver
         return record, version
 
-    # ---- names -----------------------------------------------------------------------------------
+    # ---- names ---------------------------------------------------------------------------------------
 
-    def read_name(self, name: str | None) -> tuple[dict[str, Any] | None, int]:
+    def read_name(self, name: str | None) -> tuple[rec.NameEntry | None, int]:
         if not name:
             return None, 0
-        return self.store.read(name_path(self.config_name, name))
+        return self.store.read(rec.name_path(self.config_name, name))  # type: ignore[return-value]
 
-    def write_name(self, name: str, entry: dict[str, Any], version: int) -> int:
-        return self.store.write(name_path(self.config_name, name), entry, cas=version)
+    def write_name(self, name: str, entry: rec.NameEntry, version: int) -> int:
+        return self.store.write(rec.name_path(self.config_name, name), dict(entry), cas=version)
 
     def point_name(self, name: str, uid: str, version: int) -> int:
         """Point ``name`` at record ``uid`` (dropping any claim on the entry)."""
         return self.write_name(name, {"name": name, "config_name": self.config_name, "cert_unique_id": uid}, version)
 
     def delete_name(self, name: str) -> None:
-        self.store.delete(name_path(self.config_name, name))
+        self.store.delete(rec.name_path(self.config_name, name))
 
-    # ---- claims ----------------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return sorted(k for k in self.store.list(rec.names_dir(self.config_name)) if not k.endswith("/"))
+
+    def resolve(self, name: str | None, uid: str | None) -> tuple[rec.CertRecord | None, int]:
+        """The record a name points at, else the record ``uid``."""
+        if name:
+            entry, _version = self.read_name(name)
+            uid = (entry or {}).get("cert_unique_id")
+        return self.read(uid)
+
+    # ---- claims --------------------------------------------------------------------------------------
 
     def claim_age(self, claim: dict[str, Any]) -> float:
-        return (self.clock() - crypto.parse_iso(claim["claimed_at"])).total_seconds()
+        return (self.clock() - rec.parse_iso(claim["claimed_at"])).total_seconds()
 
     def stale(self, claim: dict[str, Any]) -> bool:
         """A claim whose owner is gone: its answer was lost, or it is older than CLAIM_STALE_SECONDS."""
         return claim.get("outcome") == "unknown" or self.claim_age(claim) >= CLAIM_STALE_SECONDS
 
-    def drop_name_claim(self, name: str, entry: dict[str, Any], version: int) -> None:
+    def drop_name_claim(self, name: str, entry: rec.NameEntry, version: int) -> None:
         """Give up a claim on a name: keep the entry if it points at a record, else delete it."""
         if entry.get("cert_unique_id"):
-            entry = dict(entry)
-            entry.pop("claim", None)
-            self.write_name(name, entry, version)
+            kept = dict(entry)
+            kept.pop("claim", None)
+            self.write_name(name, kept, version)  # type: ignore[arg-type]
         else:
             self.delete_name(name)
 
-    def claim_record(self, record: dict[str, Any], version: int, pending: dict[str, Any]) -> int | None:
+    def claim_record(self, record: rec.CertRecord, version: int, pending: rec.RecordClaim) -> int | None:
         """Claim a renewal or replacement on the record itself; None when another run holds it."""
         held = record.get("pending")
-        if held and held.get("kind") in RECORD_CLAIM_KINDS and not self.stale(held):
+        if held and held.get("kind") in RECORD_CLAIM_KINDS and not self.stale(held):  # type: ignore[arg-type]
             return None
         record["pending"] = pending
         try:
             return self.write(record, version)
         except VaultCasConflict:
             return None
+
+
+# ---- read-only queries (sectigo_cert_info): Vault only, no SCM ----------------------------------------
+
+
+@dataclass
+class CertQuery:
+    """What ``sectigo_cert_info`` asks: one certificate (by name or id) or a filtered listing."""
+
+    config: str
+    name: str | None = None
+    cert_unique_id: str | None = None
+    statuses: list[str] | None = None
+    expiring_within_days: int | None = None
+    include_private_key: bool = False
+
+
+def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], datetime] = rec.utc_now) -> dict[str, Any]:
+    rec.validate_name(query.config, "config")
+    if query.name is not None:
+        rec.validate_name(query.name, "name")
+    if query.cert_unique_id is not None:
+        rec.validate_unique_id(query.cert_unique_id)
+    if query.expiring_within_days is not None and query.expiring_within_days < 0:
+        raise InputError("expiring_within_days", f"expiring_within_days must be 0 or more; got {query.expiring_within_days}")
+    for status in query.statuses or []:
+        if status not in rec.STATUSES:
+            raise InputError("status", f"status must be one of {', '.join(rec.STATUSES)}; got {status!r}")
+    records = CertRecords(store, query.config, clock)
+    now = clock()
+    if query.name or query.cert_unique_id:
+        record, _version = records.resolve(query.name, query.cert_unique_id)
+        if record is None:
+            raise InputError("name" if query.name else "cert_unique_id",
+                             f"no certificate '{query.name or query.cert_unique_id}' in config '{query.config}'")
+        return {"certificates": [rec.summary(record, now)], "certificate": rec.public_view(record, query.include_private_key)}
+    summaries = []
+    for name in records.names():
+        record, _version = records.resolve(name, None)
+        if record is None:
+            # A claim whose order is not yet saved: show it as requested.
+            summaries.append({"name": name, "status": rec.REQUESTED})
+            continue
+        summary = rec.summary(record, now)
+        summary["name"] = name
+        summaries.append(summary)
+    if query.statuses:
+        summaries = [s for s in summaries if s.get("status") in query.statuses]
+    if query.expiring_within_days is not None:
+        summaries = [s for s in summaries if "days_remaining" in s and s["days_remaining"] <= query.expiring_within_days]
+    return {"certificates": sorted(summaries, key=lambda s: s["name"])}

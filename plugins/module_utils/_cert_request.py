@@ -1,20 +1,29 @@
-"""What a ``sectigo_cert`` task asks for, and the pure decisions made on it (SPEC §4 sectigo_cert).
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a task asks for, the defaults it falls back to, and every check made on input.
 
-Nothing here reads Vault or calls SCM: option resolution, input validation, the subject a new CSR
-gets and the drift between a task and a stored record are plain functions of their arguments.
+Private to this collection: no compatibility is promised to code outside it.
+
+All validation lives here and runs before any Vault write or SCM request: the options of a
+``sectigo_cert`` task (or a lookup read), the ``defaults`` a config stores, and the fields of the
+other modules (revocation reasons, serial numbers, SCM ids, base URLs). Each rule is declared once
+and names the option and what it allows (docs/lifecycle.md "Options and defaults"). The subject,
+drift and CSR helpers below are plain functions of their arguments.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any
+import json
+import math
+import re
+from dataclasses import dataclass, fields
+from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import MARKER_LENGTH, CertKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import validate_name
 
 STATES = ("present", "renewed", "replaced", "absent")
-FORMAT_TYPES = ("x509", "x509CO", "x509IO", "base64", "bin", "x509IOR", "pem", "pemco", "pemia")
 
 BUILTIN_DEFAULTS: dict[str, Any] = {
     "format_type": "x509",
@@ -28,10 +37,187 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "revoke_on_replace": False,
     "rotate_key_on_renew": True,
 }
-# Options that config defaults may hold as strings (templated values) but that are whole numbers.
-INT_OPTIONS = ("cert_type", "term", "max_timeout", "loop_period", "num_servers", "server_type")
-# Options that describe the order rather than the certificate; never drift (docs/lifecycle.md).
+# Options of sectigo_cert that a config may hold defaults for.
+DEFAULTABLE_OPTIONS = (
+    "cert_type", "term", "format_type", "external_requester", "comments", "num_servers", "server_type",
+    "custom_fields", "revoke_on_replace", "wait", "max_timeout", "loop_period", "expiry_window", "auto_renew",
+    "read_renewed_cert", "verify_profile",
+)
+# Options that describe the order rather than the certificate; they never drift (docs/lifecycle.md).
 ISSUANCE_OPTIONS = ("cert_type", "term", "format_type", "external_requester", "num_servers", "server_type", "custom_fields")
+
+_BOOL_TRUE = ("yes", "on", "1", "true", "y", "t")
+_BOOL_FALSE = ("no", "off", "0", "false", "n", "f")
+# One address: something@domain.tld, no spaces; SCM checks more, this catches typing slips up front.
+_EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_WINDOW_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+_HEX_SERIAL_RE = re.compile(r"^[0-9A-Fa-f]{1,40}$")
+_URL_RE = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$")
+
+
+# ---- field checks (each returns the normalised value or raises InputError naming the field) ----------
+
+
+def whole_number(value: Any, field: str, minimum: int | None = None) -> int:
+    """An int (or a string of digits, as templated config defaults arrive), at least ``minimum``."""
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
+        number = int(value)
+    if number is None or (minimum is not None and number < minimum):
+        bound = "" if minimum is None else (" greater than 0" if minimum == 1 else f" of at least {minimum}")
+        raise InputError(field, f"{field} must be a whole number{bound}; got {value!r}")
+    return number
+
+
+def boolean(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _BOOL_TRUE + _BOOL_FALSE:
+        return value.lower() in _BOOL_TRUE
+    raise InputError(field, f"{field} must be a boolean (true or false); got {value!r}")
+
+
+def choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InputError(field, f"{field} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def text(value: Any, field: str, maximum: int, minimum: int = 0) -> str:
+    """A string of ``minimum`` to ``maximum`` characters without control characters."""
+    if not isinstance(value, str):
+        raise InputError(field, f"{field} must be a string; got {type(value).__name__}")
+    if not minimum <= len(value) <= maximum:
+        span = f"at most {maximum}" if minimum == 0 else f"{minimum} to {maximum}"
+        raise InputError(field, f"{field} must be {span} characters long; got {len(value)}")
+    if any(ord(c) < 32 and c not in "\t" for c in value):
+        raise InputError(field, f"{field} must not contain control characters such as line breaks")
+    return value
+
+
+def email(value: Any, field: str, maximum: int = rec.EMAIL_MAX) -> str:
+    text(value, field, maximum, 1)
+    if not _EMAIL_RE.match(value):
+        raise InputError(field, f"{field} must be an e-mail address such as someone@example.com; got {value!r}")
+    return value
+
+
+def emails(value: Any, field: str, maximum: int) -> str:
+    """One e-mail address or a comma-separated list of them, ``maximum`` characters in all."""
+    text(value, field, maximum, 1)
+    for part in value.split(","):
+        email(part.strip(), field, maximum)
+    return value
+
+
+def base_url(value: Any, field: str = "base_url") -> str:
+    if not isinstance(value, str) or not _URL_RE.match(value):
+        raise InputError(field, f"{field} must be an http:// or https:// URL such as https://cert-manager.com/api; got {value!r}")
+    return value.rstrip("/")
+
+
+def serial_number(value: Any, field: str = "serial_number") -> str:
+    """A certificate serial in hex, with or without colons (``0A:1B`` or ``0a1b``)."""
+    digits = value.replace(":", "") if isinstance(value, str) else ""
+    if not _HEX_SERIAL_RE.match(digits):
+        raise InputError(field, f"{field} must be hexadecimal digits, optionally separated by colons (such as 0A:1B:2C); got {value!r}")
+    return value
+
+
+def reason_code(value: Any, field: str = "reason_code") -> int:
+    """A revocation reason given as a name (``keyCompromise``) or a number (``1``)."""
+    if isinstance(value, str) and value in rec.REASON_CODES:
+        return rec.REASON_CODES[value]
+    try:
+        number = int(value) if not isinstance(value, bool) else -1
+    except (TypeError, ValueError):
+        number = -1
+    if number not in rec.REASON_CODES.values():
+        allowed = ", ".join(f"{name} ({code})" for name, code in rec.REASON_CODES.items())
+        raise InputError(field, f"{field} must be one of {allowed}; got {value!r}")
+    return number
+
+
+def custom_fields(value: Any, field: str = "custom_fields") -> list[dict[str, str]]:
+    """A list of ``{name, value}``; the Vault plugin's JSON string of that list is accepted too."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InputError(field, f"{field} must be a list of {{name, value}} dictionaries or its JSON text; got {value!r}") from None
+    if not isinstance(value, list) or not all(isinstance(i, dict) and set(i) == {"name", "value"} for i in value):
+        raise InputError(field, f"{field} must be a list of {{name, value}} dictionaries")
+    return [{"name": text(i["name"], f"{field}.name", 256, 1), "value": text(str(i["value"]), f"{field}.value", 1024)} for i in value]
+
+
+def expiry_window(value: Any, field: str = "expiry_window") -> float | str:
+    """Days (``7``, ``1.5``) or a share of the lifetime (``'33%'``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return value
+    elif isinstance(value, str):
+        match = _WINDOW_RE.match(value)
+        if match:
+            return value.strip() if match.group(2) else float(match.group(1))
+    raise InputError(field, f"{field} must be a number of days (0 or more) or a percentage of the lifetime such as 33%; got {value!r}")
+
+
+def parse_expiry_window(value: Any, lifetime_days: float) -> tuple[float, str | None]:
+    """``(window_days, warning)``. When the window is not shorter than the lifetime, one third of the
+    lifetime is used and the warning says so: otherwise a short-lived certificate would renew on every read."""
+    checked = expiry_window(BUILTIN_DEFAULTS["expiry_window"] if value is None else value)
+    if isinstance(checked, str):
+        window = lifetime_days * float(checked.rstrip("%").strip()) / 100.0
+    else:
+        window = float(checked)
+    if lifetime_days > 0 and window >= lifetime_days:
+        third = lifetime_days / 3.0
+        return third, (f"expiry_window {value} is not shorter than the certificate's lifetime of {_fmt(lifetime_days)} days; "
+                       f"using one third of the lifetime ({_fmt(third)} days)")
+    return window, None
+
+
+def _fmt(days: float) -> str:
+    return f"{days:.2f}".rstrip("0").rstrip(".")
+
+
+# The rule of each default-able option: the same for a task's value and a config's stored default.
+OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {
+    "cert_type": lambda v, f: whole_number(v, f, 1),
+    "term": lambda v, f: whole_number(v, f, 1),
+    "format_type": lambda v, f: choice(v, f, rec.FORMAT_TYPES),
+    "external_requester": lambda v, f: emails(v, f, rec.EXTERNAL_REQUESTER_MAX),
+    # The collection appends its marker to the comments; SCM's limit counts both.
+    "comments": lambda v, f: text(v, f, rec.COMMENTS_MAX - MARKER_LENGTH),
+    "num_servers": lambda v, f: whole_number(v, f, 0),
+    "server_type": lambda v, f: whole_number(v, f, -1),
+    "custom_fields": custom_fields,
+    "revoke_on_replace": boolean,
+    "wait": boolean,
+    "max_timeout": lambda v, f: whole_number(v, f, 0),
+    "loop_period": lambda v, f: whole_number(v, f, 0),
+    "expiry_window": expiry_window,
+    "auto_renew": boolean,
+    "read_renewed_cert": boolean,
+    "verify_profile": boolean,
+}
+
+
+def validate_defaults(defaults: Any) -> dict[str, Any]:
+    """A config's ``defaults``: only default-able options, each checked by its rule (``defaults.<option>``)."""
+    if not isinstance(defaults, dict):
+        raise InputError("defaults", f"defaults must be a dictionary of certificate options; got {type(defaults).__name__}")
+    out = {}
+    for key, value in defaults.items():
+        if key not in OPTION_RULES:
+            raise InputError(f"defaults.{key}", f"defaults.{key} is not a default-able option; allowed: {', '.join(DEFAULTABLE_OPTIONS)}")
+        out[key] = None if value is None else OPTION_RULES[key](value, f"defaults.{key}")
+    return out
+
+
+# ---- the request -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -65,7 +251,7 @@ class CertRequest:
     comments: str | None = None
     num_servers: int | None = None
     server_type: int | None = None
-    custom_fields: list[dict[str, str]] | None = None
+    custom_fields: list[dict[str, str]] | str | None = None
     email: str | None = None
     first_name: str | None = None
     middle_name: str | None = None
@@ -90,52 +276,41 @@ class CertRequest:
         return self.key_algo is not None or self.key_size is not None or self.key_curve is not None
 
 
-@dataclass
-class CertResult:
-    changed: bool
-    action: str
-    record: dict[str, Any] | None
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-def unchanged(record: dict[str, Any] | None, before: dict[str, Any] | None = None) -> CertResult:
-    """The result of a task that found nothing to do."""
-    return CertResult(False, "none", record, before=rec.summary(record) if before is None else before, after=rec.summary(record))
-
-
 def resolve_option(req: CertRequest, config: dict[str, Any], key: str) -> Any:
-    """Task value, else the config's default, else the built-in default."""
+    """Task value, else the config's default, else the built-in default; normalised by the option's rule."""
     value = getattr(req, key, None)
+    field = key
     if value is None:
         value = (config.get("defaults") or {}).get(key)
+        field = f"defaults.{key}"
     if value is None:
-        value = BUILTIN_DEFAULTS.get(key)
-    if key in INT_OPTIONS and isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return value
+        return BUILTIN_DEFAULTS.get(key)
+    rule = OPTION_RULES.get(key)
+    return rule(value, field) if rule else value
 
 
-def validate_request(req: CertRequest, config: dict[str, Any]) -> None:
-    """Refuse bad input before any Vault write or SCM call, naming the field and what it allows."""
-    if req.state not in STATES:
-        raise InputError("state", f"state must be one of {', '.join(STATES)}; got {req.state!r}")
+def validate_request(req: CertRequest, config: dict[str, Any], kind: CertKind) -> None:
+    """Refuse bad input before any Vault write or SCM call, naming the option and what it allows."""
+    choice(req.state, "state", STATES)
     if req.name is not None:
-        validate_name(req.name, "name")
+        rec.validate_name(req.name, "name")
+    if req.cert_unique_id is not None:
+        rec.validate_unique_id(req.cert_unique_id)
     if req.name is None and req.cert_unique_id is None:
         raise InputError("name", "one of name or cert_unique_id is required")
+    own_id = getattr(req, kind.id_option)
+    if getattr(req, kind.other_id_option) is not None:
+        raise InputError(kind.other_id_option, f"{kind.other_id_option} does not fit config '{config.get('name')}' of type "
+                                               f"{kind.name}; import an existing order with {kind.id_option}")
+    if own_id is not None:
+        whole_number(own_id, kind.id_option, 1)
     if req.state == "replaced" and not req.reason:
-        raise InputError("reason", "reason is required with state=replaced (1 to 512 characters)")
-    if req.reason is not None and not 1 <= len(req.reason) <= 512:
-        raise InputError("reason", "reason must be 1 to 512 characters long")
-    fmt = resolve_option(req, config, "format_type")
-    if fmt not in FORMAT_TYPES:
-        raise InputError("format_type", f"format_type must be one of {', '.join(FORMAT_TYPES)}; got {fmt!r}")
-    for key in ("max_timeout", "loop_period"):
-        value = resolve_option(req, config, key)
-        if not isinstance(value, int) or value < 0:
-            raise InputError(key, f"{key} must be a whole number of seconds, 0 or more; got {value!r}")
+        raise InputError("reason", f"reason is required with state=replaced (1 to {rec.REASON_MAX} characters)")
+    if req.reason is not None:
+        text(req.reason, "reason", rec.REASON_MAX, 1)
+    for key in DEFAULTABLE_OPTIONS:
+        resolve_option(req, config, key)
+    validate_subject(req)
     if req.gives_key_spec:
         crypto.normalize_key_spec(req.key_algo, req.key_size, req.key_curve)
     if req.csr is not None:
@@ -144,18 +319,33 @@ def validate_request(req: CertRequest, config: dict[str, Any]) -> None:
         crypto.private_key_info(req.private_key)
         if req.csr is not None:
             crypto.check_key_matches_csr(req.private_key, req.csr)
+
+
+def validate_subject(req: CertRequest) -> None:
+    """The subject, SANs and client identity a task gives, within X.509's and SCM's limits."""
+    if req.common_name is not None:
+        crypto.check_subject_value("common_name", req.common_name)
+    for key in crypto.SUBJECT_FIELDS:
+        if getattr(req, key) is not None:
+            crypto.check_subject_value(key, getattr(req, key))
+    if req.subject_alt_names is not None:
+        crypto.normalize_sans(req.subject_alt_names)
+    if req.email is not None:
+        email(req.email, "email")
+    for key in ("first_name", "middle_name", "last_name"):
+        if getattr(req, key) is not None:
+            text(getattr(req, key), key, rec.PERSON_NAME_MAX, 1 if key != "middle_name" else 0)
     names = " ".join(x for x in (req.first_name, req.middle_name, req.last_name) if x)
-    if len(names) > 64:
-        raise InputError("first_name", "first_name, middle_name and last_name together must be at most 64 characters")
-    if req.custom_fields is not None:
-        for item in req.custom_fields:
-            if not isinstance(item, dict) or set(item) != {"name", "value"}:
-                raise InputError("custom_fields", "custom_fields must be a list of {name, value} dictionaries")
+    if len(names) > rec.PERSON_NAME_MAX:
+        raise InputError("first_name", f"first_name, middle_name and last_name together must be at most {rec.PERSON_NAME_MAX} characters")
 
 
-def desired_subject(req: CertRequest, record: dict[str, Any] | None) -> dict[str, Any]:
+# ---- what a new CSR gets, and what changed -----------------------------------------------------------
+
+
+def desired_subject(req: CertRequest, record: rec.CertRecord | None) -> dict[str, Any]:
     """The subject, SANs and key spec a new CSR gets: task values over the record's."""
-    base = record or {}
+    base: dict[str, Any] = dict(record or {})
     subject = dict(base.get("subject") or {})
     for key in crypto.SUBJECT_FIELDS:
         if getattr(req, key) is not None:
@@ -180,8 +370,8 @@ def desired_subject(req: CertRequest, record: dict[str, Any] | None) -> dict[str
     return {"common_name": common_name, "subject": subject, "sans": sans, "spec": spec}
 
 
-def drift(req: CertRequest, record: dict[str, Any], cert_kind: str) -> list[str]:
-    """Options the task gives whose value differs from the record (SPEC §4: omitted options never drift)."""
+def drift(req: CertRequest, record: rec.CertRecord, kind: CertKind) -> list[str]:
+    """Options the task gives whose value differs from the record (omitted options never drift)."""
     found = []
     if req.common_name is not None and req.common_name != record.get("domain"):
         found.append("common_name")
@@ -198,33 +388,30 @@ def drift(req: CertRequest, record: dict[str, Any], cert_kind: str) -> list[str]
         found.append("private_key")
     if req.csr is not None and req.csr.strip() != (record.get("csr") or "").strip():
         found.append("csr")
-    if cert_kind == rec.CLIENT_CERT and req.email is not None and req.email != record.get("email"):
-        found.append("email")
+    found.extend(kind.drift(req, record))
     return found
 
 
-def key_and_csr(req: CertRequest, desired: dict[str, Any], cert_kind: str, *, rotate: bool,
-                record: dict[str, Any] | None) -> tuple[str | None, str]:
+def key_and_csr(req: CertRequest, desired: dict[str, Any], kind: CertKind, *, rotate: bool,
+                record: rec.CertRecord | None) -> tuple[str | None, str]:
     """The private key (None when the user brings only a CSR) and CSR for a new order."""
     if req.csr is not None:
         return req.private_key, req.csr
     if req.private_key is not None:
         key = req.private_key
     elif record is not None and not rotate and record.get("private_key"):
-        key = record["private_key"]
+        key = record["private_key"]  # type: ignore[assignment]
     else:
         key = crypto.generate_private_key(desired["spec"])
-    common_name = desired["common_name"]
-    if cert_kind == rec.CLIENT_CERT and not common_name:
-        common_name = req.email or (record or {}).get("email")
+    common_name = kind.csr_common_name(desired["common_name"], req.email or (record or {}).get("email"))
     csr = crypto.build_csr(key, common_name=common_name, subject_alt_names=desired["sans"] or None, **desired["subject"])
     return key, csr
 
 
-def apply_csr(record: dict[str, Any], key: str | None, csr: str, desired: dict[str, Any]) -> None:
+def apply_csr(record: rec.CertRecord, key: str | None, csr: str, desired: dict[str, Any]) -> None:
     """Put the CSR, its key and the facts read from the CSR into ``record``."""
     info = crypto.csr_info(csr)
-    record.update({
+    record.update({  # type: ignore[typeddict-item]
         "csr": csr, "private_key": key, "domain": info["common_name"], "subject": {k: v for k, v in info["subject"].items() if v},
         "subject_alt_names": info["subject_alt_names"], "requested_sans": desired["sans"],
         "key_algo": info["key_algo"], "key_size": info["key_size"], "public_key_sha256": info["public_key_sha256"],

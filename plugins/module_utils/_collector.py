@@ -1,72 +1,232 @@
-"""Collecting an order's certificate from SCM into its Vault record (SPEC §3 statuses, §4 polling).
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiting for an order's certificate and storing it in its Vault record.
 
-The order id is already in Vault when collection starts. Polling starts fast and backs off with
-jitter (``_polling``); a certificate that outlasts ``max_timeout`` leaves the record at
-``TimeoutStateSaved`` and one that SCM refuses at ``ErrorCode``, so the next run resumes the same order.
+Private to this collection: no compatibility is promised to code outside it.
+
+The order id is already in Vault when collection starts (docs/lifecycle.md "Persist first"). The
+wait is an application loop with a deadline: it polls fast at first and backs off with jitter up to
+``loop_period`` within ``max_timeout`` (docs/lifecycle.md "Polling"); transport retries are the SCM
+client's. A certificate that outlasts ``max_timeout`` leaves the record at ``TimeoutStateSaved``, one
+that SCM refuses at ``ErrorCode``, so the next run resumes the same order.
 """
 from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import cert_path
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._orders import TerminalStatus
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._polling import PollSchedule, PollTimeout, poll
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError, ScmPending
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+
+T = TypeVar("T")
+
+# A loop_period below this counts as this, so that polling never spins.
+MIN_DELAY = 0.1
+# Float noise left after sleeping exactly up to the deadline; less than this counts as none left.
+_EPSILON = 1e-6
+# SCM statuses after which waiting is pointless (S/MIME states are lower-case; compared lower-cased).
+TERMINAL_SCM_STATUSES = {"declined", "rejected", "invalid", "revoked"}
+
+
+# ---- the schedule ------------------------------------------------------------------------------------
+
+
+class PollTimeout(Exception):
+    """The schedule ran out before ``check`` reported a result."""
+
+    def __init__(self, max_timeout: float, attempts: int) -> None:
+        super().__init__(f"not done within {max_timeout:g} s ({attempts} attempts)")
+        self.max_timeout = max_timeout
+        self.attempts = attempts
+
+
+class PollSchedule:
+    """Delays between polls: ``first_delay``, then times ``factor``, each within ±``jitter`` of that,
+    never above ``loop_period`` and never past ``max_timeout`` seconds from creation."""
+
+    def __init__(self, max_timeout: float, loop_period: float, *, first_delay: float = 1.0, factor: float = 2.0,
+                 jitter: float = 0.2, clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random) -> None:
+        self.max_timeout = max(0.0, float(max_timeout))
+        self.cap = max(MIN_DELAY, float(loop_period))
+        self.factor = max(1.0, float(factor))
+        self.jitter = min(max(0.0, float(jitter)), 1.0)
+        self._clock = clock
+        self._rand = rand
+        self._base = max(MIN_DELAY, min(float(first_delay), self.cap))
+        self.deadline = clock() + self.max_timeout
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (0 once it has passed)."""
+        return max(0.0, self.deadline - self._clock())
+
+    def expired(self) -> bool:
+        return self._clock() >= self.deadline
+
+    def next_delay(self) -> float | None:
+        """The next sleep in seconds, trimmed to land on the deadline; None once the deadline has passed."""
+        remaining = self.deadline - self._clock()
+        if remaining <= _EPSILON:
+            return None
+        spread = self.jitter * (2.0 * self._rand() - 1.0)
+        delay = min(self.cap, max(MIN_DELAY, self._base * (1.0 + spread)))
+        self._base = min(self.cap, self._base * self.factor)
+        return min(delay, remaining)
+
+
+def poll(check: Callable[[], T | None], schedule: PollSchedule, sleep: Callable[[float], Any] = time.sleep) -> T:
+    """Call ``check`` now and after each delay of ``schedule`` until it returns something other than None.
+
+    Raises ``PollTimeout`` when the schedule runs out; the last check happens at the deadline.
+    """
+    attempts = 1
+    result = check()
+    while result is None:
+        delay = schedule.next_delay()
+        if delay is None:
+            raise PollTimeout(schedule.max_timeout, attempts)
+        sleep(delay)
+        attempts += 1
+        result = check()
+    return result
+
+
+# ---- what a collect answer holds ---------------------------------------------------------------------
+
+
+class TerminalStatus(Exception):
+    """SCM says the order will never be issued."""
+
+    def __init__(self, code: int | None, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+def certificates_in(data: bytes | str) -> list[str]:
+    """Certificates of a collect answer, whatever the format (PEM blocks or PKCS#7)."""
+    raw = data.encode() if isinstance(data, str) else data
+    if b"-----BEGIN CERTIFICATE-----" in raw:
+        return crypto.split_pem(raw.decode("ascii", errors="replace"))
+    if not raw.strip():
+        return []
+    return crypto.pkcs7_to_pem(raw)
+
+
+def find_leaf(pems: list[str], public_keys: list[str]) -> str | None:
+    """The leaf: the certificate of our key, or (imports, no key known) the one that issued none of the others."""
+    infos = [(p, crypto.parse_certificate(p)) for p in pems]
+    for key in public_keys:
+        for pem, info in infos:
+            if info["public_key_sha256"] == key:
+                return pem
+    if public_keys:
+        return None
+    issuers = {info["issuer"] for _pem, info in infos}
+    for pem, info in infos:
+        if info["subject"] not in issuers:
+            return pem
+    return None
+
+
+def leaf_keys(record: rec.CertRecord) -> list[str]:
+    """Public-key hashes the collected leaf may carry: a pending replacement's new key, then the record's."""
+    keys = []
+    pending = record.get("pending") or {}
+    if pending.get("csr"):
+        keys.append(crypto.csr_info(pending["csr"])["public_key_sha256"])  # type: ignore[arg-type]
+    if record.get("public_key_sha256"):
+        keys.append(record["public_key_sha256"])
+    return keys
+
+
+def fetch_certificates(kind: CertKind, record: rec.CertRecord, public_keys: list[str]) -> list[str] | None:
+    """Leaf first, then the chain (issuer order); None while SCM says pending; TerminalStatus if it never will."""
+    oid = kind.order_id(record)
+    try:
+        pems = certificates_in(kind.fetch(oid, record.get("ssl_format") or "x509"))
+    except ScmPending:
+        status = kind.status(oid)
+        if status.lower() in TERMINAL_SCM_STATUSES:
+            raise TerminalStatus(None, f"order {oid} is {status}") from None
+        return None
+    leaf = find_leaf(pems, public_keys)
+    if leaf is None or len(pems) == 1:
+        # Certificate-only or chain-only formats: fetch what is missing in one more format.
+        extra = certificates_in(kind.fetch(oid, "x509IOR" if leaf is not None else "x509CO"))
+        pems = pems + [p for p in extra if p not in pems]
+        leaf = find_leaf(pems, public_keys)
+    if leaf is None:
+        return None
+    return [leaf] + crypto.order_chain(leaf, [p for p in pems if p != leaf])
+
+
+# ---- collection --------------------------------------------------------------------------------------
 
 
 @dataclass
 class Waiting:
-    """How long a task waits for issuance: ``wait``, ``max_timeout`` and ``loop_period`` of SPEC §4."""
+    """How long a task waits for issuance: ``wait``, ``max_timeout`` and ``loop_period``."""
 
     wait: bool
     max_timeout: int
     loop_period: int
 
 
+@dataclass
+class CertResult:
+    """What one certificate task did: ``action`` is one of docs/lifecycle.md "Actions"."""
+
+    changed: bool
+    action: str
+    record: rec.CertRecord | None
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+def unchanged(record: rec.CertRecord | None, before: dict[str, Any] | None = None) -> CertResult:
+    """The result of a task that found nothing to do."""
+    return CertResult(False, "none", record, before=rec.summary(record) if before is None else before, after=rec.summary(record))
+
+
 class Collector:
     """Poll SCM for an order's certificate and store it, or record why it is not there yet."""
 
-    def __init__(self, records: CertRecords, desk: Callable[[], Any], cert_kind: str, *, clock: Callable[[], datetime] = rec.utc_now,
+    def __init__(self, records: CertRecords, kind: CertKind, *, clock: Callable[[], datetime] = rec.utc_now,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
                  rand: Callable[[], float] = random.random) -> None:
         self.records = records
-        self.desk = desk
-        self.cert_kind = cert_kind
+        self.kind = kind
         self.clock = clock
         self.sleep = sleep
         self.monotonic = monotonic
         self.rand = rand
 
-    def collect(self, record: dict[str, Any], version: int, waiting: Waiting, *, action: str, before: dict[str, Any]) -> CertResult:
+    def collect(self, record: rec.CertRecord, version: int, waiting: Waiting, *, action: str, before: dict[str, Any]) -> CertResult:
         if not waiting.wait and action != "collected":
-            # SPEC §4: wait=false returns right after the order id is saved.
+            # wait=false returns right after the order id is saved.
             return CertResult(True, "pending", record, before=before, after=rec.summary(record))
         schedule = PollSchedule(waiting.max_timeout if waiting.wait else 0, waiting.loop_period, clock=self.monotonic, rand=self.rand)
         try:
-            desk = self.desk()
-            pems = poll(lambda: desk.collect(record, leaf_keys(record)), schedule, sleep=self.sleep)
+            pems = poll(lambda: self.fetch(record), schedule, sleep=self.sleep)
         except PollTimeout:
             if not waiting.wait:
                 return CertResult(action != "collected", "pending", record, before=before, after=rec.summary(record))
-            return self._fail(record, version, rec.TIMEOUT_STATE_SAVED, None, before,
+            return self._fail(record, version, rec.TIMEOUT_STATE_SAVED, None,
                               f"not issued within max_timeout={waiting.max_timeout}s; the order id is saved and the next run collects it")
         except TerminalStatus as exc:
-            return self._fail(record, version, rec.ERROR_CODE, {"code": exc.code, "description": exc.description}, before,
+            return self._fail(record, version, rec.ERROR_CODE, {"code": exc.code, "description": exc.description},
                               f"SCM reports {exc.description}")
         except ScmError as exc:
             # Transport errors carry no SCM description; their message (never a secret) stands in for it.
-            return self._fail(record, version, rec.ERROR_CODE, {"code": exc.scm_code, "description": exc.description or str(exc)},
-                              before, str(exc))
+            return self._fail(record, version, rec.ERROR_CODE, {"code": exc.scm_code, "description": exc.description or str(exc)}, str(exc))
         self.fill_certificate(record, pems)
         record.pop("error", None)
         rec.set_status(record, rec.ISSUED, self.clock())
@@ -80,46 +240,38 @@ class Collector:
             raise
         return CertResult(True, action, record, before=before, after=rec.summary(record))
 
-    def _fail(self, record: dict[str, Any], version: int, status: str, error: dict[str, Any] | None,
-              before: dict[str, Any], reason: str) -> CertResult:
+    def fetch(self, record: rec.CertRecord) -> list[str] | None:
+        """One poll: the certificates, or None while SCM says pending."""
+        return fetch_certificates(self.kind, record, leaf_keys(record))
+
+    def _fail(self, record: rec.CertRecord, version: int, status: str, error: dict[str, Any] | None, reason: str) -> CertResult:
         if record.get("status") != status or record.get("error") != error:
             if error is not None:
                 record["error"] = error
             rec.set_status(record, status, self.clock())
             self.records.write(record, version)
-        oid = rec.order_id(record)
+        oid = self.kind.order_id(record)
         raise OperationError(f"Failed to collect certificate '{record.get('name') or record['cert_unique_id']}' (order {oid}): {reason}",
                              result={"cert": rec.public_view(record), "status": status,
-                                     "vault_path": cert_path(self.records.config_name, record["cert_unique_id"])},
+                                     "vault_path": self.records.full_path(record["cert_unique_id"])},
                              scm_code=(error or {}).get("code"))
 
-    def fill_certificate(self, record: dict[str, Any], pems: list[str]) -> None:
+    def fill_certificate(self, record: rec.CertRecord, pems: list[str]) -> None:
         """Store the leaf and chain; a replacement's new key and CSR take over once its certificate carries that key."""
         leaf, chain = pems[0], pems[1:]
         info = crypto.parse_certificate(leaf)
         pending = record.get("pending") or {}
         if pending.get("kind") == "replace" and pending.get("csr"):
-            csr = crypto.csr_info(pending["csr"])
+            csr = crypto.csr_info(pending["csr"])  # type: ignore[arg-type]
             if info["public_key_sha256"] == csr["public_key_sha256"]:
-                record.update({"csr": pending["csr"], "private_key": pending.get("private_key"), "requested_sans": pending.get("requested_sans") or [],
+                record.update({"csr": pending["csr"], "private_key": pending.get("private_key"),  # type: ignore[typeddict-item]
+                               "requested_sans": pending.get("requested_sans") or [],
                                "subject": {k: v for k, v in csr["subject"].items() if v}})
                 record.pop("pending", None)
-        record.update({
+        record.update({  # type: ignore[typeddict-item]
             "certificate": leaf, "chain": chain, "serial_number": info["serial_number"], "not_before": info["not_before"],
             "not_after": info["not_after"], "fingerprint_sha256": info["fingerprint_sha256"], "domain": info["common_name"] or record.get("domain"),
             "subject_alt_names": info["subject_alt_names"], "key_algo": info["key_algo"], "key_size": info["key_size"],
             "public_key_sha256": info["public_key_sha256"], "issuer": info["issuer"],
         })
-        if self.cert_kind == rec.CLIENT_CERT and info.get("email"):
-            record["email"] = info["email"]
-
-
-def leaf_keys(record: dict[str, Any]) -> list[str]:
-    """Public-key hashes the collected leaf may carry: a pending replacement's new key, then the record's."""
-    keys = []
-    pending = record.get("pending") or {}
-    if pending.get("csr"):
-        keys.append(crypto.csr_info(pending["csr"])["public_key_sha256"])
-    if record.get("public_key_sha256"):
-        keys.append(record["public_key_sha256"])
-    return keys
+        record.update(self.kind.from_certificate(info))  # type: ignore[typeddict-item]

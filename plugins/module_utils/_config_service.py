@@ -1,24 +1,23 @@
-"""SCM connection entries kept in Vault at ``configs/<name>`` (SPEC §3, §4 sectigo_config)."""
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SCM connection entries kept in Vault at ``configs/<name>`` (docs/vault.md "Config entries").
+
+Private to this collection: no compatibility is promised to code outside it.
+"""
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import KINDS
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import base_url, validate_defaults, whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import config_path, validate_name
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, iso, utc_now
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, config_path, iso, utc_now, validate_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
 
 DEFAULT_BASE_URL = "https://cert-manager.com/api"
 SCM_AUTH_METHODS = ("password", "client_certificate")
-
-# Options of sectigo_cert that a config may hold defaults for (SPEC §4 "default-able").
-DEFAULTABLE_CERT_OPTIONS = (
-    "cert_type", "term", "format_type", "external_requester", "comments", "num_servers", "server_type",
-    "custom_fields", "revoke_on_replace", "wait", "max_timeout", "loop_period", "expiry_window", "auto_renew",
-    "read_renewed_cert", "verify_profile",
-)
 
 # Connection fields of a config entry, in the order they are shown.
 CONNECTION_FIELDS = ("config_type", "base_url", "customer_uri", "login", "org_id", "scm_auth_method",
@@ -96,8 +95,8 @@ class ConfigService:
             if not changed or check_mode:
                 break
             if verify_connection:
-                # SPEC §4: refuse to save credentials SCM does not accept.
-                self.scm_factory(merged).verify_credentials(kind="smime" if merged["config_type"] == "client_cert" else "ssl")
+                # Refuse to save credentials SCM does not accept.
+                self.scm_factory(merged).verify_credentials(kind=KINDS[merged["config_type"]].scm_area)
                 verify_connection = False  # once per task, even when the write has to be tried again
             merged["updated_at"] = iso(self.clock())
             try:
@@ -118,9 +117,7 @@ class ConfigService:
         merged.setdefault("scm_auth_method", "password")
         merged.setdefault("scm_validate_certs", True)
         defaults = dict(merged.get("defaults") or {})
-        for key, value in (desired.get("defaults") or {}).items():
-            if key not in DEFAULTABLE_CERT_OPTIONS:
-                raise InputError(key, f"{key} is not a default-able option; allowed: {', '.join(DEFAULTABLE_CERT_OPTIONS)}")
+        for key, value in validate_defaults(desired.get("defaults") or {}).items():
             if value is not None:
                 defaults[key] = value
         merged["defaults"] = defaults
@@ -149,6 +146,9 @@ class ConfigService:
             if entry.get(key) in (None, ""):
                 raise InputError(key, f"{key} is required to create a config (env fallback for customer_uri and login: "
                                       "SECTIGO_CM_CUSTOMER_URI, SECTIGO_CM_USER)")
+        base_url(entry.get("base_url"))
+        whole_number(entry["org_id"], "org_id", 1)
+        validate_name(entry["customer_uri"], "customer_uri")
         if entry["scm_auth_method"] == "password" and not entry.get("password"):
             raise InputError("password", "password is required when scm_auth_method is password (env SECTIGO_CM_PASSWORD)")
         if entry["scm_auth_method"] == "client_certificate" and not (entry.get("scm_client_cert") and entry.get("scm_client_key")):

@@ -1,4 +1,11 @@
-"""Keys, CSRs and certificates (SPEC §3, §4 "CSR and key"), on ``cryptography``; no Ansible in here.
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Keys, CSRs and certificates, on ``cryptography``; no Ansible in here.
+
+Private to this collection: no compatibility is promised to code outside it.
+
+What the record keeps of a key, CSR and certificate is described in docs/vault.md ("The certificate
+record"); the key and subject options in the sectigo_cert module documentation.
 
 Every input error is a ``CryptoInputError`` that names the task option at fault; its message never
 contains key material.
@@ -9,14 +16,13 @@ import base64
 import binascii
 import hashlib
 import ipaddress
-import math
 import re
 import importlib
 import importlib.util
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 
@@ -354,11 +360,12 @@ _SUBJECT_OID_NAMES = {
     "organization": "ORGANIZATION_NAME", "organizational_unit": "ORGANIZATIONAL_UNIT_NAME", "email_address": "EMAIL_ADDRESS",
 }
 # X.520 upper bounds, which cryptography enforces with a less helpful message.
-_SUBJECT_MAX = {"common_name": 64, "country": 2, "province": 128, "locality": 128, "organization": 64, "organizational_unit": 64,
+_SUBJECT_MAX = {"common_name": rec.COMMON_NAME_MAX, "country": 2, "province": 128, "locality": 128, "organization": 64, "organizational_unit": 64,
                 "email_address": 255}
 
 
-def _subject_value(field: str, value: Any) -> str | None:
+def check_subject_value(field: str, value: Any) -> str | None:
+    """``value`` stripped (None when empty), within X.520's bounds for ``field``; else CryptoInputError."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -386,14 +393,14 @@ def build_csr(private_key_pem: str, *, common_name: str, country: str | None = N
     public CAs require every name of the certificate in the SAN extension.
     """
     key = _load_private_key(private_key_pem)
-    cn = _subject_value("common_name", common_name)
+    cn = check_subject_value("common_name", common_name)
     if cn is None:
         raise CryptoInputError("common_name", "common_name must be a non-empty string")
     attributes = [x509.NameAttribute(_oid.NameOID.COMMON_NAME, cn)]
     given = {"country": country, "province": province, "locality": locality, "organization": organization,
              "organizational_unit": organizational_unit, "email_address": email_address}
     for field in SUBJECT_FIELDS:
-        value = _subject_value(field, given[field])
+        value = check_subject_value(field, given[field])
         if value is not None:
             attributes.append(x509.NameAttribute(getattr(_oid.NameOID, _SUBJECT_OID_NAMES[field]), value))
     sans = _parsed_sans(subject_alt_names)
@@ -484,13 +491,6 @@ def serial_hex(serial: int) -> str:
     return _colon_hex(serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big"))
 
 
-def format_iso(value: datetime) -> str:
-    """``2026-11-23T07:40:00Z`` (UTC, whole seconds)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse_certificate(pem_or_der: str | bytes) -> dict[str, Any]:
     """Public facts of a certificate (PEM or DER): ``serial_number``, ``not_before``, ``not_after``,
     ``fingerprint_sha256``, ``common_name``, ``subject_alt_names``, ``key_algo``, ``key_size``,
@@ -502,8 +502,8 @@ def parse_certificate(pem_or_der: str | bytes) -> dict[str, Any]:
     emails = [n.value for n in sans if isinstance(n, x509.RFC822Name)]
     return {
         "serial_number": serial_hex(cert.serial_number),
-        "not_before": format_iso(cert.not_valid_before_utc),
-        "not_after": format_iso(cert.not_valid_after_utc),
+        "not_before": rec.iso(cert.not_valid_before_utc),
+        "not_after": rec.iso(cert.not_valid_after_utc),
         "fingerprint_sha256": _colon_hex(cert.fingerprint(hashes.SHA256())),
         "common_name": _first(cert.subject, _oid.NameOID.COMMON_NAME),
         "subject_alt_names": [_plain_san(n) for n in sans],
@@ -596,29 +596,3 @@ def key_matches_certificate(private_key_pem: str, cert_pem: str | bytes) -> bool
     key = _load_private_key(private_key_pem)
     cert = _load_certificate(cert_pem)
     return _public_key_sha256(key.public_key()) == _public_key_sha256(cert.public_key())
-
-
-# ---- time ------------------------------------------------------------------------------------------
-
-
-def parse_iso(value: str | datetime) -> datetime:
-    """A timezone-aware UTC datetime from ISO-8601 (``Z`` or an offset; no offset means UTC)."""
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        text = str(value).strip()
-        if text[-1:] in ("Z", "z"):
-            text = text[:-1] + "+00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not an ISO-8601 date and time: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def days_remaining(not_after_iso: str | datetime, now: datetime) -> int:
-    """Whole days from ``now`` until ``not_after_iso`` (rounded down; negative once expired)."""
-    delta = parse_iso(not_after_iso) - parse_iso(now)
-    return math.floor(delta.total_seconds() / 86400)

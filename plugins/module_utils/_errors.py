@@ -1,4 +1,9 @@
-"""Errors of the collection's own logic (not of SCM or Vault, which have their own modules)."""
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Errors of the collection's own logic (not of SCM or Vault, which have their own modules).
+
+Private to this collection: no compatibility is promised to code outside it.
+"""
 from __future__ import annotations
 
 from typing import Any

@@ -1,8 +1,12 @@
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one place that knows AnsibleModule: shared argspec, Vault connection, error conversion.
 
 Modules are documentation plus a ``main()`` that calls :func:`run_module` with a function taking
 ``(module, store)``; every exception the services raise becomes ``fail_json`` here, so messages
 and result fields have one shape across the collection.
+
+Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ CONFIG_OPTION = {"type": "str", "required": True, "aliases": ["config_name"]}
 
 
 def argument_spec(own: dict[str, Any]) -> dict[str, Any]:
-    """The module's own options merged over the shared Vault options of SPEC §2.
+    """The module's own options merged over the shared Vault options (the sectigo.vault_pki.vault doc fragment).
 
     Modules write ``fallback=("env", [NAMES])`` so that they need not import ``env_fallback``.
     """

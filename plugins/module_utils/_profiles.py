@@ -1,26 +1,22 @@
-"""SCM certificate profiles kept in Vault at ``profiles/<config>/<profile_id>``, and checks against them."""
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SCM certificate profiles kept in Vault at ``profiles/<config>/<profile_id>``, and the checks made against them.
+
+Private to this collection: no compatibility is promised to code outside it.
+
+SCM has no per-profile endpoint: a profile is found in the kind's list of types (docs/scm-protocol.md).
+"""
 from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import KvStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import profile_path
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CLIENT_CERT
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 PROFILE_FIELDS = ("id", "name", "description", "terms", "keyTypes", "useSecondaryOrgName")
-
-
-def download_profile(scm: Any, config: dict[str, Any], profile_id: int, org_id: int | None = None) -> dict[str, Any] | None:
-    """Fetch one profile from SCM's list of types (there is no per-id endpoint, SCM_API §3.1)."""
-    if config.get("config_type") == CLIENT_CERT:
-        types = scm.list_smime_types(org_id=org_id)
-    else:
-        types = scm.list_ssl_types(org_id=org_id)
-    for item in types:
-        if str(item.get("id")) == str(profile_id):
-            return {k: item.get(k) for k in PROFILE_FIELDS if k in item}
-    return None
 
 
 def check_against_profile(profile: dict[str, Any], *, term: int | None, key_algo: str | None, key_param: str | None) -> None:
@@ -43,14 +39,14 @@ def check_against_profile(profile: dict[str, Any], *, term: int | None, key_algo
 class Profiles:
     """SCM profiles of one config kept in Vault: sectigo_profile(_info) manage them, sectigo_cert checks against them."""
 
-    def __init__(self, store: Any, config: dict[str, Any], scm_factory: Any, *, check_mode: bool = False) -> None:
+    def __init__(self, store: KvStore, config: dict[str, Any], kind: CertKind, *, check_mode: bool = False) -> None:
         self.store = store
         self.config = config
-        self.scm_factory = scm_factory
+        self.kind = kind
         self.check_mode = check_mode
 
     def _path(self, profile_id: int) -> str:
-        return profile_path(self.config["name"], profile_id)
+        return rec.profile_path(self.config["name"], profile_id)
 
     def get(self, profile_id: int) -> dict[str, Any] | None:
         """The stored profile, from Vault only."""
@@ -58,20 +54,20 @@ class Profiles:
 
     def list(self) -> list[dict[str, Any]]:
         profiles = []
-        for key in self.store.list(f"profiles/{self.config['name']}"):
-            data = self.store.read(f"profiles/{self.config['name']}/{key}")[0]
+        for key in self.store.list(rec.profiles_dir(self.config["name"])):
+            data = self.store.read(self._path(key))[0]
             if data:
                 profiles.append(data)
         return sorted(profiles, key=lambda p: int(p.get("id") or 0))
 
     def _download(self, profile_id: int, org_id: int | None, field: str) -> dict[str, Any]:
-        scm = self.scm_factory()
-        downloaded = download_profile(scm, self.config, profile_id, org_id)
-        if downloaded is None:
-            offered = scm.list_smime_types() if self.config.get("config_type") == CLIENT_CERT else scm.list_ssl_types()
-            raise InputError(field, f"{field} must be one of the profiles SCM offers to config '{self.config['name']}' "
-                                    f"({', '.join(str(item.get('id')) for item in offered)}); got {profile_id}")
-        return downloaded
+        types = self.kind.list_types(org_id=org_id)
+        for item in types:
+            if str(item.get("id")) == str(profile_id):
+                return {k: item.get(k) for k in PROFILE_FIELDS if k in item}
+        offered = self.kind.list_types() if org_id is not None else types
+        raise InputError(field, f"{field} must be one of the profiles SCM offers to config '{self.config['name']}' "
+                                f"({', '.join(str(item.get('id')) for item in offered)}); got {profile_id}")
 
     def for_order(self, profile_id: int) -> dict[str, Any] | None:
         """The profile an order is checked against (``verify_profile``): stored, else downloaded and stored.

@@ -352,9 +352,10 @@ status:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import FORMAT_TYPES, STATES
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import run_cert_task
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import STATES, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import FORMAT_TYPES
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
@@ -402,8 +403,18 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def run_task(module, store):
+    """One certificate: the service decides; this turns its result into the task result."""
+    service = CertificateService.for_config(store, module.params["config"], check_mode=module.check_mode)
+    result = service.ensure(CertRequest.from_params(module.params))
+    out = service.task_result(result, include_private_key=module.params["return_private_key"])
+    out["warnings"] = service.warnings
+    out.update(diff_for(module, result.before, result.after))
+    return out
+
+
 def main():
-    run_module(ARGUMENT_SPEC, run_cert_task, verb="manage the certificate",
+    run_module(ARGUMENT_SPEC, run_task, verb="manage the certificate",
                mutually_exclusive=[("ssl_id", "order_number")], required_one_of=[("name", "cert_unique_id")])
 
 

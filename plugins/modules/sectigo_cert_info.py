@@ -94,15 +94,15 @@ certificate:
   type: dict
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_info import CertInfoQuery, query_certificates
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertQuery, query_certificates
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import STATUSES
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
     name=dict(type="str"),
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
-    status=dict(type="list", elements="str",
-                choices=["Requested", "Applied", "Issued", "TimeoutStateSaved", "ErrorCode", "Renewed", "Revoked"]),
+    status=dict(type="list", elements="str", choices=list(STATUSES)),
     expiring_within_days=dict(type="int"),
     include_private_key=dict(type="bool", default=False),
 )
@@ -110,7 +110,7 @@ ARGUMENT_SPEC = dict(
 
 def _run(module, store):
     params = module.params
-    query = CertInfoQuery(config=params["config"], name=params["name"], cert_unique_id=params["cert_unique_id"],
+    query = CertQuery(config=params["config"], name=params["name"], cert_unique_id=params["cert_unique_id"],
                           statuses=params["status"], expiring_within_days=params["expiring_within_days"],
                           include_private_key=params["include_private_key"])
     out = query_certificates(store, query)

@@ -156,7 +156,7 @@ vault_path:
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._names import config_path
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import config_path
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["config_name"]),

@@ -83,10 +83,10 @@ cert:
     revoked: {reason: Decommissioned, reason_code: 5, time_stamp: "2026-11-23T07:40:00Z"}
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import public_view
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._revoke import RevokeService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import REASON_CODES, public_view
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._revoke import IDENTITIES, RevokeService
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
@@ -96,19 +96,15 @@ ARGUMENT_SPEC = dict(
     order_number=dict(type="int"),
     serial_number=dict(type="str"),
     reason=dict(type="str", required=True, aliases=["sectigo_reason"]),
-    reason_code=dict(type="str", default="unspecified",
-                     choices=["unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation", "0", "1", "3", "4", "5"]),
+    reason_code=dict(type="str", default="unspecified", choices=list(REASON_CODES) + [str(code) for code in REASON_CODES.values()]),
 )
-IDENTITIES = ("name", "cert_unique_id", "ssl_id", "order_number", "serial_number")
 
 
 def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
     service = RevokeService(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
-    result = service.revoke(reason=params["reason"], reason_code=params["reason_code"], name=params["name"],
-                            cert_unique_id_=params["cert_unique_id"], ssl_id=params["ssl_id"], order_number=params["order_number"],
-                            serial_number=params["serial_number"])
+    result = service.revoke(reason=params["reason"], reason_code=params["reason_code"], **{k: params[k] for k in IDENTITIES})
     out = {"changed": result.changed, "action": result.action}
     if result.record:
         out["cert"] = public_view(result.record)
@@ -117,7 +113,7 @@ def _run(module, store):
 
 
 def main():
-    run_module(ARGUMENT_SPEC, _run, verb="revoke the certificate", mutually_exclusive=[IDENTITIES], required_one_of=[IDENTITIES])
+    run_module(ARGUMENT_SPEC, _run, verb="revoke the certificate", mutually_exclusive=[list(IDENTITIES)], required_one_of=[list(IDENTITIES)])
 
 
 if __name__ == "__main__":

@@ -4,11 +4,14 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import SmimeKind, SslKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     CertRequest, apply_csr, desired_subject, drift, key_and_csr, resolve_option, validate_request,
 )
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
+SSL = SslKind(lambda: None, "acme")
+SMIME = SmimeKind(lambda: None, "acme")
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "defaults": {"term": "730", "loop_period": 5, "expiry_window": "20%"}}
 EC_KEY = crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256"))
 
@@ -51,7 +54,7 @@ def test_validate_request_names_the_field(given, field):
     params = {"config": "prod", "name": "web"}
     params.update(given)
     with pytest.raises(InputError) as err:
-        validate_request(CertRequest(**params), CONFIG)
+        validate_request(CertRequest(**params), CONFIG, SSL)
     assert err.value.field == field
 
 
@@ -77,26 +80,26 @@ def test_desired_subject_task_over_record_and_key_from_csr():
     ({"cert_type": 104, "term": 365}, []),                                    # order options are not drift
 ])
 def test_drift_table(given, expected):
-    assert drift(CertRequest(config="prod", name="web", **given), stored_record(), "ssl_cert") == expected
+    assert drift(CertRequest(config="prod", name="web", **given), stored_record(), SSL) == expected
 
 
 def test_drift_of_a_brought_key_and_client_email():
     other_key = crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256"))
-    assert drift(CertRequest(config="prod", name="web", private_key=other_key), stored_record(), "ssl_cert") == ["private_key"]
-    assert drift(CertRequest(config="prod", name="web", private_key=EC_KEY), stored_record(), "ssl_cert") == []
+    assert drift(CertRequest(config="prod", name="web", private_key=other_key), stored_record(), SSL) == ["private_key"]
+    assert drift(CertRequest(config="prod", name="web", private_key=EC_KEY), stored_record(), SSL) == []
     client = stored_record(email="a@example.com")
-    assert drift(CertRequest(config="prod", name="me", email="b@example.com"), client, "client_cert") == ["email"]
-    assert drift(CertRequest(config="prod", name="me", email="b@example.com"), client, "ssl_cert") == []
+    assert drift(CertRequest(config="prod", name="me", email="b@example.com"), client, SMIME) == ["email"]
+    assert drift(CertRequest(config="prod", name="me", email="b@example.com"), client, SSL) == []
 
 
 def test_key_and_csr_rotates_or_keeps_the_key():
     record = stored_record()
     desired = desired_subject(CertRequest(config="prod", name="web"), record)
-    kept_key, kept_csr = key_and_csr(CertRequest(config="prod", name="web"), desired, "ssl_cert", rotate=False, record=record)
-    new_key, new_csr = key_and_csr(CertRequest(config="prod", name="web"), desired, "ssl_cert", rotate=True, record=record)
+    kept_key, kept_csr = key_and_csr(CertRequest(config="prod", name="web"), desired, SSL, rotate=False, record=record)
+    new_key, new_csr = key_and_csr(CertRequest(config="prod", name="web"), desired, SSL, rotate=True, record=record)
     assert kept_key == EC_KEY and new_key != EC_KEY
     crypto.check_key_matches_csr(kept_key, kept_csr)
     crypto.check_key_matches_csr(new_key, new_csr)
     assert crypto.csr_info(new_csr)["subject_alt_names"] == crypto.csr_info(kept_csr)["subject_alt_names"]
     only_csr = CertRequest(config="prod", name="web", csr=kept_csr)
-    assert key_and_csr(only_csr, desired, "ssl_cert", rotate=True, record=record) == (None, kept_csr)
+    assert key_and_csr(only_csr, desired, SSL, rotate=True, record=record) == (None, kept_csr)

@@ -8,10 +8,10 @@ import pytest
 from lifecycle_fakes import FakeCA, FakeStore
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import SslKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, Waiting, leaf_keys
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, TerminalStatus, Waiting, leaf_keys
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._orders import TerminalStatus
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmServerError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -64,7 +64,9 @@ def setup(desk):
               "public_key_sha256": crypto.csr_info(CSR)["public_key_sha256"]}
     version = records.write(record, 0)
     clock = Clock()
-    collector = Collector(records, lambda: desk, "ssl_cert", clock=lambda: NOW, sleep=clock.sleep, monotonic=clock.monotonic, rand=lambda: 0.5)
+    kind = SslKind(lambda: None, "acme")
+    collector = Collector(records, kind, clock=lambda: NOW, sleep=clock.sleep, monotonic=clock.monotonic, rand=lambda: 0.5)
+    collector.fetch = lambda rec: desk.collect(rec, leaf_keys(rec))
     return records, record, version, collector
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from lifecycle_fakes import FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_info import CertInfoQuery, query_certificates
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertQuery as CertInfoQuery, query_certificates
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, public_config
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import argument_spec, failure_fields
@@ -105,7 +105,7 @@ def test_config_check_mode_writes_nothing_and_absent():
     ({"org_id": None}, "org_id"),
     ({"password": None}, "password"),
     ({"name": "a/b"}, "name"),
-    ({"defaults": {"colour": "blue"}}, "colour"),
+    ({"defaults": {"colour": "blue"}}, "defaults.colour"),
 ])
 def test_config_bad_input_names_the_field(change, field):
     store = FakeStore()

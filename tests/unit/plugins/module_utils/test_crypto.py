@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as c
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._crypto import CryptoInputError, KeySpec
 
 UTC = datetime.timezone.utc
@@ -528,14 +529,14 @@ def test_order_chain_with_collected_bundles(ca, leaf):
     (datetime.datetime(2026, 11, 23, 7, 40), datetime.datetime(2026, 11, 23, 7, 40, tzinfo=UTC)),
 ])
 def test_parse_iso(text, expected):
-    parsed = c.parse_iso(text)
+    parsed = rec.parse_iso(text)
     assert parsed == expected and parsed.utcoffset() == datetime.timedelta(0)
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01T00:00:00Z"])
 def test_parse_iso_errors(text):
     with pytest.raises(ValueError, match="ISO-8601"):
-        c.parse_iso(text)
+        rec.parse_iso(text)
 
 
 @pytest.mark.parametrize("not_after, now, expected", [
@@ -546,10 +547,10 @@ def test_parse_iso_errors(text):
     ("2026-01-10T00:00:00Z", datetime.datetime(2026, 1, 1), 9),
 ])
 def test_days_remaining(not_after, now, expected):
-    assert c.days_remaining(not_after, now) == expected
+    assert rec.days_remaining(not_after, now) == expected
 
 
 def test_round_trip_with_parse_certificate(leaf):
     info = c.parse_certificate(_pem(leaf))
-    assert c.parse_iso(info["not_after"]) == NOT_AFTER
-    assert c.days_remaining(info["not_after"], NOT_BEFORE) == 365
+    assert rec.parse_iso(info["not_after"]) == NOT_AFTER
+    assert rec.days_remaining(info["not_after"], NOT_BEFORE) == 365

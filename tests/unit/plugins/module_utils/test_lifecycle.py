@@ -9,7 +9,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto a
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._orders import MARKER_PREFIX
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import MARKER_PREFIX
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
 
 SSL_CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
@@ -161,9 +161,7 @@ def test_stale_claim_with_order_in_scm_is_adopted(bed):
     scm.fail_next_post_after_processing = True
     # A run that died right after its POST: the claim is there, the order id is not.
     first = service()
-    desk = first.desk()
-    desk.find = lambda record, request_id: None  # this run's look-up misses the order (SCM slow to list it)
-    first.desk = lambda: desk
+    first.life.kind.find = lambda record, request_id: None  # this run's look-up misses the order (SCM slow to list it)
     with pytest.raises(OperationError):
         first.ensure(web01())
     entry, _version = store.read("names/prod/web01")
@@ -183,7 +181,7 @@ def test_claim_of_a_run_that_died_before_ordering_is_taken_over_once(bed):
         raise Died()
 
     first = service()
-    first.scm().enroll_ssl, real_enroll = die, scm.enroll_ssl
+    first.life.kind.scm.enroll_ssl, real_enroll = die, scm.enroll_ssl
     with pytest.raises(Died):
         first.ensure(web01())
     scm.enroll_ssl = real_enroll

@@ -1,13 +1,12 @@
-"""Unit tests of _polling with a fake clock and a fake sleep (no real time passes)."""
+"""Unit tests of the poll schedule (_collector) and the renewal window (_cert_request) with a fake clock and a fake sleep (no real time passes)."""
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._polling import (
-    MIN_DELAY, PollSchedule, PollTimeout, parse_expiry_window, poll,
-)
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import parse_expiry_window
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import MIN_DELAY, PollSchedule, PollTimeout, poll
 
 
 class FakeTime:
@@ -197,4 +196,4 @@ def test_window_not_shorter_than_lifetime_uses_a_third(value, lifetime, expected
 def test_expiry_window_errors(value):
     with pytest.raises(ValueError) as excinfo:
         parse_expiry_window(value, 365)
-    assert str(excinfo.value).startswith("expiry_window must be a number of days or a percentage such as 33%; got ")
+    assert str(excinfo.value).startswith("expiry_window must be a number of days (0 or more) or a percentage of the lifetime such as 33%; got ")

@@ -5,6 +5,7 @@ import pytest
 
 from lifecycle_fakes import FakeScm, FakeStore
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import kind_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles, check_against_profile
 
@@ -14,7 +15,7 @@ PROFILE = {"id": 101, "name": "OV", "terms": [365, 730], "keyTypes": {"RSA": ["2
 
 def test_download_once_then_zero_scm_calls():
     store, scm = FakeStore(), FakeScm()
-    service = Profiles(store, CONFIG, lambda: scm)
+    service = Profiles(store, CONFIG, kind_for(CONFIG, lambda: scm))
     changed, profile = service.ensure_present(101)
     assert changed and profile["terms"] == [365, 730]
     calls = len(scm.calls)
@@ -25,19 +26,19 @@ def test_download_once_then_zero_scm_calls():
 
 def test_check_mode_writes_nothing():
     store, scm = FakeStore(), FakeScm()
-    assert Profiles(store, CONFIG, lambda: scm, check_mode=True).ensure_present(101)[0]
+    assert Profiles(store, CONFIG, kind_for(CONFIG, lambda: scm), check_mode=True).ensure_present(101)[0]
     assert store.writes == 0 and scm.calls == []
 
 
 def test_unknown_profile_lists_offered_ids():
     with pytest.raises(InputError) as err:
-        Profiles(FakeStore(), CONFIG, FakeScm).ensure_present(999)
+        Profiles(FakeStore(), CONFIG, kind_for(CONFIG, FakeScm)).ensure_present(999)
     assert err.value.field == "profile_id" and "101, 104" in str(err.value)
 
 
 def test_absent():
     store, scm = FakeStore(), FakeScm()
-    service = Profiles(store, CONFIG, lambda: scm)
+    service = Profiles(store, CONFIG, kind_for(CONFIG, lambda: scm))
     service.ensure_present(101)
     assert service.ensure_absent(101)[0] and not service.ensure_absent(101)[0]
 
@@ -60,8 +61,8 @@ def test_check_against_profile_accepts_allowed():
 
 def test_for_order_downloads_once_and_check_mode_never_downloads():
     store, scm = FakeStore(), FakeScm()
-    assert Profiles(store, CONFIG, lambda: scm, check_mode=True).for_order(101) is None and scm.calls == []
-    profiles = Profiles(store, CONFIG, lambda: scm)
+    assert Profiles(store, CONFIG, kind_for(CONFIG, lambda: scm), check_mode=True).for_order(101) is None and scm.calls == []
+    profiles = Profiles(store, CONFIG, kind_for(CONFIG, lambda: scm))
     assert profiles.for_order(101)["terms"] == [365, 730] and store.writes == 1
     calls = len(scm.calls)
     assert profiles.for_order(101)["id"] == 101 and len(scm.calls) == calls and store.writes == 1

@@ -1,0 +1,169 @@
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Renewals and replacements of an existing record.
+
+Private to this collection: no compatibility is promised to code outside it.
+
+Both are claimed on the record itself (``pending``) with check-and-set before the POST. A renewal
+creates a new record (the old one becomes ``Renewed`` and points to it); a replacement re-issues the
+same SCM order with a new CSR, and its new key takes over once the collected certificate carries it
+(docs/lifecycle.md "Renewal" and "Replacement").
+"""
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, apply_csr, desired_subject, key_and_csr
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import CertResult, unchanged
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import Lifecycle
+
+# What a renewal's new record takes over from the old one.
+_RENEWAL_KEEPS = ("name", "config_name", "certificate_type", "profile_id", "term", "ssl_format", "org_id", "email", "first_name",
+                  "middle_name", "last_name", "external_requester", "comments", "custom_fields", "subject", "requested_sans",
+                  "domain", "subject_alt_names", "key_algo", "key_size", "public_key_sha256", "csr", "private_key")
+
+
+class Renewal:
+    """Renew or replace one issued certificate, claimed on its record."""
+
+    def __init__(self, life: "Lifecycle") -> None:
+        self.life = life
+
+    # ---- renew ---------------------------------------------------------------------------------------
+
+    def renew(self, req: CertRequest, record: rec.CertRecord, version: int) -> CertResult:
+        life = self.life
+        before = rec.summary(record)
+        if record.get("status") != rec.ISSUED:
+            raise InputError("state", f"certificate '{record['cert_unique_id']}' is {record.get('status')}; only issued certificates renew")
+        rotate = bool(life.option(req, "rotate_key_on_renew")) and life.kind.renew_takes_csr
+        new_key = life.kind.renew_takes_csr and (rotate or req.csr is not None or req.private_key is not None)
+        desired = desired_subject(req, record)
+        if new_key:
+            life.verify_profile(req, record.get("profile_id"), record.get("term"), desired["spec"])
+        if life.check_mode:
+            return CertResult(True, "renewed", record, before=before, after=dict(before, status=rec.ISSUED, serial_number="(new)"))
+        held = record.get("pending")
+        if held and held.get("kind") == "renew" and life.records.stale(held):  # type: ignore[arg-type]
+            # A renewal whose owner died or lost the answer: adopt its order if SCM has one.
+            order = self._find_renewal(record)
+            if order is not None:
+                return self._persist(req, record, version, order, held.get("private_key"), held.get("csr"), desired, before)
+        csr = key = None
+        if new_key:
+            key, csr = key_and_csr(req, desired, life.kind, rotate=rotate, record=record)
+        pending: rec.RecordClaim = {"kind": "renew", "request_id": uuid.uuid4().hex, "claimed_at": rec.iso(life.clock()),
+                                    "csr": csr, "private_key": key}
+        claimed_version = life.records.claim_record(record, version, pending)
+        if claimed_version is None:
+            return self._after_lost_claim(req, record)
+        try:
+            order = life.kind.renew(record, csr)
+        except ScmError as exc:
+            if not exc.may_have_reached:
+                record.pop("pending", None)
+                life.records.write(record, claimed_version)
+                raise
+            found = self._find_renewal(record)
+            if found is None:
+                record["pending"]["outcome"] = "unknown"
+                life.records.write(record, claimed_version)
+                raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': the answer was lost ({exc}) and SCM shows no "
+                                     "renewal yet; the next run looks again before renewing", result={"cert": rec.public_view(record)}) from None
+            order = found
+        return self._persist(req, record, claimed_version, order, key, csr, desired, before)
+
+    def _find_renewal(self, record: rec.CertRecord) -> dict[str, Any] | None:
+        """Reconcile a renewal whose answer was lost (see CertKind.find_renewal)."""
+        return self.life.kind.find_renewal(record, self.life.records.ids())
+
+    def _persist(self, req: CertRequest, old: rec.CertRecord, old_version: int, order: dict[str, Any], key: str | None,
+                 csr: str | None, desired: dict[str, Any], before: dict[str, Any]) -> CertResult:
+        """The new record (Applied, with its order id) first, then the old one Renewed, then the name."""
+        life = self.life
+        now = life.clock()
+        uid = life.kind.uid(order)
+        new: rec.CertRecord = {k: copy.deepcopy(old[k]) for k in _RENEWAL_KEEPS if k in old}  # type: ignore[misc]
+        new.update(order)  # type: ignore[typeddict-item]
+        new.update({"cert_unique_id": uid, "renewed_from": old["cert_unique_id"], "created_at": rec.iso(now),
+                    "request_id": old["pending"]["request_id"]})
+        if csr is not None:
+            apply_csr(new, key, csr, desired)
+        rec.set_status(new, rec.REQUESTED, now)
+        rec.set_status(new, rec.APPLIED, now)
+        new_version = life.records.create_or_overwrite(new)
+        old.pop("pending", None)
+        old["renewed_to"] = uid
+        rec.set_status(old, rec.RENEWED, now)
+        life.records.write(old, old_version)
+        if old.get("name"):
+            _entry, entry_version = life.records.read_name(old["name"])
+            life.records.point_name(old["name"], uid, entry_version)
+        result = life.collect(req, new, new_version, action="renewed", before=before)
+        result.changed = True
+        return result
+
+    def _after_lost_claim(self, req: CertRequest, record: rec.CertRecord) -> CertResult:
+        """Another run renews or replaces this certificate right now: report the newest record, order nothing."""
+        life = self.life
+        current, version = life.records.read(record["cert_unique_id"])
+        if current and current.get("renewed_to"):
+            current, version = life.records.follow_renewals(current, version)
+        if current and current.get("status") in rec.PENDING_STATUSES and not current.get("pending"):
+            return life.collect(req, current, version, action="collected")
+        return unchanged(current, before=rec.summary(record))
+
+    # ---- replace -------------------------------------------------------------------------------------
+
+    def replace(self, req: CertRequest, record: rec.CertRecord, version: int, reason: str) -> CertResult:
+        life = self.life
+        before = rec.summary(record)
+        desired = desired_subject(req, record)
+        life.verify_profile(req, record.get("profile_id"), record.get("term"), desired["spec"])
+        if life.check_mode:
+            return CertResult(True, "replaced", record, before=before,
+                              after=dict(before, domain=desired["common_name"], subject_alt_names=desired["sans"],
+                                         key_algo=desired["spec"].algo, key_size=desired["spec"].size, serial_number="(new)"))
+        held = record.get("pending")
+        if held and held.get("kind") == "replace" and life.records.stale(held) and life.kind.replace_landed(record):  # type: ignore[arg-type]
+            # A replacement whose answer was lost but that SCM carried out: collect it, do not replace twice.
+            return self._mark_ordered(req, record, version, crypto.csr_info(held["csr"]), before)  # type: ignore[arg-type]
+        key, csr = key_and_csr(req, desired, life.kind, rotate=True, record=record)
+        info = crypto.csr_info(csr)
+        pending: rec.RecordClaim = {"kind": "replace", "request_id": uuid.uuid4().hex, "claimed_at": rec.iso(life.clock()), "csr": csr,
+                                    "private_key": key, "requested_sans": desired["sans"], "reason": reason,
+                                    "previous_serial": record.get("serial_number")}
+        claimed_version = life.records.claim_record(record, version, pending)
+        if claimed_version is None:
+            return self._after_lost_claim(req, record)
+        try:
+            life.kind.replace(record, csr=csr, reason=reason, common_name=info["common_name"], sans=desired["sans"])
+        except ScmError as exc:
+            if not exc.may_have_reached or not life.kind.replace_landed(record):
+                if exc.may_have_reached:
+                    record["pending"]["outcome"] = "unknown"
+                else:
+                    record.pop("pending", None)
+                life.records.write(record, claimed_version)
+                raise
+        return self._mark_ordered(req, record, claimed_version, info, before)
+
+    def _mark_ordered(self, req: CertRequest, record: rec.CertRecord, version: int, info: dict[str, Any],
+                      before: dict[str, Any]) -> CertResult:
+        life = self.life
+        record["pending"]["stage"] = "ordered"
+        record["pending"].pop("outcome", None)
+        record["domain"] = info["common_name"]
+        rec.set_status(record, rec.APPLIED, life.clock())
+        version = life.records.write(record, version)
+        result = life.collect(req, record, version, action="replaced", before=before)
+        result.changed = True
+        return result
