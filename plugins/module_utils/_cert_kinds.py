@@ -51,7 +51,7 @@ def marker(request_id: str) -> str:
 
 
 def with_marker(comments: str | None, request_id: str) -> str:
-    """Order comments that let a lost order be found again (docs/lifecycle.md "Persist first")."""
+    """Order comments that let a lost order be found again (docs/lifecycle.md "Persist first, reconcile after")."""
     return f"{comments} {marker(request_id)}" if comments else marker(request_id)
 
 

@@ -4,9 +4,9 @@
 
 Private to this collection: no compatibility is promised to code outside it.
 
-The order id is already in Vault when collection starts (docs/lifecycle.md "Persist first"). The
+The order id is already in Vault when collection starts (docs/lifecycle.md "Persist first, reconcile after"). The
 wait is an application loop with a deadline: it polls fast at first and backs off with jitter up to
-``loop_period`` within ``max_timeout`` (docs/lifecycle.md "Polling"); transport retries are the SCM
+``loop_period`` within ``max_timeout`` (docs/lifecycle.md "Waiting for issuance"); transport retries are the SCM
 client's. A certificate that outlasts ``max_timeout`` leaves the record at ``TimeoutStateSaved``, one
 that SCM refuses at ``ErrorCode``, so the next run resumes the same order.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, TypeVar
 
@@ -23,6 +23,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError, ScmPending
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
@@ -178,22 +179,6 @@ class Waiting:
     wait: bool
     max_timeout: int
     loop_period: int
-
-
-@dataclass
-class CertResult:
-    """What one certificate task did: ``action`` is one of docs/lifecycle.md "Actions"."""
-
-    changed: bool
-    action: str
-    record: rec.CertRecord | None
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-
-
-def unchanged(record: rec.CertRecord | None, before: dict[str, Any] | None = None) -> CertResult:
-    """The result of a task that found nothing to do."""
-    return CertResult(False, "none", record, before=rec.summary(record) if before is None else before, after=rec.summary(record))
 
 
 class Collector:

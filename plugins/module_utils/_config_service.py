@@ -1,6 +1,6 @@
 # Copyright: sectigo.vault_pki contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SCM connection entries kept in Vault at ``configs/<name>`` (docs/vault.md "Config entries").
+"""SCM connection entries kept in Vault at ``configs/<name>`` (docs/vault.md "Layout").
 
 Private to this collection: no compatibility is promised to code outside it.
 """

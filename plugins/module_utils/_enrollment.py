@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import details_or_empty, with_marker
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_STALE_SECONDS
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     ISSUANCE_OPTIONS, CertRequest, apply_csr, desired_subject, key_and_csr,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict

@@ -4,10 +4,10 @@
 
 Private to this collection: no compatibility is promised to code outside it.
 
-``CertificateService.ensure`` decides what a request needs (docs/lifecycle.md "What state=present
-does"); ``Enrollment`` places first orders, imports and settles claims left on names; ``Renewal``
+``CertificateService.ensure`` decides what a request needs (docs/lifecycle.md, "state: present,
+decided from Vault alone"); ``Enrollment`` places first orders, imports and settles claims left on names; ``Renewal``
 renews and replaces existing records. Every step that places an SCM order follows "persist first,
-reconcile after" (docs/lifecycle.md): claim in Vault with check-and-set, POST once, persist the order
+reconcile after" (docs/lifecycle.md, same heading): claim in Vault with check-and-set, POST once, persist the order
 id before the first poll, and look an order up in SCM by the marker in its comments instead of
 ordering again when an answer was lost. What differs by kind of certificate is asked of the kind
 object (``_cert_kinds``).
@@ -20,12 +20,13 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind, kind_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords, KvStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     CertRequest, drift, parse_expiry_window, resolve_option, validate_request,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import CertResult, Collector, Waiting, unchanged
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, Waiting
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles, check_against_profile

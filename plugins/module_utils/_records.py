@@ -14,12 +14,13 @@ from __future__ import annotations
 import copy
 import math
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, TypedDict
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
-# ---- statuses (docs/vault.md "Statuses") -------------------------------------------------------------
+# ---- statuses (docs/vault.md "The certificate record") ----------------------------------------------------------
 
 REQUESTED = "Requested"
 APPLIED = "Applied"
@@ -275,8 +276,8 @@ def public_view(record: CertRecord | None, include_private_key: bool = False) ->
     view: dict[str, Any] = copy.deepcopy(dict(record))
     view.pop("pending", None)
     if not include_private_key:
-        for field in SECRET_FIELDS:
-            view.pop(field, None)
+        for secret in SECRET_FIELDS:
+            view.pop(secret, None)
     return view
 
 
@@ -288,3 +289,19 @@ def summary(record: CertRecord | None, now: datetime | None = None) -> dict[str,
     if now is not None and record.get("not_after"):
         out["days_remaining"] = days_remaining(record["not_after"], now)
     return out
+
+
+@dataclass
+class CertResult:
+    """What one certificate task did: ``action`` is one of docs/lifecycle.md "Actions"."""
+
+    changed: bool
+    action: str
+    record: CertRecord | None
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+def unchanged(record: CertRecord | None, before: dict[str, Any] | None = None) -> CertResult:
+    """The result of a task that found nothing to do."""
+    return CertResult(False, "none", record, before=summary(record) if before is None else before, after=summary(record))

@@ -7,7 +7,7 @@ Private to this collection: no compatibility is promised to code outside it.
 Both are claimed on the record itself (``pending``) with check-and-set before the POST. A renewal
 creates a new record (the old one becomes ``Renewed`` and points to it); a replacement re-issues the
 same SCM order with a new CSR, and its new key takes over once the collected certificate carries it
-(docs/lifecycle.md "Renewal" and "Replacement").
+(docs/lifecycle.md, the table of "state: present").
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, apply_csr, desired_subject, key_and_csr
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
 

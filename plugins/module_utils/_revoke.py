@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind, kind_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords, KvStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import reason_code, serial_number, text, whole_number
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import CertResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
 

@@ -65,6 +65,7 @@ profile:
   sample: {id: 101, name: OV Multi-Domain, terms: [365, 730], keyTypes: {RSA: ["2048", "3072", "4096"], EC: ["P-256"]}}
 """
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import kind_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
@@ -81,7 +82,7 @@ ARGUMENT_SPEC = dict(
 def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
-    service = Profiles(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
+    service = Profiles(store, config, kind_for(config, lambda: scm_client_for(config)), check_mode=module.check_mode)
     before = service.get(params["profile_id"]) or {}
     if params["state"] == "absent":
         changed, _removed = service.ensure_absent(params["profile_id"])

@@ -41,6 +41,7 @@ profiles:
   sample: [{id: 101, name: OV Multi-Domain, terms: [365, 730], keyTypes: {RSA: ["2048"]}}]
 """
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import kind_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
@@ -52,10 +53,14 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def _no_scm():
+    raise AssertionError("sectigo_profile_info reads Vault only")
+
+
 def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
-    service = Profiles(store, config, scm_factory=None)
+    service = Profiles(store, config, kind_for(config, _no_scm))
     if params["profile_id"] is not None:
         profile = service.get(params["profile_id"])
         if profile is None:
