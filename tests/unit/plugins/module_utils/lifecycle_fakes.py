@@ -178,6 +178,10 @@ class FakeScm:
         order.update(csr=csr, status="Applied", cert=None, polls_left=self.pending_polls)
         self._maybe_drop()
 
+    def revoke_ssl(self, ssl_id, *, reason, reason_code=0):
+        self.calls.append("revoke_ssl")
+        self.orders[int(ssl_id)]["status"] = "Revoked"
+
     def revoke_smime_by_order(self, backend_cert_id, *, reason="", reason_code=0):
         self.calls.append("revoke_smime")
         self.orders[int(backend_cert_id)]["status"] = "Revoked"

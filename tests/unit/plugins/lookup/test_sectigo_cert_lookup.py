@@ -1,0 +1,81 @@
+"""The sectigo_cert lookup: terms, memoisation, the key it returns, and errors, on an in-memory Vault and a fake SCM.
+
+Option handling is Ansible's (``set_options``); these tests give the options directly and run the rest for real.
+"""
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleError
+
+from ansible_collections.sectigo.vault_pki.plugins.lookup import sectigo_cert as lookup_plugin
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _config_service, _vault_store
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, FakeStore
+
+CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "base_url": "https://scm.example.com/api",
+          "login": "api", "password": "pw", "defaults": {"cert_type": 101, "term": 365, "loop_period": 1}}
+
+
+@pytest.fixture
+def lookup(monkeypatch):
+    store, scm = FakeStore(), FakeScm()
+    store.write("configs/prod", CONFIG, cas=0)
+    CertificateService(store, CONFIG, lambda: scm, sleep=lambda s: None).ensure(
+        CertRequest(config="prod", name="web01", common_name="web01.example.com"))
+    scm.calls.clear()
+    reads = {"count": 0}
+    real_read = store.read
+
+    def counting_read(path):
+        reads["count"] += 1
+        return real_read(path)
+
+    store.read = counting_read
+    options = {"vault_addr": "http://127.0.0.1:1", "vault_token": "t", "config": "prod"}
+    monkeypatch.setattr(_vault_store, "connect", lambda opts: object())
+    monkeypatch.setattr(_vault_store, "VaultStore", lambda client, mount, base_path: store)
+    monkeypatch.setattr(_config_service, "scm_client_for", lambda config, timeout=30: scm)
+    monkeypatch.setattr(lookup_plugin.LookupModule, "set_options", lambda self, var_options=None, direct=None: None)
+    monkeypatch.setattr(lookup_plugin.LookupModule, "get_option", lambda self, name, hostvars=None: options.get(name))
+    monkeypatch.setattr(lookup_plugin, "_CACHE", {})
+    return lookup_plugin.LookupModule(), store, scm, reads, options
+
+
+def test_returns_the_record_with_its_key_and_no_claims(lookup):
+    plugin, _store, scm, _reads, _options = lookup
+    [record] = plugin.run(["web01"])
+    assert record["status"] == "Issued" and record["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert "pending" not in record and scm.calls == []
+
+
+def test_a_record_id_is_read_as_one(lookup):
+    plugin, _store, _scm, _reads, _options = lookup
+    [by_name] = plugin.run(["web01"])
+    [by_id] = plugin.run([by_name["cert_unique_id"]])
+    assert by_id["serial_number"] == by_name["serial_number"]
+
+
+def test_repeated_reads_are_memoised(lookup):
+    plugin, _store, _scm, reads, _options = lookup
+    plugin.run(["web01"])
+    after_first = reads["count"]
+    for _ in range(5):
+        plugin.run(["web01"])
+    assert reads["count"] == after_first
+
+
+def test_an_unknown_name_fails_naming_term_and_config(lookup):
+    plugin = lookup[0]
+    with pytest.raises(AnsibleError) as err:
+        plugin.run(["nope"])
+    assert "nope" in str(err.value) and "prod" in str(err.value)
+
+
+def test_a_bad_read_option_fails_before_any_scm_call(lookup):
+    plugin, _store, scm, _reads, options = lookup
+    options["expiry_window"] = "soon"
+    with pytest.raises(AnsibleError) as err:
+        plugin.run(["web01"])
+    assert "expiry_window" in str(err.value) and scm.calls == []
