@@ -16,6 +16,10 @@ description:
     with check-and-set, so any number of concurrent readers cause one renewal.
   - It never enrolls; a term with no certificate is an error. A revoked or expired certificate is returned as it is, with
     a warning. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
+  - Which reads can order: only a read of an issued certificate inside its window with O(auto_renew) (one renewal),
+    and only a read of a pending order calls SCM to collect it. Every other read calls Vault alone.
+  - In check mode (C(--check), C(ansible_check_mode)) it never orders, collects or writes; it returns what Vault holds and
+    warns that a renewal or a collection is due.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.vault.plugins
@@ -112,11 +116,9 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(str(exc)) from None
         config = self.get_option("config")
         read = {name: self.get_option(name) for name in READ_OPTIONS}
-        if read["max_timeout"] is not None:
-            read["max_timeout"] = int(read["max_timeout"])
-        if read["loop_period"] is not None:
-            read["loop_period"] = int(read["loop_period"])
-        base_key = (options.vault_addr, options.vault_namespace, options.kv_mount, options.kv_path, config, tuple(sorted(read.items())))
+        check_mode = bool((variables or {}).get("ansible_check_mode", False))
+        base_key = (options.vault_addr, options.vault_namespace, options.kv_mount, options.kv_path, config, check_mode,
+                    tuple(sorted(read.items())))
 
         results = []
         service = None
@@ -130,8 +132,8 @@ class LookupModule(LookupBase):
             try:
                 if service is None:
                     store = VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
-                    service = CertificateService.for_config(store, config)
-                record = self._read_one(service, config, term, read)
+                    service = CertificateService.for_config(store, config, check_mode=check_mode)
+                record = self._read_one(service, config, term, read, check_mode)
             except (InputError, OperationError, ScmError, VaultError, ValueError) as exc:
                 raise AnsibleLookupError(f"sectigo_cert lookup of '{term}' in config '{config}': {exc}") from None
             for warning in service.warnings:
@@ -143,7 +145,7 @@ class LookupModule(LookupBase):
         return results
 
     @staticmethod
-    def _read_one(service, config, term, read):
+    def _read_one(service, config, term, read, check_mode=False):
         result = None
         if rec.is_valid_name(term):
             try:
@@ -158,4 +160,8 @@ class LookupModule(LookupBase):
             result = service.ensure(CertRequest(config=config, cert_unique_id=term, **read), allow_enroll=False)
         if not result.record:
             raise AnsibleError(f"no certificate '{term}' in config '{config}'")
+        if check_mode and result.changed:
+            # The service predicted an order or a collection; in check mode the lookup reports it and returns Vault's record.
+            service.warnings.append(f"certificate '{term}' in config '{config}': {result.action} is due; check mode returns what "
+                                    "Vault holds and orders nothing")
         return rec.public_view(result.record, include_private_key=True)

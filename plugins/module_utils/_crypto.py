@@ -589,10 +589,3 @@ def order_chain(leaf_pem: str, others: list[str]) -> list[str]:
         del pool[index]
         current = cert
     return ordered + [item[0] for item in pool]
-
-
-def key_matches_certificate(private_key_pem: str, cert_pem: str | bytes) -> bool:
-    """True when ``cert_pem`` certifies the public half of ``private_key_pem``."""
-    key = _load_private_key(private_key_pem)
-    cert = _load_certificate(cert_pem)
-    return _public_key_sha256(key.public_key()) == _public_key_sha256(cert.public_key())

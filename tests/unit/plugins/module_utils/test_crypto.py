@@ -406,7 +406,7 @@ def test_parse_client_certificate_rsa_with_email(ca, rsa_key):
     info = c.parse_certificate(_pem(cert))
     assert (info["key_algo"], info["key_size"], info["email"]) == ("RSA", 2048, "jane@example.com")
     assert info["subject_alt_names"] == ["jane@example.com", "j@example.com"]
-    assert c.key_matches_certificate(rsa_key, _pem(cert)) is True
+    assert info["public_key_sha256"] == c.private_key_info(rsa_key)["public_key_sha256"]
 
 
 @pytest.mark.parametrize("data", ["junk", b"\x30\x03\x02\x01\x01", "", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
@@ -430,9 +430,11 @@ def test_certificate_checked_by_openssl(tmp_path, leaf):
     assert info["fingerprint_sha256"] == fingerprint
 
 
-def test_key_matches_certificate(leaf, ec_key, rsa_key):
-    assert c.key_matches_certificate(ec_key, _pem(leaf)) is True
-    assert c.key_matches_certificate(rsa_key, _pem(leaf)) is False
+def test_certificate_and_key_are_matched_by_public_key_hash(leaf, ec_key, rsa_key):
+    # How the collector finds the leaf of a stored key (and a replacement's new key).
+    certified = c.parse_certificate(_pem(leaf))["public_key_sha256"]
+    assert c.private_key_info(ec_key)["public_key_sha256"] == certified
+    assert c.private_key_info(rsa_key)["public_key_sha256"] != certified
 
 
 # ---- PEM bundles, PKCS#7 and chain order ------------------------------------------------------------
