@@ -16,10 +16,11 @@ description:
     with check-and-set, so any number of concurrent readers cause one renewal.
   - It never enrolls; a term with no certificate is an error. A revoked or expired certificate is returned as it is, with
     a warning. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
-  - Which reads can order: only a read of an issued certificate inside its window with O(auto_renew) (one renewal),
-    and only a read of a pending order calls SCM to collect it. Every other read calls Vault alone.
-  - In check mode (C(--check), C(ansible_check_mode)) it never orders, collects or writes; it returns what Vault holds and
-    warns that a renewal or a collection is due.
+  - Only two kinds of read call SCM. A read of an issued certificate inside its window with O(auto_renew) orders one
+    renewal, and a read of a pending order collects it. Every other read calls Vault alone.
+  - In check mode (C(ansible-playbook --check), seen as C(ansible_check_mode)) it never orders, collects or writes; it
+    returns what Vault holds and warns that a renewal or a collection is due. A lookup cannot see a single task's
+    C(check_mode) keyword, only the run's.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.vault.plugins
