@@ -30,6 +30,11 @@ def unauthorized() -> ApiError:
     return ApiError(401, -16, "Invalid auth data")
 
 
+def invalid_token() -> ApiError:
+    # The Admin API's 401 names the token endpoint in WWW-Authenticate (docs/scm-protocol.md, "OAuth2 client credentials").
+    return ApiError(401, -16, "Invalid auth data", {"WWW-Authenticate": 'Bearer realm="apiclients", error="invalid_token"'})
+
+
 def missing(field: str) -> ApiError:
     return bad_request(-7, f"{field} is required but missing.")
 

@@ -15,6 +15,7 @@ from scm_simulator import errors, formats, profiles, validation, views
 from scm_simulator.ca import CertificateAuthority, serial_from_text
 from scm_simulator.config import RuntimeConfig
 from scm_simulator.issuance import Lifecycle
+from scm_simulator.oauth import OAuthServer
 from scm_simulator.profiles import SMIME, SSL
 from scm_simulator.store import Order, Store
 
@@ -86,11 +87,13 @@ class Route:
 class ScmApi:
     """SSL, S/MIME and reference-data endpoints over one store, CA and runtime config."""
 
-    def __init__(self, store: Store, ca: CertificateAuthority, config: RuntimeConfig, credentials: Credentials) -> None:
+    def __init__(self, store: Store, ca: CertificateAuthority, config: RuntimeConfig, credentials: Credentials,
+                 oauth: OAuthServer | None = None) -> None:
         self.store = store
         self.ca = ca
         self.config = config
         self.credentials = credentials
+        self.oauth = oauth or OAuthServer()
         self.lifecycle = Lifecycle(store, ca, config)
         # Order matters: literal paths before the {id} catch-alls of the same prefix.
         self.routes = [Route(method, template, handler) for method, template, handler in (
@@ -122,6 +125,15 @@ class ScmApi:
             ("GET", "/smime/v2", self.smime_list),
             ("HEAD", "/smime/v2", self.smime_list),
             ("GET", "/smime/v1/{id}", self.smime_details),
+            # The Admin API serves the same S/MIME operations under v2 (docs/scm-protocol.md, "S/MIME certificates").
+            ("GET", "/smime/v2/types", self.smime_types),
+            ("GET", "/smime/v2/customFields", self.custom_fields),
+            ("POST", "/smime/v2/enroll", self.smime_enroll),
+            ("GET", "/smime/v2/collect/{id}/{format}", self.smime_collect),
+            ("GET", "/smime/v2/collect/{id}", self.smime_collect),
+            ("POST", "/smime/v2/revoke/order/{id}", self.smime_revoke_by_order),
+            ("POST", "/smime/v2/revoke/serial/{serial}", self.smime_revoke_by_serial),
+            ("GET", "/smime/v2/{id}", self.smime_details),
         )]
 
     # ---- dispatch
@@ -160,6 +172,12 @@ class ScmApi:
     def authenticate(self, request: Request) -> None:
         headers = request.headers  # names already lower-case: HTTP header names are case-insensitive
         expected = self.credentials
+        authorization = headers.get("authorization") or ""
+        if authorization.lower().startswith("bearer "):
+            # The Admin API: a Bearer token from the token endpoint, on /api only (docs/scm-protocol.md, "Authentication").
+            if request.private or not self.oauth.check(authorization):
+                raise errors.invalid_token()
+            return
         if headers.get("login") != expected.login or headers.get("customeruri") != expected.customer_uri:
             raise errors.unauthorized()
         if request.private:
