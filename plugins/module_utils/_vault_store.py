@@ -1,6 +1,6 @@
-"""Vault side of the collection: log in (any §2 auth method) and keep records in KV v2 with check-and-set.
+"""Vault side of the collection: log in (any auth method of docs/vault.md) and keep records in KV v2 with check-and-set.
 
-Every record lives under ``<kv_mount>/<kv_path>/`` (SPEC §3); :class:`VaultStore` takes paths relative to that.
+Every record lives under ``<kv_mount>/<kv_path>/`` (docs/vault.md); :class:`VaultStore` takes paths relative to that.
 All hvac and ``requests`` exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the
 only place that reads them, so messages have one shape and never hold a token or a secret id.
 """
@@ -67,17 +67,24 @@ _RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 def _session(options: VaultOptions) -> Any:
     """A session that retries what is safe to retry: connecting, and reads on 412/429/5xx (honouring Retry-After).
 
-    Writes are never retried after they may have reached Vault: a repeated check-and-set write would
-    report a conflict for a write that in fact succeeded.
+    ``vault_retries`` sets the counts, the backoff and the statuses. Writes are never retried after they may have
+    reached Vault (``read=0`` and only reads in ``allowed_methods``, whatever the option says): a repeated
+    check-and-set write would report a conflict for a write that in fact succeeded. ``vault_proxies`` goes on
+    the session; without it ``requests`` still honours HTTP(S)_PROXY and NO_PROXY.
     """
     session = requests.Session()
-    retry = Retry(total=3, connect=2, read=0, status=3, backoff_factor=0.25, allowed_methods=_RETRY_METHODS,
-                  status_forcelist=(412, 429, 500, 502, 503, 504), respect_retry_after_header=True, raise_on_status=False)
+    settings = dict(options.vault_retries or {})
+    retry = Retry(total=settings.get("total", 3), connect=settings.get("connect", 2), read=0, status=settings.get("status", 3),
+                  backoff_factor=settings.get("backoff_factor", 0.25), allowed_methods=_RETRY_METHODS,
+                  status_forcelist=tuple(settings.get("status_forcelist") or (412, 429, 500, 502, 503, 504)),
+                  respect_retry_after_header=True, raise_on_status=False)
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.verify = options.verify
     session.cert = options.client_cert
+    if options.vault_proxies:
+        session.proxies.update(options.vault_proxies)
     return session
 
 
@@ -90,7 +97,8 @@ def connect(options: VaultOptions) -> Any:
     if not HAS_HVAC:
         raise VaultError("the Python library hvac is required (pip install hvac)")
     client = hvac.Client(url=options.vault_addr, token=None, cert=options.client_cert, verify=options.verify,
-                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=_session(options))
+                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=_session(options),
+                         proxies=options.vault_proxies or None)
     client.token = None  # hvac falls back to VAULT_TOKEN / ~/.vault-token; only the chosen method may set one
     client.sectigo_auth_method = options.vault_auth_method
     method = auth_method(options.vault_auth_method)
@@ -112,6 +120,9 @@ def _errors_text(exc: Any) -> str:
 
 def _connection_reason(exc: BaseException) -> str:
     """The innermost reason of a requests/urllib3 error, without urllib3's pool and URL prose."""
+    if isinstance(exc, requests.exceptions.ProxyError):
+        # urllib3's text may quote the proxy URL, which can hold a password.
+        return "the proxy could not be reached or refused the connection (see vault_proxies, HTTPS_PROXY, NO_PROXY)"
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS verification failed (set vault_ca_cert, or vault_validate_certs: false for a test server)"
     if isinstance(exc, requests.exceptions.Timeout):
