@@ -141,7 +141,7 @@ class ConfigService:
         merged["defaults"] = defaults
         for secret in SECRET_FIELDS:
             value = desired.get(secret)
-            if value is not None and (current is None or update_password == "always"):
+            if value not in (None, "") and (current is None or update_password == "always"):
                 merged[secret] = value
         self._validate(merged)
         return merged
@@ -162,8 +162,9 @@ class ConfigService:
         if entry.get("scm_auth_method") not in SCM_AUTH_METHODS:
             raise InputError("scm_auth_method", f"scm_auth_method must be one of {', '.join(SCM_AUTH_METHODS)}")
         method = entry["scm_auth_method"]
-        # The Admin API (oauth2) knows the account by its client id; the legacy API by login and customer_uri.
-        required = ("org_id",) if method == "oauth2" else ("customer_uri", "login", "org_id")
+        # The Admin API (oauth2) knows the account by its client id and needs no login; customer_uri still names the
+        # account in every record id (cert_unique_id), so every config has one.
+        required = ("customer_uri", "org_id") if method == "oauth2" else ("customer_uri", "login", "org_id")
         for key in required:
             if entry.get(key) in (None, ""):
                 raise InputError(key, f"{key} is required to create a config (env fallback for customer_uri and login: "

@@ -47,7 +47,8 @@ options:
   customer_uri:
     description:
       - Customer URI of the SCM account (the last path segment of the portal's login URL).
-      - Required with O(scm_auth_method=password) and O(scm_auth_method=client_certificate); not used with V(oauth2).
+      - Required when the config is created. With O(scm_auth_method=oauth2) it is not sent to SCM, but it still names
+        the account in every certificate record id (C(cert_unique_id)).
       - Falls back to E(SECTIGO_CM_CUSTOMER_URI).
     type: str
     aliases: [sectigo_cm_customer_uri]
@@ -162,6 +163,7 @@ EXAMPLES = r"""
     name: prod-admin-api
     config_type: ssl_cert
     scm_auth_method: oauth2
+    customer_uri: example
     client_id: "{{ scm_client_id }}"
     client_secret: "{{ scm_client_secret }}"
     org_id: 1001

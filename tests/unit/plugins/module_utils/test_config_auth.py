@@ -34,8 +34,9 @@ def test_secret_fields_are_one_tuple_and_no_log_in_the_module():
 
 
 def test_oauth2_config_needs_no_login_and_hides_the_secret():
+    # customer_uri is not sent with oauth2 but names the records (cert_unique_id), so it stays required.
     store, seen = FakeStore(), []
-    result = service(store, seen).ensure_present(dict(BASE, scm_auth_method="oauth2", client_id="cid", client_secret=SECRET),
+    result = service(store, seen).ensure_present(dict(BASE, scm_auth_method="oauth2", customer_uri="acme", client_id="cid", client_secret=SECRET),
                                                  verify_connection=True)
     assert result.changed and seen == ["ssl"]
     stored = store.read("configs/c")[0]
@@ -56,8 +57,9 @@ def test_pem_client_certificate_config_hides_the_key():
 
 
 @pytest.mark.parametrize("desired, field", [
-    ({"scm_auth_method": "oauth2", "client_id": "cid"}, "client_secret"),
-    ({"scm_auth_method": "oauth2", "client_secret": SECRET}, "client_id"),
+    ({"scm_auth_method": "oauth2", "customer_uri": "a", "client_id": "cid"}, "client_secret"),
+    ({"scm_auth_method": "oauth2", "customer_uri": "a", "client_secret": SECRET}, "client_id"),
+    ({"scm_auth_method": "oauth2", "client_id": "cid", "client_secret": SECRET}, "customer_uri"),
     ({"scm_auth_method": "client_certificate", "customer_uri": "a", "login": "b"}, "scm_client_cert_pem"),
     ({"scm_auth_method": "client_certificate", "customer_uri": "a", "login": "b", "scm_client_cert_pem": CERT_PEM,
       "scm_client_key_pem": "/etc/key.pem"}, "scm_client_key_pem"),
@@ -74,7 +76,7 @@ def test_each_login_names_what_it_misses(desired, field):
 def test_update_password_on_create_keeps_every_stored_secret():
     store = FakeStore()
     svc = service(store)
-    desired = dict(BASE, scm_auth_method="oauth2", client_id="cid", client_secret=SECRET)
+    desired = dict(BASE, scm_auth_method="oauth2", customer_uri="acme", client_id="cid", client_secret=SECRET)
     svc.ensure_present(desired)
     assert not svc.ensure_present(dict(desired, client_secret="rotated"), update_password="on_create").changed
     assert svc.ensure_present(dict(desired, client_secret="rotated"), update_password="always").changed
