@@ -1,4 +1,4 @@
-"""Test controls under ``/__sim__/`` (SPEC §7): no authentication, never counted, never faulted.
+"""Test controls under ``/__sim__/`` (docs/scm-simulator.md): no authentication, never counted, never faulted.
 
 | call | does |
 |---|---|
