@@ -243,7 +243,7 @@ def client_cert_context(cert_pem: str, key_pem: str, *, verify: bool = True) -> 
     read, loaded, and removed before this function returns: the key never stays on disk.
     """
     for field, value, marker in (("scm_client_cert_pem", cert_pem, "CERTIFICATE"), ("scm_client_key_pem", key_pem, "PRIVATE KEY")):
-        if not isinstance(value, str) or f"-----BEGIN " not in value or marker not in value:
+        if not isinstance(value, str) or "-----BEGIN " not in value or marker not in value:
             raise InputError(field, f"{field} must be PEM text (-----BEGIN ... {marker}-----)")
     context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE)
     directory = tempfile.mkdtemp(prefix="sectigo-scm-")

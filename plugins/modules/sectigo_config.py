@@ -82,7 +82,7 @@ options:
       - V(client_certificate) presents a TLS client certificate on the C(/private/api) root, with O(login) and O(customer_uri) as headers;
         give the certificate and key as PEM with O(scm_client_cert_pem) and O(scm_client_key_pem) (kept in Vault, so the config is
         self-contained), or as files on the controller with O(scm_client_cert) and O(scm_client_key).
-      - V(oauth2) uses the Admin API with OAuth2 client credentials O(client_id) and O(client_secret): a Bearer token is fetched from
+      - V(oauth2) uses the Admin API with OAuth2 client credentials O(client_id) and O(client_secret); a Bearer token is fetched from
         O(scm_token_url) once per task, and once again if SCM refuses it.
     type: str
     choices: [password, client_certificate, oauth2]
@@ -240,7 +240,7 @@ ARGUMENT_SPEC = dict(
     scm_client_key_pem=dict(type="str", no_log=True),
     client_id=dict(type="str", fallback=("env", ["SECTIGO_CM_CLIENT_ID"])),
     client_secret=dict(type="str", no_log=True, fallback=("env", ["SECTIGO_CM_CLIENT_SECRET"])),
-    scm_token_url=dict(type="str"),
+    scm_token_url=dict(type="str", no_log=False),
     scm_validate_certs=dict(type="bool"),
     scm_ca_cert=dict(type="path"),
     verify_connection=dict(type="bool", default=False),
