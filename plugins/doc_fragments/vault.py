@@ -15,7 +15,7 @@ options:
   vault_addr:
     description:
       - URL of the Vault (or OpenBao) server, for example V(https://vault.example.com:8200).
-      - Required. If not set, the E(VAULT_ADDR) environment variable is used.
+      - Required. If not set, the E(VAULT_ADDR) environment variable is used, then E(ANSIBLE_HASHI_VAULT_ADDR).
     type: str
     aliases: [vault_url]
   vault_auth_method:
@@ -27,30 +27,34 @@ options:
         token from C(/var/run/secrets/kubernetes.io/serviceaccount/token) when O(vault_jwt) is not set.
       - V(cert) logs in with the TLS client certificate O(vault_client_cert) and key O(vault_client_key);
         O(vault_role) optionally names the certificate role.
-      - If not set, the E(VAULT_AUTH_METHOD) environment variable is used.
+      - If not set, the E(VAULT_AUTH_METHOD) environment variable is used, then E(ANSIBLE_HASHI_VAULT_AUTH_METHOD).
     type: str
     default: token
     choices: [token, approle, userpass, jwt, cert, kubernetes]
   vault_token:
     description:
       - Vault token for O(vault_auth_method=token).
-      - If not set, the E(VAULT_TOKEN) environment variable is used.
+      - If not set, the E(VAULT_TOKEN) environment variable is used, then E(ANSIBLE_HASHI_VAULT_TOKEN).
     type: str
   vault_role_id:
     description:
       - AppRole role ID for O(vault_auth_method=approle).
-      - If not set, the E(VAULT_ROLE_ID) environment variable is used.
+      - If not set, the E(VAULT_ROLE_ID) environment variable is used, then E(ANSIBLE_HASHI_VAULT_ROLE_ID).
     type: str
   vault_secret_id:
     description:
       - AppRole secret ID for O(vault_auth_method=approle).
-      - If not set, the E(VAULT_SECRET_ID) environment variable is used.
+      - If not set, the E(VAULT_SECRET_ID) environment variable is used, then E(ANSIBLE_HASHI_VAULT_SECRET_ID).
     type: str
   vault_username:
-    description: User name for O(vault_auth_method=userpass).
+    description:
+      - User name for O(vault_auth_method=userpass).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_USERNAME) environment variable is used.
     type: str
   vault_password:
-    description: Password for O(vault_auth_method=userpass).
+    description:
+      - Password for O(vault_auth_method=userpass).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_PASSWORD) environment variable is used.
     type: str
   vault_role:
     description:
@@ -61,40 +65,67 @@ options:
     description:
       - The JSON Web Token for O(vault_auth_method=jwt) (required there) or O(vault_auth_method=kubernetes).
       - For V(kubernetes), defaults to the content of C(/var/run/secrets/kubernetes.io/serviceaccount/token).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_JWT) environment variable is used.
     type: str
   vault_client_cert:
     description:
       - Path to a PEM TLS client certificate presented to Vault. Required for O(vault_auth_method=cert).
       - Also sent with any other auth method when set together with O(vault_client_key) (mutual TLS).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_CERT_AUTH_PUBLIC_KEY) environment variable is used.
     type: path
   vault_client_key:
-    description: Path to the PEM private key of O(vault_client_cert).
+    description:
+      - Path to the PEM private key of O(vault_client_cert).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_CERT_AUTH_PRIVATE_KEY) environment variable is used.
     type: path
   vault_auth_mount:
     description:
       - Mount path of the auth method, for an auth method enabled at a non-default path.
       - Defaults to the name of O(vault_auth_method), for example V(approle).
       - Not used by O(vault_auth_method=token).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_MOUNT_POINT) environment variable is used.
     type: str
   vault_namespace:
     description:
       - Vault Enterprise namespace (also OpenBao namespaces).
-      - If not set, the E(VAULT_NAMESPACE) environment variable is used.
+      - Every request, the login included, is made in this namespace (the C(X-Vault-Namespace) header).
+      - If not set, the E(VAULT_NAMESPACE) environment variable is used, then E(ANSIBLE_HASHI_VAULT_NAMESPACE).
     type: str
   vault_ca_cert:
     description:
       - Path to a PEM bundle of CA certificates to verify Vault's TLS certificate.
-      - If not set, the E(VAULT_CACERT) environment variable is used; otherwise the system trust store is used.
+      - If not set, the E(VAULT_CACERT) environment variable is used, then E(ANSIBLE_HASHI_VAULT_CA_CERT); otherwise the system
+        trust store is used.
     type: path
   vault_validate_certs:
     description:
       - Verify Vault's TLS certificate. Set to V(false) only for test servers.
+      - If not set, the inverse of the E(VAULT_SKIP_VERIFY) environment variable is used (as the Vault CLI and
+        community.hashi_vault do); when that is not set either, certificates are verified.
     type: bool
-    default: true
   vault_timeout:
-    description: Timeout in seconds of each request to Vault.
+    description:
+      - Timeout in seconds of each request to Vault.
+      - If not set, the E(ANSIBLE_HASHI_VAULT_TIMEOUT) environment variable is used.
     type: int
     default: 30
+  vault_proxies:
+    description:
+      - Proxy for the requests to Vault. A URL used for both C(http) and C(https), or a dict of URL scheme to proxy URL
+        (a string holding a JSON object is read as one).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_PROXIES) environment variable is used; otherwise C(requests) follows
+        E(HTTP_PROXY), E(HTTPS_PROXY) and E(NO_PROXY).
+    type: raw
+  vault_retries:
+    description:
+      - How requests to Vault are retried. A number sets how often a failed connection and a read answered with
+        HTTP 412, 429 or 5xx are tried again (V(0) turns retries off).
+      - A dict (or a string holding a JSON object) sets any of C(total), C(connect), C(status), C(backoff_factor) and
+        C(status_forcelist) (urllib3 C(Retry) arguments).
+      - Writes are never repeated once they may have reached Vault, whatever this option says.
+      - 'When not set: C(total=3), C(connect=2), C(status=3), C(backoff_factor=0.25), statuses 412, 429, 500, 502, 503 and 504.'
+      - If not set, the E(ANSIBLE_HASHI_VAULT_RETRIES) environment variable is used.
+    type: raw
   kv_mount:
     description:
       - Mount path of the KV version 2 secrets engine that holds the collection's records.
@@ -120,6 +151,7 @@ options:
   vault_addr:
     env:
       - name: VAULT_ADDR
+      - name: ANSIBLE_HASHI_VAULT_ADDR
     ini:
       - section: sectigo_vault_pki
         key: vault_addr
@@ -128,6 +160,7 @@ options:
   vault_auth_method:
     env:
       - name: VAULT_AUTH_METHOD
+      - name: ANSIBLE_HASHI_VAULT_AUTH_METHOD
     ini:
       - section: sectigo_vault_pki
         key: vault_auth_method
@@ -136,6 +169,7 @@ options:
   vault_token:
     env:
       - name: VAULT_TOKEN
+      - name: ANSIBLE_HASHI_VAULT_TOKEN
     ini:
       - section: sectigo_vault_pki
         key: vault_token
@@ -144,6 +178,7 @@ options:
   vault_role_id:
     env:
       - name: VAULT_ROLE_ID
+      - name: ANSIBLE_HASHI_VAULT_ROLE_ID
     ini:
       - section: sectigo_vault_pki
         key: vault_role_id
@@ -152,18 +187,23 @@ options:
   vault_secret_id:
     env:
       - name: VAULT_SECRET_ID
+      - name: ANSIBLE_HASHI_VAULT_SECRET_ID
     ini:
       - section: sectigo_vault_pki
         key: vault_secret_id
     vars:
       - name: sectigo_vault_secret_id
   vault_username:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_USERNAME
     ini:
       - section: sectigo_vault_pki
         key: vault_username
     vars:
       - name: sectigo_vault_username
   vault_password:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_PASSWORD
     ini:
       - section: sectigo_vault_pki
         key: vault_password
@@ -176,24 +216,32 @@ options:
     vars:
       - name: sectigo_vault_role
   vault_jwt:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_JWT
     ini:
       - section: sectigo_vault_pki
         key: vault_jwt
     vars:
       - name: sectigo_vault_jwt
   vault_client_cert:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_CERT_AUTH_PUBLIC_KEY
     ini:
       - section: sectigo_vault_pki
         key: vault_client_cert
     vars:
       - name: sectigo_vault_client_cert
   vault_client_key:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_CERT_AUTH_PRIVATE_KEY
     ini:
       - section: sectigo_vault_pki
         key: vault_client_key
     vars:
       - name: sectigo_vault_client_key
   vault_auth_mount:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_MOUNT_POINT
     ini:
       - section: sectigo_vault_pki
         key: vault_auth_mount
@@ -202,6 +250,7 @@ options:
   vault_namespace:
     env:
       - name: VAULT_NAMESPACE
+      - name: ANSIBLE_HASHI_VAULT_NAMESPACE
     ini:
       - section: sectigo_vault_pki
         key: vault_namespace
@@ -210,6 +259,7 @@ options:
   vault_ca_cert:
     env:
       - name: VAULT_CACERT
+      - name: ANSIBLE_HASHI_VAULT_CA_CERT
     ini:
       - section: sectigo_vault_pki
         key: vault_ca_cert
@@ -222,11 +272,29 @@ options:
     vars:
       - name: sectigo_vault_validate_certs
   vault_timeout:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_TIMEOUT
     ini:
       - section: sectigo_vault_pki
         key: vault_timeout
     vars:
       - name: sectigo_vault_timeout
+  vault_proxies:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_PROXIES
+    ini:
+      - section: sectigo_vault_pki
+        key: vault_proxies
+    vars:
+      - name: sectigo_vault_proxies
+  vault_retries:
+    env:
+      - name: ANSIBLE_HASHI_VAULT_RETRIES
+    ini:
+      - section: sectigo_vault_pki
+        key: vault_retries
+    vars:
+      - name: sectigo_vault_retries
   kv_mount:
     ini:
       - section: sectigo_vault_pki

@@ -1,6 +1,6 @@
 # Copyright: sectigo.vault_pki contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SCM connection entries kept in Vault at ``configs/<name>`` (docs/vault.md "Layout").
+"""SCM connection entries kept in Vault at ``configs/<name>`` (docs/vault.md "Layout"; the logins are in docs/scm-protocol.md).
 
 Private to this collection: no compatibility is promised to code outside it.
 """
@@ -17,11 +17,18 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
 
 DEFAULT_BASE_URL = "https://cert-manager.com/api"
-SCM_AUTH_METHODS = ("password", "client_certificate")
+# The Admin API root and Sectigo's token endpoint, for scm_auth_method oauth2 (docs/scm-protocol.md, "Authentication").
+DEFAULT_ADMIN_BASE_URL = "https://admin.enterprise.sectigo.com/api"
+DEFAULT_TOKEN_URL = "https://auth.sso.sectigo.com/auth/realms/apiclients/protocol/openid-connect/token"
+SCM_AUTH_METHODS = ("password", "client_certificate", "oauth2")
+
+# Config fields that are secrets: stored in Vault, never returned nor shown in a diff (``<field>_set`` instead).
+SECRET_FIELDS = ("password", "client_secret", "scm_client_key_pem")
 
 # Connection fields of a config entry, in the order they are shown.
 CONNECTION_FIELDS = ("config_type", "base_url", "customer_uri", "login", "org_id", "scm_auth_method",
-                     "scm_client_cert", "scm_client_key", "scm_validate_certs", "scm_ca_cert")
+                     "scm_client_cert", "scm_client_key", "scm_client_cert_pem", "client_id", "scm_token_url",
+                     "scm_validate_certs", "scm_ca_cert")
 
 
 @dataclass
@@ -33,12 +40,16 @@ class ConfigResult:
 
 
 def public_config(entry: dict[str, Any] | None) -> dict[str, Any]:
-    """A config entry without its password; ``password_set`` says whether one is stored."""
+    """A config entry without its secrets; ``password_set``, ``client_secret_set`` and ``scm_client_key_pem_set`` say which are stored."""
     if not entry:
         return {}
-    view = {k: v for k, v in entry.items() if k != "password"}
-    view["password_set"] = bool(entry.get("password"))
+    view = {k: v for k, v in entry.items() if k not in SECRET_FIELDS}
+    view.update(_secrets_set(entry))
     return view
+
+
+def _secrets_set(entry: dict[str, Any]) -> dict[str, bool]:
+    return {f"{name}_set": bool(entry.get(name)) for name in SECRET_FIELDS}
 
 
 def scm_client_for(config: dict[str, Any], timeout: int = 30) -> Any:
@@ -49,9 +60,11 @@ def scm_client_for(config: dict[str, Any], timeout: int = 30) -> Any:
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import ScmClient
 
     return ScmClient(
-        config["base_url"], config["customer_uri"], config["login"], config.get("password"),
+        config["base_url"], config.get("customer_uri") or "", config.get("login") or "", config.get("password"),
         auth_method=config.get("scm_auth_method") or "password",
         client_cert=config.get("scm_client_cert"), client_key=config.get("scm_client_key"),
+        client_cert_pem=config.get("scm_client_cert_pem"), client_key_pem=config.get("scm_client_key_pem"),
+        client_id=config.get("client_id"), client_secret=config.get("client_secret"), token_url=config.get("scm_token_url"),
         verify=config.get("scm_validate_certs", True), ca_cert=config.get("scm_ca_cert"), timeout=timeout,
     )
 
@@ -113,17 +126,20 @@ class ConfigService:
         for key in CONNECTION_FIELDS:
             if desired.get(key) is not None:
                 merged[key] = desired[key]
-        merged.setdefault("base_url", DEFAULT_BASE_URL)
         merged.setdefault("scm_auth_method", "password")
+        merged.setdefault("base_url", DEFAULT_ADMIN_BASE_URL if merged["scm_auth_method"] == "oauth2" else DEFAULT_BASE_URL)
+        if merged["scm_auth_method"] == "oauth2":
+            merged.setdefault("scm_token_url", DEFAULT_TOKEN_URL)
         merged.setdefault("scm_validate_certs", True)
         defaults = dict(merged.get("defaults") or {})
         for key, value in validate_defaults(desired.get("defaults") or {}).items():
             if value is not None:
                 defaults[key] = value
         merged["defaults"] = defaults
-        password = desired.get("password")
-        if password is not None and (current is None or update_password == "always"):
-            merged["password"] = password
+        for secret in SECRET_FIELDS:
+            value = desired.get(secret)
+            if value not in (None, "") and (current is None or update_password == "always"):
+                merged[secret] = value
         self._validate(merged)
         return merged
 
@@ -142,17 +158,35 @@ class ConfigService:
             raise InputError("config_type", f"config_type must be one of {', '.join(CERTIFICATE_TYPES)}; got {entry.get('config_type')!r}")
         if entry.get("scm_auth_method") not in SCM_AUTH_METHODS:
             raise InputError("scm_auth_method", f"scm_auth_method must be one of {', '.join(SCM_AUTH_METHODS)}")
-        for key in ("customer_uri", "login", "org_id"):
+        method = entry["scm_auth_method"]
+        # The Admin API (oauth2) knows the account by its client id and needs no login; customer_uri still names the
+        # account in every record id (cert_unique_id), so every config has one.
+        required = ("customer_uri", "org_id") if method == "oauth2" else ("customer_uri", "login", "org_id")
+        for key in required:
             if entry.get(key) in (None, ""):
                 raise InputError(key, f"{key} is required to create a config (env fallback for customer_uri and login: "
                                       "SECTIGO_CM_CUSTOMER_URI, SECTIGO_CM_USER)")
         base_url(entry.get("base_url"))
         whole_number(entry["org_id"], "org_id", 1)
         validate_name(entry["customer_uri"], "customer_uri")
-        if entry["scm_auth_method"] == "password" and not entry.get("password"):
+        if entry.get("scm_token_url") is not None:
+            base_url(entry["scm_token_url"], "scm_token_url")
+        if method == "password" and not entry.get("password"):
             raise InputError("password", "password is required when scm_auth_method is password (env SECTIGO_CM_PASSWORD)")
-        if entry["scm_auth_method"] == "client_certificate" and not (entry.get("scm_client_cert") and entry.get("scm_client_key")):
-            raise InputError("scm_client_cert", "scm_client_cert and scm_client_key are required when scm_auth_method is client_certificate")
+        if method == "client_certificate":
+            by_path = bool(entry.get("scm_client_cert") and entry.get("scm_client_key"))
+            by_pem = bool(entry.get("scm_client_cert_pem") and entry.get("scm_client_key_pem"))
+            if not (by_path or by_pem):
+                raise InputError("scm_client_cert_pem", "scm_auth_method client_certificate needs scm_client_cert_pem and scm_client_key_pem "
+                                                        "(kept in Vault), or scm_client_cert and scm_client_key (files on the controller)")
+            for pem_field, marker in (("scm_client_cert_pem", "CERTIFICATE"), ("scm_client_key_pem", "PRIVATE KEY")):
+                value = entry.get(pem_field)
+                if value and (not isinstance(value, str) or "-----BEGIN " not in value or marker not in value):
+                    raise InputError(pem_field, f"{pem_field} must be PEM text (-----BEGIN ... {marker}-----)")
+        if method == "oauth2":
+            for key, env in (("client_id", "SECTIGO_CM_CLIENT_ID"), ("client_secret", "SECTIGO_CM_CLIENT_SECRET")):
+                if not entry.get(key):
+                    raise InputError(key, f"{key} is required when scm_auth_method is oauth2 (env {env})")
 
 
 def _comparable(entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -164,5 +198,5 @@ def _config_diff_view(entry: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     view = {k: entry.get(k) for k in ("name",) + CONNECTION_FIELDS if entry.get(k) is not None}
     view["defaults"] = entry.get("defaults") or {}
-    view["password_set"] = bool(entry.get("password"))
+    view.update(_secrets_set(entry))
     return view

@@ -6,7 +6,11 @@ Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Iterable
+
+# A PEM block (CSR, key, certificate), also one cut off before its END line.
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
 
 
 class InputError(ValueError):
@@ -30,3 +34,18 @@ class OperationError(Exception):
         self.result = result or {}
         self.status = status
         self.scm_code = scm_code
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` without PEM blocks (CSRs, keys) and without any of ``secrets`` (passwords, tokens, secret ids).
+
+    The one redaction of the collection: SCM and Vault errors pass through it before they become a message.
+    Which values are secret is declared where they live (``_records.SECRET_FIELDS``, ``_config_service.SECRET_FIELDS``,
+    the ``no_log`` Vault options); a secret of fewer than three characters is not searched for, as it would
+    blank out ordinary words.
+    """
+    text = _PEM_BLOCK.sub("<PEM redacted>", text)
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "<redacted>")
+    return text

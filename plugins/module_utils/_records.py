@@ -43,7 +43,7 @@ CERTIFICATE_TYPES = (SSL_CERT, CLIENT_CERT)
 # ---- values SCM accepts (docs/scm-protocol.md) -------------------------------------------------------
 
 # Formats of SCM's collect endpoint; the record's ``ssl_format`` is one of them.
-FORMAT_TYPES = ("x509", "x509CO", "x509IO", "base64", "bin", "x509IOR", "pem", "pemco", "pemia")
+FORMAT_TYPES = ("x509", "x509CO", "x509IO", "base64", "bin", "x509IOR", "x509R", "pem", "pemco", "pemia")
 # Revocation reasons SCM takes (the Mozilla policy subset: 2 and 6 are refused).
 REASON_CODES = {"unspecified": 0, "keyCompromise": 1, "affiliationChanged": 3, "superseded": 4, "cessationOfOperation": 5}
 REASON_MAX = 512              # revoke, replace, approve and decline messages

@@ -1,9 +1,13 @@
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Exceptions of the SCM REST client, mapped from HTTP status and SCM's ``{code, description}`` body.
 
-SCM_API.md §1.5 and §2: every error response should carry ``{"code": <int>, "description": <str>}``, but
+docs/scm-protocol.md, "Errors": every error response should carry ``{"code": <int>, "description": <str>}``, but
 empty and non-JSON bodies occur (proxies, gateways), so the factory tolerates any body. Messages,
 attributes and reprs hold the method, the endpoint path and SCM's own words, never a header, the
 password, a CSR or a key.
+
+Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
@@ -11,16 +15,17 @@ import json
 import re
 from typing import Any
 
-# Collect answers meaning "not issued yet, ask again later" (SCM_API.md §2.1, §3.7, §4).
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
+
+# Collect answers meaning "not issued yet, ask again later" (docs/scm-protocol.md, "Collect" and "Errors").
 PENDING_CODES = frozenset({0, -183, -1400, -109})
-# "This id does not exist" as SCM words it on the legacy API (§2.1, §11 item 2).
+# "This id does not exist" as SCM words it on the legacy API (docs/scm-protocol.md, "Errors").
 NOT_FOUND_CODES = frozenset({-124, -5101, -1104})
-# "Unknown user" / "Incorrect login credentials" (§1.2, §2.2), whatever the HTTP status.
+# "Unknown user" / "Incorrect login credentials" ("Authentication", "Errors"), whatever the HTTP status.
 AUTH_CODES = frozenset({-16, -970})
-# Statuses a GET may be retried on (§8).
+# Statuses a GET may be retried on (docs/scm-protocol.md, "Retries").
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
-_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
 _SNIPPET_CHARS = 160
 
@@ -86,15 +91,6 @@ def is_pending_error(err: BaseException) -> bool:
     return isinstance(err, ScmPending)
 
 
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without PEM blocks (CSRs, keys) and without any of ``secrets``."""
-    text = _PEM_BLOCK.sub("<PEM redacted>", text)
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "<redacted>")
-    return text
-
-
 def parse_error_body(body: bytes | str | None) -> tuple[int | None, str | None, str | None]:
     """``(code, description, snippet)`` of an error body; ``snippet`` is set only for non-JSON bodies."""
     if body is None:
@@ -116,7 +112,7 @@ def parse_error_body(body: bytes | str | None) -> tuple[int | None, str | None, 
         code = None
     description = data.get("description")
     description = str(description) if description not in (None, "") else None
-    # The Admin API's ErrorResponse may add ``details`` (string) and ``items`` (strings) – §1.5.
+    # The Admin API's error body may add ``details`` (string) and ``items`` (strings): "Errors" in docs/scm-protocol.md.
     extra = [str(data["details"])] if data.get("details") else []
     if isinstance(data.get("items"), list):
         extra.extend(str(item) for item in data["items"])
@@ -152,7 +148,7 @@ def error_from_response(status: int, body: bytes | str | None, *, method: str, u
         return ScmPending(f"SCM has not issued the certificate yet ({method} {shown}): {reason} ({tail})", **kwargs)
     if status == 401 or code in AUTH_CODES:
         return ScmAuthError(f"SCM refused the credentials ({method} {shown}): {reason} ({tail}); check login, password "
-                            "(or client certificate) and customer_uri", **kwargs)
+                            "(or client certificate), customer_uri, or client_id and client_secret", **kwargs)
     if status == 404 or code in NOT_FOUND_CODES:
         return ScmNotFoundError(f"SCM found no such object ({method} {shown}): {reason} ({tail})", **kwargs)
     if status == 429 or status >= 500:

@@ -1,4 +1,6 @@
-"""The Vault option family every module and the lookup share (SPEC §2): argspec, validation, auth methods.
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Vault option family every module and the lookup share (docs/vault.md): argspec, validation, auth methods.
 
 Nothing here imports Ansible or hvac. Modules get the argspec from :func:`vault_argspec` (given Ansible's
 ``env_fallback``); the lookup declares the same options through the doc fragment's ``PLUGINS`` section
@@ -7,10 +9,13 @@ Nothing here imports Ansible or hvac. Modules get the argspec from :func:`vault_
 
 Each auth method is one small class that names its required options, validates them and logs in
 with a client handed to it (duck-typed ``hvac.Client``), so ``_vault_store`` only dispatches by name.
+
+Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from typing import Any, Callable, Mapping
 
@@ -21,27 +26,45 @@ AUTH_METHOD_NAMES = ("token", "approle", "userpass", "jwt", "cert", "kubernetes"
 # Options whose values are secrets: never in a message, a repr or a log.
 SECRET_OPTIONS = ("vault_token", "vault_secret_id", "vault_password", "vault_jwt")
 
+# Environment variables per option, first set wins: Vault's own names, then the collection's earlier names, then
+# community.hashi_vault's ANSIBLE_HASHI_VAULT_* names where the option means the same (docs/vault.md, "Environment variables").
 ENV_FALLBACKS: dict[str, list[str]] = {
-    "vault_addr": ["VAULT_ADDR"],
-    "vault_auth_method": ["VAULT_AUTH_METHOD"],
-    "vault_token": ["VAULT_TOKEN"],
-    "vault_role_id": ["VAULT_ROLE_ID"],
-    "vault_secret_id": ["VAULT_SECRET_ID"],
-    "vault_namespace": ["VAULT_NAMESPACE"],
-    "vault_ca_cert": ["VAULT_CACERT"],
+    "vault_addr": ["VAULT_ADDR", "ANSIBLE_HASHI_VAULT_ADDR"],
+    "vault_auth_method": ["VAULT_AUTH_METHOD", "ANSIBLE_HASHI_VAULT_AUTH_METHOD"],
+    "vault_token": ["VAULT_TOKEN", "ANSIBLE_HASHI_VAULT_TOKEN"],
+    "vault_role_id": ["VAULT_ROLE_ID", "ANSIBLE_HASHI_VAULT_ROLE_ID"],
+    "vault_secret_id": ["VAULT_SECRET_ID", "ANSIBLE_HASHI_VAULT_SECRET_ID"],
+    "vault_username": ["ANSIBLE_HASHI_VAULT_USERNAME"],
+    "vault_password": ["ANSIBLE_HASHI_VAULT_PASSWORD"],
+    "vault_jwt": ["ANSIBLE_HASHI_VAULT_JWT"],
+    "vault_client_cert": ["ANSIBLE_HASHI_VAULT_CERT_AUTH_PUBLIC_KEY"],
+    "vault_client_key": ["ANSIBLE_HASHI_VAULT_CERT_AUTH_PRIVATE_KEY"],
+    "vault_auth_mount": ["ANSIBLE_HASHI_VAULT_MOUNT_POINT"],
+    "vault_namespace": ["VAULT_NAMESPACE", "ANSIBLE_HASHI_VAULT_NAMESPACE"],
+    "vault_ca_cert": ["VAULT_CACERT", "ANSIBLE_HASHI_VAULT_CA_CERT"],
+    "vault_timeout": ["ANSIBLE_HASHI_VAULT_TIMEOUT"],
+    "vault_proxies": ["ANSIBLE_HASHI_VAULT_PROXIES"],
+    "vault_retries": ["ANSIBLE_HASHI_VAULT_RETRIES"],
 }
+
+# vault_validate_certs, when not set, is the inverse of this variable (as Vault's CLI and community.hashi_vault read it).
+SKIP_VERIFY_ENV = "VAULT_SKIP_VERIFY"
+
+# What vault_retries may set when it is a dict (urllib3 Retry arguments); reads only, see _vault_store._session.
+RETRY_KEYS = ("total", "connect", "status", "backoff_factor", "status_forcelist")
+DEFAULT_RETRIES: dict[str, Any] = {"total": 3, "connect": 2, "status": 3, "backoff_factor": 0.25,
+                                   "status_forcelist": [412, 429, 500, 502, 503, 504]}
 
 ALIASES: dict[str, list[str]] = {"vault_addr": ["vault_url"]}
 
 DEFAULTS: dict[str, Any] = {
     "vault_auth_method": "token",
-    "vault_validate_certs": True,
     "vault_timeout": 30,
     "kv_mount": "secret",
     "kv_path": "sectigo-vault-pki",
 }
 
-# name -> (type, no_log); the order is the order of SPEC §2 and of the documentation. ``no_log=False`` is
+# name -> (type, no_log); the order is the order of the documentation (docs/vault.md). ``no_log=False`` is
 # explicit for vault_client_key, which is a path, not a secret.
 _OPTION_TYPES: dict[str, tuple[str, bool | None]] = {
     "vault_addr": ("str", None),
@@ -60,6 +83,8 @@ _OPTION_TYPES: dict[str, tuple[str, bool | None]] = {
     "vault_ca_cert": ("path", None),
     "vault_validate_certs": ("bool", None),
     "vault_timeout": ("int", None),
+    "vault_proxies": ("raw", None),
+    "vault_retries": ("raw", None),
     "kv_mount": ("str", None),
     "kv_path": ("str", None),
 }
@@ -89,7 +114,7 @@ class VaultOptionsError(ValueError):
 
 
 def vault_argspec(env_fallback: Callable[..., Any]) -> dict[str, dict[str, Any]]:
-    """The §2 options in ``AnsibleModule`` argument_spec form; pass Ansible's ``env_fallback``.
+    """The Vault options in ``AnsibleModule`` argument_spec form; pass Ansible's ``env_fallback``.
 
     ``vault_addr`` is not ``required`` here because ``VAULT_ADDR`` may supply it; :meth:`VaultOptions.from_mapping`
     fails with a message naming both when neither is set.
@@ -261,9 +286,84 @@ def _kv_segment(field: str, value: Any) -> str:
     return stripped
 
 
+def _proxy_url(field: str, value: Any) -> str:
+    if not isinstance(value, str) or "://" not in value or not value.split("://", 1)[1].strip("/"):
+        raise VaultOptionsError(field, f"{field}: a proxy must be a URL such as http://proxy.example.com:3128; got {_no_userinfo(value)!r}")
+    return value.strip()
+
+
+def _no_userinfo(value: Any) -> Any:
+    """A proxy URL as shown in a message: without ``user:password@``."""
+    if isinstance(value, str) and "@" in value:
+        scheme, sep, rest = value.rpartition("://")
+        return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
+    return value
+
+
+def _proxies(value: Any) -> dict[str, str] | None:
+    """``vault_proxies`` as ``requests`` takes it: one URL for both schemes, or ``{scheme: URL}`` (a dict, or JSON of one)."""
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise VaultOptionsError("vault_proxies", "vault_proxies looks like a dict but is not valid JSON") from None
+    if isinstance(value, str):
+        url = _proxy_url("vault_proxies", value)
+        return {"http": url, "https": url}
+    if isinstance(value, Mapping):
+        out = {}
+        for scheme, url in value.items():
+            if not isinstance(scheme, str) or not scheme:
+                raise VaultOptionsError("vault_proxies", "vault_proxies keys must be URL schemes such as http and https")
+            out[scheme] = _proxy_url("vault_proxies", url)
+        return out
+    raise VaultOptionsError("vault_proxies", f"vault_proxies must be a URL or a dict of scheme to URL; got {type(value).__name__}")
+
+
+def _retries(value: Any) -> dict[str, Any]:
+    """``vault_retries`` as urllib3 Retry arguments: a number sets every count; a dict (or JSON of one) sets RETRY_KEYS."""
+    out = {key: (list(v) if isinstance(v, list) else v) for key, v in DEFAULT_RETRIES.items()}
+    if value in (None, ""):
+        return out
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise VaultOptionsError("vault_retries", "vault_retries looks like a dict but is not valid JSON") from None
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(RETRY_KEYS))
+        if unknown:
+            raise VaultOptionsError("vault_retries", f"vault_retries: unknown keys {', '.join(map(str, unknown))}; allowed: {', '.join(RETRY_KEYS)}")
+        for key, item in value.items():
+            if key == "backoff_factor":
+                try:
+                    out[key] = float(item)
+                except (TypeError, ValueError):
+                    raise VaultOptionsError("vault_retries", f"vault_retries.backoff_factor must be a number; got {item!r}") from None
+                if out[key] < 0:
+                    raise VaultOptionsError("vault_retries", "vault_retries.backoff_factor cannot be negative")
+            elif key == "status_forcelist":
+                if not isinstance(item, list) or not all(isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599 for code in item):
+                    raise VaultOptionsError("vault_retries", "vault_retries.status_forcelist must be a list of HTTP statuses (400-599)")
+                out[key] = list(item)
+            else:
+                count = _to_int(f"vault_retries.{key}", item)
+                if count < 0:
+                    raise VaultOptionsError("vault_retries", f"vault_retries.{key} cannot be negative")
+                out[key] = count
+        return out
+    count = _to_int("vault_retries", value)
+    if count < 0:
+        raise VaultOptionsError("vault_retries", f"vault_retries cannot be negative; got {count}")
+    out.update(total=count, connect=count, status=count)
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class VaultOptions:
-    """The §2 options, validated. Secret fields are left out of ``repr``."""
+    """The Vault options, validated. Secret fields are left out of ``repr``."""
 
     vault_addr: str
     vault_auth_method: str = "token"
@@ -281,6 +381,8 @@ class VaultOptions:
     vault_ca_cert: str | None = None
     vault_validate_certs: bool = True
     vault_timeout: int = 30
+    vault_proxies: dict[str, str] | None = dataclasses.field(default=None, repr=False)  # a proxy URL may hold a password
+    vault_retries: dict[str, Any] | None = None
     kv_mount: str = "secret"
     kv_path: str = "sectigo-vault-pki"
 
@@ -342,7 +444,13 @@ class VaultOptions:
         method = auth_method(method_name)
         method.validate(values, k8s_token_path=k8s_token_path)
 
+        if values["vault_validate_certs"] is None:
+            # Not set: the inverse of VAULT_SKIP_VERIFY when that is set, else verify.
+            skip = (env if env is not None else os.environ).get(SKIP_VERIFY_ENV)
+            values["vault_validate_certs"] = not _to_bool(SKIP_VERIFY_ENV, skip) if skip not in (None, "") else True
         values["vault_validate_certs"] = _to_bool("vault_validate_certs", values["vault_validate_certs"])
+        values["vault_proxies"] = _proxies(values["vault_proxies"])
+        values["vault_retries"] = _retries(values["vault_retries"])
         timeout = _to_int("vault_timeout", values["vault_timeout"])
         if timeout <= 0:
             raise VaultOptionsError("vault_timeout", f"vault_timeout must be a positive number of seconds; got {timeout}")

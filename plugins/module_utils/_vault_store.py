@@ -1,8 +1,12 @@
-"""Vault side of the collection: log in (any §2 auth method) and keep records in KV v2 with check-and-set.
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Vault side of the collection: log in (any auth method of docs/vault.md) and keep records in KV v2 with check-and-set.
 
-Every record lives under ``<kv_mount>/<kv_path>/`` (SPEC §3); :class:`VaultStore` takes paths relative to that.
+Every record lives under ``<kv_mount>/<kv_path>/`` (docs/vault.md); :class:`VaultStore` takes paths relative to that.
 All hvac and ``requests`` exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the
 only place that reads them, so messages have one shape and never hold a token or a secret id.
+
+Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import re
 import traceback
 from typing import Any
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, auth_method
 
 try:
@@ -67,17 +72,24 @@ _RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 def _session(options: VaultOptions) -> Any:
     """A session that retries what is safe to retry: connecting, and reads on 412/429/5xx (honouring Retry-After).
 
-    Writes are never retried after they may have reached Vault: a repeated check-and-set write would
-    report a conflict for a write that in fact succeeded.
+    ``vault_retries`` sets the counts, the backoff and the statuses. Writes are never retried after they may have
+    reached Vault (``read=0`` and only reads in ``allowed_methods``, whatever the option says): a repeated
+    check-and-set write would report a conflict for a write that in fact succeeded. ``vault_proxies`` goes on
+    the session; without it ``requests`` still honours HTTP(S)_PROXY and NO_PROXY.
     """
     session = requests.Session()
-    retry = Retry(total=3, connect=2, read=0, status=3, backoff_factor=0.25, allowed_methods=_RETRY_METHODS,
-                  status_forcelist=(412, 429, 500, 502, 503, 504), respect_retry_after_header=True, raise_on_status=False)
+    settings = dict(options.vault_retries or {})
+    retry = Retry(total=settings.get("total", 3), connect=settings.get("connect", 2), read=0, status=settings.get("status", 3),
+                  backoff_factor=settings.get("backoff_factor", 0.25), allowed_methods=_RETRY_METHODS,
+                  status_forcelist=tuple(settings.get("status_forcelist") or (412, 429, 500, 502, 503, 504)),
+                  respect_retry_after_header=True, raise_on_status=False)
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.verify = options.verify
     session.cert = options.client_cert
+    if options.vault_proxies:
+        session.proxies.update(options.vault_proxies)
     return session
 
 
@@ -90,7 +102,8 @@ def connect(options: VaultOptions) -> Any:
     if not HAS_HVAC:
         raise VaultError("the Python library hvac is required (pip install hvac)")
     client = hvac.Client(url=options.vault_addr, token=None, cert=options.client_cert, verify=options.verify,
-                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=_session(options))
+                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=_session(options),
+                         proxies=options.vault_proxies or None)
     client.token = None  # hvac falls back to VAULT_TOKEN / ~/.vault-token; only the chosen method may set one
     client.sectigo_auth_method = options.vault_auth_method
     method = auth_method(options.vault_auth_method)
@@ -112,6 +125,9 @@ def _errors_text(exc: Any) -> str:
 
 def _connection_reason(exc: BaseException) -> str:
     """The innermost reason of a requests/urllib3 error, without urllib3's pool and URL prose."""
+    if isinstance(exc, requests.exceptions.ProxyError):
+        # urllib3's text may quote the proxy URL, which can hold a password.
+        return "the proxy could not be reached or refused the connection (see vault_proxies, HTTPS_PROXY, NO_PROXY)"
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS verification failed (set vault_ca_cert, or vault_validate_certs: false for a test server)"
     if isinstance(exc, requests.exceptions.Timeout):
@@ -124,13 +140,6 @@ def _connection_reason(exc: BaseException) -> str:
     if "resolve" in text.lower():
         return "the host name does not resolve"
     return text[-200:]
-
-
-def _scrub(message: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            message = message.replace(secret, "***")
-    return message
 
 
 _STATUS_BY_CLASS = {
@@ -161,9 +170,9 @@ def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", se
     if HAS_HVAC and isinstance(exc, requests.exceptions.RequestException):
         return VaultConnectionError(f"cannot reach Vault at {addr or 'vault_addr'} to {action} '{path}': {_connection_reason(exc)}", path=path)
     if not (HAS_HVAC and isinstance(exc, hvac.exceptions.VaultError)):
-        return VaultError(_scrub(f"failed to {action} '{path}': {type(exc).__name__}: {exc}", secrets), path=path)
+        return VaultError(redact(f"failed to {action} '{path}': {type(exc).__name__}: {exc}", secrets), path=path)
     status = _STATUS_BY_CLASS.get(type(exc).__name__)
-    detail = _scrub(_errors_text(exc), secrets)
+    detail = redact(_errors_text(exc), secrets)
     no_route = "no handler for route" in detail or "unsupported path" in detail
     if login is not None:
         if status == 404 or no_route:

@@ -130,7 +130,7 @@ options:
       - SCM collect format. Whatever the format, the record holds the leaf PEM and the chain PEMs.
       - Default-able; V(x509) when neither the task nor the config sets it.
     type: str
-    choices: [x509, x509CO, x509IO, base64, bin, x509IOR, pem, pemco, pemia]
+    choices: [x509, x509CO, x509IO, base64, bin, x509IOR, x509R, pem, pemco, pemia]
     aliases: [sectigo_ssl_cert_format_type]
   external_requester:
     description: E-mail address(es) of the external requester. Default-able.

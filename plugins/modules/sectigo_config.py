@@ -9,14 +9,16 @@ short_description: Manage a Sectigo Certificate Manager connection kept in Vault
 version_added: 0.1.0
 description:
   - Creates, updates or deletes a named SCM connection (a "config") at C(<kv_mount>/<kv_path>/configs/<name>) in Vault KV v2.
-  - The SCM password is stored in Vault and never returned; results show C(password_set) instead.
+  - The SCM secrets (O(password), O(client_secret), O(scm_client_key_pem)) are stored in Vault and never returned;
+    results and diffs show C(password_set), C(client_secret_set) and C(scm_client_key_pem_set) instead.
+  - Three SCM logins are supported, see O(scm_auth_method) and C(docs/scm-protocol.md).
   - Certificates, names and profiles live under the config's name; deleting a config leaves them in place.
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.attributes
 attributes:
   diff_mode:
-    details: The diff shows connection fields and defaults, and whether a password is set; never the password.
+    details: The diff shows connection fields and defaults, and whether each secret is set; never a secret.
 options:
   name:
     description: Name of the config; V([A-Za-z0-9][A-Za-z0-9._-]{0,127}).
@@ -37,18 +39,23 @@ options:
   base_url:
     description:
       - SCM REST API root, ending in C(/api).
-      - Defaults to V(https://cert-manager.com/api) when the config is created.
+      - Defaults to V(https://cert-manager.com/api) when the config is created, or to the Admin API root
+        V(https://admin.enterprise.sectigo.com/api) with O(scm_auth_method=oauth2).
       - Falls back to the E(SECTIGO_CM_BASE_URL) environment variable.
     type: str
     aliases: [sectigo_cm_base_url]
   customer_uri:
     description:
       - Customer URI of the SCM account (the last path segment of the portal's login URL).
+      - Required when the config is created. With O(scm_auth_method=oauth2) it is not sent to SCM, but it still names
+        the account in every certificate record id (C(cert_unique_id)).
       - Falls back to E(SECTIGO_CM_CUSTOMER_URI).
     type: str
     aliases: [sectigo_cm_customer_uri]
   login:
-    description: SCM API administrator login. Falls back to E(SECTIGO_CM_USER).
+    description:
+      - SCM API administrator login. Falls back to E(SECTIGO_CM_USER).
+      - Required with O(scm_auth_method=password) and O(scm_auth_method=client_certificate); not used with V(oauth2).
     type: str
     aliases: [sectigo_cm_user]
   password:
@@ -59,7 +66,8 @@ options:
     aliases: [sectigo_cm_password]
   update_password:
     description:
-      - V(always) replaces the stored password when O(password) differs; V(on_create) sets it only when the config is created.
+      - V(always) replaces a stored secret (O(password), O(client_secret), O(scm_client_key_pem)) when the task gives a different one;
+        V(on_create) sets them only when the config is created.
     type: str
     choices: [always, on_create]
     default: always
@@ -68,15 +76,46 @@ options:
     type: int
     aliases: [sectigo_cm_org_id]
   scm_auth_method:
-    description: How to authenticate to SCM. V(client_certificate) uses the C(/private/api) root.
+    description:
+      - How to authenticate to SCM. Defaults to V(password) when the config is created.
+      - V(password) sends O(login), O(password) and O(customer_uri) as headers.
+      - V(client_certificate) presents a TLS client certificate on the C(/private/api) root, with O(login) and O(customer_uri) as headers;
+        give the certificate and key as PEM with O(scm_client_cert_pem) and O(scm_client_key_pem) (kept in Vault, so the config is
+        self-contained), or as files on the controller with O(scm_client_cert) and O(scm_client_key).
+      - V(oauth2) uses the Admin API with OAuth2 client credentials O(client_id) and O(client_secret); a Bearer token is fetched from
+        O(scm_token_url) once per task, and once again if SCM refuses it.
     type: str
-    choices: [password, client_certificate]
+    choices: [password, client_certificate, oauth2]
   scm_client_cert:
     description: Path (on the controller) of the PEM client certificate for O(scm_auth_method=client_certificate).
     type: path
   scm_client_key:
     description: Path (on the controller) of the PEM key of O(scm_client_cert).
     type: path
+  scm_client_cert_pem:
+    description:
+      - The PEM client certificate (with its chain, if SCM needs it) for O(scm_auth_method=client_certificate), stored in Vault.
+      - Takes precedence over O(scm_client_cert).
+    type: str
+  scm_client_key_pem:
+    description:
+      - The unencrypted PEM private key of O(scm_client_cert_pem), stored in Vault and never returned (C(scm_client_key_pem_set)).
+      - It is written to a file readable only by the user running the task for the moment it is loaded, then removed.
+    type: str
+  client_id:
+    description:
+      - OAuth2 client id of the SCM API key for O(scm_auth_method=oauth2). Falls back to E(SECTIGO_CM_CLIENT_ID).
+    type: str
+  client_secret:
+    description:
+      - OAuth2 client secret for O(scm_auth_method=oauth2), stored in Vault and never returned (C(client_secret_set)).
+      - Falls back to E(SECTIGO_CM_CLIENT_SECRET).
+    type: str
+  scm_token_url:
+    description:
+      - The OAuth2 token endpoint for O(scm_auth_method=oauth2).
+      - Defaults to V(https://auth.sso.sectigo.com/auth/realms/apiclients/protocol/openid-connect/token) when the config is created.
+    type: str
   scm_validate_certs:
     description: Whether to verify SCM's TLS certificate. Defaults to V(true) when the config is created.
     type: bool
@@ -86,6 +125,7 @@ options:
   verify_connection:
     description:
       - Call SCM with the credentials before saving a change, and fail without saving if SCM refuses them.
+      - Works with every O(scm_auth_method); with V(oauth2) it fetches a token, then makes one authenticated call.
     type: bool
     default: false
   defaults:
@@ -118,6 +158,28 @@ EXAMPLES = r"""
       term: 365
       expiry_window: 30
 
+- name: Store a connection that uses OAuth2 client credentials (SCM Admin API)
+  sectigo.vault_pki.sectigo_config:
+    name: prod-admin-api
+    config_type: ssl_cert
+    scm_auth_method: oauth2
+    customer_uri: example
+    client_id: "{{ scm_client_id }}"
+    client_secret: "{{ scm_client_secret }}"
+    org_id: 1001
+    verify_connection: true
+
+- name: Store a connection that logs in with a client certificate kept in Vault
+  sectigo.vault_pki.sectigo_config:
+    name: prod-mtls
+    config_type: ssl_cert
+    scm_auth_method: client_certificate
+    customer_uri: example
+    login: api-admin
+    scm_client_cert_pem: "{{ lookup('ansible.builtin.file', 'scm-api-admin.crt') }}"
+    scm_client_key_pem: "{{ scm_client_key_pem }}"
+    org_id: 1001
+
 - name: Rotate the stored password
   sectigo.vault_pki.sectigo_config:
     name: prod-ssl
@@ -132,7 +194,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 config:
-  description: The config as stored, without the password. Empty after O(state=absent).
+  description: The config as stored, without its secrets (flags C(password_set), C(client_secret_set), C(scm_client_key_pem_set)).
+    Empty after O(state=absent).
   returned: always
   type: dict
   sample:
@@ -146,6 +209,8 @@ config:
     scm_validate_certs: true
     defaults: {cert_type: 101, term: 365}
     password_set: true
+    client_secret_set: false
+    scm_client_key_pem_set: false
     updated_at: "2026-11-23T07:40:00Z"
 vault_path:
   description: KV v2 path of the entry, relative to O(kv_mount).
@@ -168,9 +233,14 @@ ARGUMENT_SPEC = dict(
     password=dict(type="str", no_log=True, aliases=["sectigo_cm_password"], fallback=("env", ["SECTIGO_CM_PASSWORD"])),
     update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
     org_id=dict(type="int", aliases=["sectigo_cm_org_id"]),
-    scm_auth_method=dict(type="str", choices=["password", "client_certificate"]),
+    scm_auth_method=dict(type="str", choices=["password", "client_certificate", "oauth2"]),
     scm_client_cert=dict(type="path"),
     scm_client_key=dict(type="path", no_log=False),
+    scm_client_cert_pem=dict(type="str"),
+    scm_client_key_pem=dict(type="str", no_log=True),
+    client_id=dict(type="str", fallback=("env", ["SECTIGO_CM_CLIENT_ID"])),
+    client_secret=dict(type="str", no_log=True, fallback=("env", ["SECTIGO_CM_CLIENT_SECRET"])),
+    scm_token_url=dict(type="str", no_log=False),
     scm_validate_certs=dict(type="bool"),
     scm_ca_cert=dict(type="path"),
     verify_connection=dict(type="bool", default=False),

@@ -38,7 +38,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 configs:
-  description: Configs by name, without passwords (C(password_set) says whether one is stored).
+  description: Configs by name, without their secrets (C(password_set), C(client_secret_set) and C(scm_client_key_pem_set)
+    say which are stored).
   returned: always
   type: list
   elements: dict
@@ -49,6 +50,8 @@ configs:
       login: api-admin
       org_id: 1001
       password_set: true
+      client_secret_set: false
+      scm_client_key_pem_set: false
 names:
   description: Names of the configs returned.
   returned: always

@@ -33,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--login", default="demo", help="the API account's login header (default: demo)")
     parser.add_argument("--password", default="demo", help="its password header (default: demo)")
     parser.add_argument("--customer-uri", default="demo", help="its customerUri header (default: demo)")
+    parser.add_argument("--client-id", help="enable the OAuth2 token endpoint for this client id (needs --client-secret)")
+    parser.add_argument("--client-secret", help="the client secret of --client-id (default: read it from the SCM_SIM_CLIENT_SECRET environment variable)")
+    parser.add_argument("--token-lifetime", type=float, default=300.0, help="seconds an OAuth2 token stays valid (default: 300)")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM; default: read it from --tls-cert)")
     parser.add_argument("--tls-client-ca", help="ask for client certificates signed by this CA; /private/api then requires one")
@@ -43,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--issue-delay and --max-lifetime cannot be negative")
     if (args.tls_key or args.tls_client_ca) and not args.tls_cert:
         parser.error("--tls-key and --tls-client-ca need --tls-cert")
+    args.client_secret = args.client_secret or os.environ.get("SCM_SIM_CLIENT_SECRET") or None
+    if bool(args.client_id) != bool(args.client_secret):
+        parser.error("--client-id and --client-secret (or SCM_SIM_CLIENT_SECRET) go together")
+    if args.token_lifetime <= 0:
+        parser.error("--token-lifetime must be positive")
     return args
 
 
@@ -50,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         sim = Simulator.create(state_dir=args.state_dir, issue_delay=args.issue_delay, login=args.login, password=args.password,
-                               customer_uri=args.customer_uri)
+                               customer_uri=args.customer_uri, client_id=args.client_id, client_secret=args.client_secret,
+                               token_lifetime=args.token_lifetime)
         server = make_server(sim, args.host, args.port, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_client_ca=args.tls_client_ca,
                              verbose=args.verbose)
     except (CaError, StateError, OSError) as exc:

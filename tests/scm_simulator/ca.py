@@ -33,7 +33,7 @@ class CaError(Exception):
 
 
 def key_type(public_key: object) -> tuple[str, str]:
-    """``("RSA", "2048")`` or ``("EC", "P-256")``: the words profiles' ``keyTypes`` use (SCM_API §6.4)."""
+    """``("RSA", "2048")`` or ``("EC", "P-256")``: the words profiles' ``keyTypes`` use (docs/scm-protocol.md "Profiles and custom fields")."""
     if isinstance(public_key, rsa.RSAPublicKey):
         return "RSA", str(public_key.key_size)
     if isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -42,7 +42,7 @@ def key_type(public_key: object) -> tuple[str, str]:
 
 
 def colon_hex(value: int | bytes) -> str:
-    """SCM's serial number form: upper-case hex bytes joined by colons, e.g. ``"0A:1B:2C"`` (SCM_API §3.5)."""
+    """SCM's serial number form: upper-case hex bytes joined by colons, e.g. ``"0A:1B:2C"`` (docs/scm-protocol.md "Details")."""
     raw = value if isinstance(value, bytes) else value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
     return ":".join(f"{byte:02X}" for byte in raw)
 

@@ -1,4 +1,4 @@
-"""Test controls under ``/__sim__/`` (SPEC §7): no authentication, never counted, never faulted.
+"""Test controls under ``/__sim__/`` (docs/scm-simulator.md): no authentication, never counted, never faulted.
 
 | call | does |
 |---|---|
@@ -9,6 +9,7 @@
 | POST /__sim__/config              | merge settings (all or nothing) and return them |
 | POST /__sim__/approve/<id>        | approve a Requested order, as an administrator would |
 | POST /__sim__/status/<id>         | force a status: ``{"status": "Rejected"}`` |
+| POST /__sim__/oauth/expire        | make every OAuth2 token issued so far expire now |
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class Controls:
             ("POST", "config"): self.set_config,
             ("POST", "approve"): self.approve,
             ("POST", "status"): self.force_status,
+            ("POST", "oauth/expire"): self.expire_tokens,
         }
 
     def handle(self, method: str, path: str, body: Any) -> Response:
@@ -91,6 +93,9 @@ class Controls:
             return Response.error(exc)
         # With no issue delay the order is issued at once; show what a client would now see.
         return Response.json(order_summary(self.sim.api.lifecycle.refresh(order), self.sim.store))
+
+    def expire_tokens(self, arg: str, body: Any) -> Response:
+        return Response.json({"expired": self.sim.oauth.expire_all()})
 
     def force_status(self, arg: str, body: Any) -> Response:
         order = self._order(arg)

@@ -1,6 +1,6 @@
-"""SCM error answers: an HTTP status plus the ``{"code", "description"}`` body of SCM_API.md §1.5.
+"""SCM error answers: an HTTP status plus the ``{"code", "description"}`` body of docs/scm-protocol.md "Errors".
 
-The codes and their texts are SCM's own (SCM_API §2.2); ``{0}`` placeholders are filled in here.
+The codes and their texts are SCM's own (docs/scm-protocol.md "Errors"); ``{0}`` placeholders are filled in here.
 """
 from __future__ import annotations
 
@@ -25,9 +25,14 @@ def bad_request(code: int, description: str) -> ApiError:
     return ApiError(400, code, description)
 
 
-# Authentication (§1.2): checked before anything else, with the text recorded from real traffic.
+# Authentication (docs/scm-protocol.md "Authentication"): checked before anything else, with the text recorded from real traffic.
 def unauthorized() -> ApiError:
     return ApiError(401, -16, "Invalid auth data")
+
+
+def invalid_token() -> ApiError:
+    # The Admin API's 401 names the token endpoint in WWW-Authenticate (docs/scm-protocol.md, "OAuth2 client credentials").
+    return ApiError(401, -16, "Invalid auth data", {"WWW-Authenticate": 'Bearer realm="apiclients", error="invalid_token"'})
 
 
 def missing(field: str) -> ApiError:
@@ -39,7 +44,7 @@ def invalid_field(field: str) -> ApiError:
 
 
 def not_found(oid: Any) -> ApiError:
-    # The Admin spec answers 404 with a code for unknown ids (§1.4, §2.1); -5101 is its generic text.
+    # The Admin spec answers 404 with a code for unknown ids (docs/scm-protocol.md "Requests and answers", "Errors"); -5101 is its generic text.
     return ApiError(404, -5101, f"Certificate not found. {oid}")
 
 
@@ -51,7 +56,7 @@ def method_not_allowed(method: str, path: str, allowed: list[str]) -> ApiError:
     return ApiError(405, -1, f"Unknown error. {method} is not supported on {path}.", {"Allow": ", ".join(allowed)})
 
 
-# Enroll validation (§3.3, §5.3).
+# Enroll validation (docs/scm-protocol.md "Enroll", "S/MIME certificates").
 INVALID_BASE64 = (-9, "The CSR is not valid Base-64 data!")
 CSR_DECODE = (-10, "Error while decoding CSR.")
 CSR_ALGORITHM = (-11, "The CSR uses an unsupported algorithm!")
@@ -64,7 +69,7 @@ INVALID_CSR = (-138, "Invalid CSR.")
 INVALID_ORG = (-639, "Supplied orgid invalid..")
 PERSON_NAME_EMPTY = (-500, "Person name cannot be empty")
 
-# Life cycle (§3.7-§3.11, §5.2).
+# Life cycle (docs/scm-protocol.md "Collect", "Revoke", "S/MIME certificates").
 ONLY_ISSUED_REVOCABLE = (-102, "Only issued certificates could be revoked.")
 REVOKED_NOT_DOWNLOADABLE = (-110, "Certificate has been revoked and cannot be downloaded.")
 NO_MATCHING_CERTIFICATE = (-166, "Entered data doesn't match the certificate or no valid certificate found")
@@ -74,7 +79,7 @@ NOT_APPROVABLE = -1112  # "Certificate can't be approved cause it has state = {0
 NOT_ISSUED_FOR_RENEW = -130  # "SSL state is not 'ISSUED': {0}"
 SMIME_RENEW_FAILED = -105  # "Error was occurred while renewing cert. Status = {0}"
 
-# Collect before issuance (§2.1, §4): which code is configurable; these are the known texts.
+# Collect before issuance (docs/scm-protocol.md "Errors", "Status values"): which code is configurable; these are the known texts.
 PENDING_DESCRIPTIONS = {
     0: "Being processed by Sectigo",
     -183: "Certificate is not collectable.",

@@ -1,6 +1,6 @@
 """Injected faults for /api requests: server errors, 429 with Retry-After, and connection resets.
 
-SCM documents none of these (SCM_API §8), but clients must survive them: GETs are retried, POSTs
+SCM documents none of these (docs/scm-protocol.md "Retries"), but clients must survive them: GETs are retried, POSTs
 are not and must be reconciled. Nothing is injected unless the runtime config asks for it.
 Deterministic budgets (``fault_<kind>_count``) are used before probabilities (``fault_<kind>_rate``);
 with several budgets set, resets come first, then 429s, then 5xx.

@@ -1,4 +1,4 @@
-"""Collect output (SCM_API §3.7): every ``format`` value, with its documented chain order."""
+"""Collect output (docs/scm-protocol.md "Collect"): every ``format`` value, with its documented chain order."""
 from __future__ import annotations
 
 import base64
@@ -45,7 +45,10 @@ def render(fmt: str, leaf: str, intermediate: str, root: str) -> bytes:
 
 
 def filename(name: str, fmt: str, smime: bool) -> str:
-    """``Content-Disposition`` file name: SSL ``www_example_com_cert.cer`` (observed, §3.7), S/MIME PKCS#7 ``*.p7b`` (§5.2)."""
+    """``Content-Disposition`` file name: SSL ``www_example_com_cert.cer`` (observed), S/MIME PKCS#7 ``*.p7b``.
+
+    docs/scm-protocol.md, "Collect" and "S/MIME certificates".
+    """
     stem = "".join(c if c.isalnum() else "_" for c in name) or "certificate"
     if smime:
         return f"{stem}.p7b" if fmt in PKCS7_FORMATS else f"{stem}.cer"

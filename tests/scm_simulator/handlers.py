@@ -1,4 +1,4 @@
-"""The SCM REST endpoints (SCM_API.md §3, §5, §6.1): one method per endpoint, independent of HTTP.
+"""The SCM REST endpoints (docs/scm-protocol.md "Enroll", "S/MIME certificates", "Organizations"): one method per endpoint, independent of HTTP.
 
 ``ScmApi.handle`` takes a parsed ``Request`` for a path below ``/api`` and returns a ``Response``;
 errors are ``ApiError`` until the very end, where they become ``{"code", "description"}`` JSON.
@@ -15,12 +15,13 @@ from scm_simulator import errors, formats, profiles, validation, views
 from scm_simulator.ca import CertificateAuthority, serial_from_text
 from scm_simulator.config import RuntimeConfig
 from scm_simulator.issuance import Lifecycle
+from scm_simulator.oauth import OAuthServer
 from scm_simulator.profiles import SMIME, SSL
 from scm_simulator.store import Order, Store
 
 JSON_TYPE = "application/json;charset=UTF-8"
 OCTET_TYPE = "application/octet-stream;charset=UTF-8"
-MAX_PAGE = 200  # SCM_API §1.6: size is at most 200
+MAX_PAGE = 200  # docs/scm-protocol.md "Lists and counts": size is at most 200
 INVALID_JSON = object()
 
 
@@ -38,7 +39,7 @@ class Request:
     query: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     headers: dict[str, str] = dataclasses.field(default_factory=dict)  # lower-case names
     body: Any = None  # parsed JSON, None when empty, INVALID_JSON when unparsable
-    private: bool = False  # /private/api: the client-certificate variant (SCM_API §1.1)
+    private: bool = False  # /private/api: the client-certificate variant (docs/scm-protocol.md "Base URLs")
     client_cert_verified: bool | None = None  # None: the server does not ask for client certificates
 
     def arg(self, name: str) -> str | None:
@@ -73,7 +74,7 @@ _PARAMS = {"id": "oid", "format": "fmt", "renewId": "renew_id"}
 @dataclasses.dataclass
 class Route:
     method: str
-    template: str  # as SCM_API writes it, e.g. /ssl/v1/collect/{id}/{format}
+    template: str  # as docs/scm-protocol.md writes it, e.g. /ssl/v1/collect/{id}/{format}
     handler: Handler
     pattern: re.Pattern[str] = dataclasses.field(init=False)
 
@@ -86,11 +87,13 @@ class Route:
 class ScmApi:
     """SSL, S/MIME and reference-data endpoints over one store, CA and runtime config."""
 
-    def __init__(self, store: Store, ca: CertificateAuthority, config: RuntimeConfig, credentials: Credentials) -> None:
+    def __init__(self, store: Store, ca: CertificateAuthority, config: RuntimeConfig, credentials: Credentials,
+                 oauth: OAuthServer | None = None) -> None:
         self.store = store
         self.ca = ca
         self.config = config
         self.credentials = credentials
+        self.oauth = oauth or OAuthServer()
         self.lifecycle = Lifecycle(store, ca, config)
         # Order matters: literal paths before the {id} catch-alls of the same prefix.
         self.routes = [Route(method, template, handler) for method, template, handler in (
@@ -122,6 +125,15 @@ class ScmApi:
             ("GET", "/smime/v2", self.smime_list),
             ("HEAD", "/smime/v2", self.smime_list),
             ("GET", "/smime/v1/{id}", self.smime_details),
+            # The Admin API serves the same S/MIME operations under v2 (docs/scm-protocol.md, "S/MIME certificates").
+            ("GET", "/smime/v2/types", self.smime_types),
+            ("GET", "/smime/v2/customFields", self.custom_fields),
+            ("POST", "/smime/v2/enroll", self.smime_enroll),
+            ("GET", "/smime/v2/collect/{id}/{format}", self.smime_collect),
+            ("GET", "/smime/v2/collect/{id}", self.smime_collect),
+            ("POST", "/smime/v2/revoke/order/{id}", self.smime_revoke_by_order),
+            ("POST", "/smime/v2/revoke/serial/{serial}", self.smime_revoke_by_serial),
+            ("GET", "/smime/v2/{id}", self.smime_details),
         )]
 
     # ---- dispatch
@@ -141,7 +153,7 @@ class ScmApi:
 
     def handle(self, request: Request) -> Response:
         try:
-            # SCM checks credentials before anything else, even before an unknown format (SCM_API §1.2).
+            # SCM checks credentials before anything else, even before an unknown format (docs/scm-protocol.md "Authentication").
             self.authenticate(request)
             matched = self.match(request.method, request.path)
             if matched is None:
@@ -160,10 +172,16 @@ class ScmApi:
     def authenticate(self, request: Request) -> None:
         headers = request.headers  # names already lower-case: HTTP header names are case-insensitive
         expected = self.credentials
+        authorization = headers.get("authorization") or ""
+        if authorization.lower().startswith("bearer "):
+            # The Admin API: a Bearer token from the token endpoint, on /api only (docs/scm-protocol.md, "Authentication").
+            if request.private or not self.oauth.check(authorization):
+                raise errors.invalid_token()
+            return
         if headers.get("login") != expected.login or headers.get("customeruri") != expected.customer_uri:
             raise errors.unauthorized()
         if request.private:
-            # /private/api authenticates with the TLS client certificate instead of the password (§1.2).
+            # /private/api authenticates with the TLS client certificate instead of the password (docs/scm-protocol.md "Authentication").
             if request.client_cert_verified is False:
                 raise errors.unauthorized()
             return
@@ -193,7 +211,7 @@ class ScmApi:
     def _date_format(self, request: Request, default: str) -> str:
         return views.date_format(request.arg("dateFormat"), default)
 
-    # ---- reference data (§3.1, §3.2, §5.2, §6.1)
+    # ---- reference data (docs/scm-protocol.md "Profiles and custom fields", "S/MIME certificates", "Organizations")
 
     def organizations(self, request: Request) -> Response:
         return Response.json(profiles.ORGANIZATIONS)
@@ -231,7 +249,7 @@ class ScmApi:
         if order.status == "Revoked":
             raise errors.error(errors.REVOKED_NOT_DOWNLOADABLE)
         if not views.has_certificate(order) or not order.certificate:
-            # Not issued (yet): 400 with the configured "pending" code (SCM_API §2.1, §4).
+            # Not issued (yet): 400 with the configured "pending" code (docs/scm-protocol.md "Errors", "Status values").
             raise errors.pending(int(self.config["pending_code" if order.kind == SSL else "smime_pending_code"]))
         body = formats.render(canonical, order.certificate, self.ca.intermediate_pem, self.ca.root_pem)
         name = formats.filename(order.common_name or str(order.id), canonical, order.kind == SMIME)
@@ -252,13 +270,13 @@ class ScmApi:
                 orders = [o for o in orders if test(o, value)]
         total = {"X-Total-Count": str(len(orders))}
         if request.method == "HEAD":
-            # HEAD on a list URL counts, with the same filters (SCM_API §1.6).
+            # HEAD on a list URL counts, with the same filters (docs/scm-protocol.md "Lists and counts").
             return Response.empty(200, total)
         size = _bounded(request.arg("size"), "size", MAX_PAGE, 0, MAX_PAGE)
         position = _bounded(request.arg("position"), "position", 0, 0, None)
         return Response.json([item(o) for o in orders[position:position + size]], headers=total)
 
-    # ---- SSL (§3)
+    # ---- SSL (docs/scm-protocol.md "Enroll")
 
     def ssl_enroll(self, request: Request) -> Response:
         order = self._enroll(SSL, request)
@@ -278,7 +296,7 @@ class ScmApi:
         filters: dict[str, Callable[[Order, str], bool]] = {
             "commonName": lambda o, v: o.common_name.lower() == v.lower(),
             "subjectAlternativeName": lambda o, v: v.lower() in (s.lower() for s in o.sans),
-            # The Admin spec spells "SA Approved", the legacy reference "SAApproved" (§3.6): both match.
+            # The Admin spec spells "SA Approved", the legacy reference "SAApproved" (docs/scm-protocol.md "Lists and counts"): both match.
             "status": lambda o, v: o.status.lower() == v.replace(" ", "").lower(),
             "sslTypeId": lambda o, v: str(o.profile_id) == v.strip(),
             "orgId": lambda o, v: str(o.org_id) == v.strip(),
@@ -291,7 +309,7 @@ class ScmApi:
 
     def ssl_renew_by_id(self, request: Request, oid: str) -> Response:
         order = self._order(SSL, oid)
-        # Clients post {}, "" or nothing; with no CSR the original one is reused (§3.9).
+        # Clients post {}, "" or nothing; with no CSR the original one is reused (docs/scm-protocol.md "Renew").
         body = validation.body_object(request.body)
         csr, csr_pem = validation.parse_csr(body["csr"]) if body.get("csr") else (None, None)
         new = self.lifecycle.renew_ssl(order, csr, csr_pem)
@@ -305,7 +323,7 @@ class ScmApi:
         body = validation.body_object(request.body)
         csr, csr_pem = validation.parse_csr(body["csr"]) if body.get("csr") else (None, None)
         self.lifecycle.renew_ssl(order, csr, csr_pem)
-        return Response.empty()  # 204 and no new id: the documented answer of this endpoint (§3.9)
+        return Response.empty()  # 204 and no new id: the documented answer of this endpoint (docs/scm-protocol.md "Renew")
 
     def ssl_replace(self, request: Request, oid: str) -> Response:
         order = self._order(SSL, oid)
@@ -329,11 +347,11 @@ class ScmApi:
         self.lifecycle.decline(order, validation.message(request.body))
         return Response.empty()
 
-    # ---- S/MIME (§5)
+    # ---- S/MIME (docs/scm-protocol.md "S/MIME certificates")
 
     def smime_enroll(self, request: Request) -> Response:
         order = self._enroll(SMIME, request)
-        # orderNumber (deprecated) and backendCertId carry the same digits (§5.1).
+        # orderNumber (deprecated) and backendCertId carry the same digits (docs/scm-protocol.md "S/MIME certificates").
         return Response.json({"orderNumber": order.order_number, "backendCertId": order.backend_cert_id})
 
     def smime_collect(self, request: Request, oid: str, fmt: str | None = None) -> Response:

@@ -1,4 +1,4 @@
-"""The order life cycle (SCM_API §4): Requested -> (approve) -> Applied -> Issued -> Revoked / Expired.
+"""The order life cycle (docs/scm-protocol.md "Status values"): Requested -> (approve) -> Applied -> Issued -> Revoked / Expired.
 
 Issuance is asynchronous: an Applied order becomes Issued once ``issue_delay`` seconds (runtime
 setting, read when the order is looked at) have passed since it was applied. The certificate is
@@ -18,7 +18,7 @@ from scm_simulator.profiles import SMIME, SSL
 from scm_simulator.store import Order, Store
 from scm_simulator.validation import EnrollRequest, check_key, csr_common_name, csr_sans
 
-# Every status a test may force (SCM_API §4), by lower-case name; S/MIME words (§5.4) map onto them.
+# Every status a test may force, by lower-case name; S/MIME words map onto them (docs/scm-protocol.md "Status values").
 STATUSES = {s.lower(): s for s in ("Init", "Requested", "SAApproved", "Approved", "Applied", "Issued", "Declined", "Rejected", "Invalid",
                                    "Revoked", "Expired", "Replaced")}
 STATUSES.update({"sa approved": "SAApproved", "created": "Requested", "blank": "Init", "pre_revoked": "Revoked"})
@@ -46,10 +46,10 @@ class Lifecycle:
     # ---- placing orders
 
     def enroll(self, kind: str, request: EnrollRequest) -> Order:
-        """A new order: Applied when the profile is auto-approved, Requested when it needs approval (§4)."""
+        """A new order: Applied when the profile is auto-approved, Requested when it needs approval (docs/scm-protocol.md "Status values")."""
         if kind == SSL:
             common_name = csr_common_name(request.csr)
-            # The CN comes from the CSR; SANs from the CSR plus the comma list of the enroll body (§3.3).
+            # The CN comes from the CSR; SANs from the CSR plus the comma list of the enroll body (docs/scm-protocol.md "Enroll").
             sans = _dedupe(([common_name] if common_name else []) + csr_sans(request.csr) + request.subj_alt_names)
             order = self.store.add(SSL, profile_id=request.profile["id"], term=request.term, org_id=request.org_id, csr=request.csr_pem,
                                    common_name=common_name, sans=sans, comments=request.comments,
@@ -97,7 +97,7 @@ class Lifecycle:
     def _issue(self, order: Order) -> None:
         csr = x509.load_pem_x509_csr(order.csr.encode("ascii"))
         if order.kind == SMIME:
-            # Sectigo builds S/MIME subjects from the person, not from the CSR (§5.3).
+            # Sectigo builds S/MIME subjects from the person, not from the CSR (docs/scm-protocol.md "S/MIME certificates").
             subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, order.common_name),
                                  x509.NameAttribute(NameOID.EMAIL_ADDRESS, order.email or "")])
         else:
@@ -132,7 +132,7 @@ class Lifecycle:
         self.store.save()
 
     def force_status(self, order: Order, status: Any) -> None:
-        """Test hook (SCM_API §9): put an order in any status; Applied restarts the issue delay."""
+        """Test hook (docs/scm-simulator.md, "Test controls"): put an order in any status; Applied restarts the issue delay."""
         canonical = STATUSES.get(str(status).strip().lower())
         if canonical is None:
             raise ValueError(f"unknown status {status!r}; one of {', '.join(sorted(set(STATUSES.values())))}")
@@ -149,7 +149,7 @@ class Lifecycle:
 
     def revoke(self, order: Order, reason: str, reason_code: int) -> None:
         if order.status != "Issued":
-            # Also the answer to a second revoke: hm-edu treats -102 as "already revoked" (SCM_API §2.1).
+            # Also the answer to a second revoke: hm-edu treats -102 as "already revoked" (docs/scm-protocol.md "Errors").
             raise errors.error(errors.ONLY_ISSUED_REVOCABLE)
         order.status = "Revoked"
         order.revoked_at = self.store.clock()
@@ -158,7 +158,7 @@ class Lifecycle:
         self.store.save()
 
     def renew_ssl(self, old: Order, csr: x509.CertificateSigningRequest | None, csr_pem: str | None) -> Order:
-        """renewById (§3.9): a new order from the old one's parameters, with a new CSR when given."""
+        """renewById (docs/scm-protocol.md "Renew"): a new order from the old one's parameters, with a new CSR when given."""
         if old.status != "Issued":
             raise errors.bad_request(errors.NOT_ISSUED_FOR_RENEW, f"SSL state is not 'ISSUED': {old.status}")
         if csr is not None:
@@ -176,7 +176,7 @@ class Lifecycle:
         return new
 
     def renew_smime(self, old: Order) -> Order:
-        """S/MIME renew (§5.2): a new order for the same person and key; answers the new order number."""
+        """S/MIME renew (docs/scm-protocol.md "S/MIME certificates"): a new order for the same person and key; answers the new order number."""
         if old.status != "Issued":
             raise errors.bad_request(errors.SMIME_RENEW_FAILED, f"Error was occurred while renewing cert. Status = {old.status.lower()}")
         new = self.store.add(SMIME, profile_id=old.profile_id, term=old.term, org_id=old.org_id, csr=old.csr, common_name=old.common_name,
@@ -194,7 +194,7 @@ class Lifecycle:
 
     def replace_ssl(self, order: Order, csr: x509.CertificateSigningRequest, csr_pem: str, reason: str, common_name: str | None,
                     sans: list[str] | None) -> None:
-        """Replace (§3.10): the same sslId goes back to Applied and gets a new certificate (new serial) when issued."""
+        """Replace (docs/scm-protocol.md "Replace"): the same sslId goes back to Applied and gets a new certificate (new serial) when issued."""
         if order.status != "Issued":
             raise errors.bad_request(errors.NOT_ISSUED_FOR_RENEW, f"SSL state is not 'ISSUED': {order.status}")
         check_key(profiles.profile(SSL, order.profile_id) or {}, csr)
@@ -211,7 +211,7 @@ class Lifecycle:
 
 
 def _with_common_name(subject: x509.Name, common_name: str) -> x509.Name:
-    """The CSR's subject, with its CN replaced when a replace named another one (§3.10)."""
+    """The CSR's subject, with its CN replaced when a replace named another one (docs/scm-protocol.md "Replace")."""
     current = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if not common_name or (current and current[0].value == common_name):
         return subject

@@ -1,6 +1,6 @@
-"""Seed data (SPEC §7): the organization tree, SSL and S/MIME profiles, custom fields.
+"""Seed data (docs/scm-simulator.md): the organization tree, SSL and S/MIME profiles, custom fields.
 
-Shapes follow SCM_API.md: organizations §6.1, profiles ("types") §3.1 and §6.4, custom fields §3.2.
+Shapes follow docs/scm-protocol.md: "Organizations", and "Profiles and custom fields" for profiles ("types") and custom fields.
 The data is immutable at run time; only which custom fields are mandatory can change (runtime config).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ ORGANIZATIONS: list[dict[str, Any]] = [
 _RSA = ["2048", "3072", "4096"]
 _EC = ["P-256", "P-384", "P-521"]
 
-# keyTypes values are strings: RSA sizes as digits, EC curves by name (SCM_API §6.4).
+# keyTypes values are strings: RSA sizes as digits, EC curves by name (docs/scm-protocol.md "Profiles and custom fields").
 SSL_PROFILES: list[dict[str, Any]] = [
     {"id": 101, "name": "OV Multi-Domain", "description": "Organization validated (OV), auto-approved",
      "terms": [365, 730], "keyTypes": {"RSA": _RSA, "EC": _EC}, "useSecondaryOrgName": False},
@@ -40,7 +40,7 @@ SMIME_PROFILES: list[dict[str, Any]] = [
      "terms": [3], "keyTypes": {"RSA": _RSA, "EC": _EC}, "useSecondaryOrgName": False},
 ]
 
-# Profiles whose orders stay Requested until approved (SCM_API §3.8, §4); all others are auto-approved.
+# Profiles whose orders stay Requested until approved (docs/scm-protocol.md "Approve and decline", "Status values"); all others are auto-approved.
 NEEDS_APPROVAL = frozenset({102})
 
 VALIDATION_TYPES = {101: "Organization Validation (OV)", 102: "Extended Validation (EV)", 103: "Organization Validation (OV)",
@@ -53,7 +53,7 @@ CUSTOM_FIELDS: list[dict[str, Any]] = [
 
 
 def org_ids() -> set[int]:
-    """Every id that is valid as ``orgId``: organizations and their departments (SCM_API §6.1)."""
+    """Every id that is valid as ``orgId``: organizations and their departments (docs/scm-protocol.md "Organizations")."""
     ids = set()
     for org in ORGANIZATIONS:
         ids.add(org["id"])

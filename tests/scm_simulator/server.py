@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from scm_simulator.controls import control_error
 from scm_simulator.handlers import INVALID_JSON, Request, Response
+from scm_simulator.oauth import TOKEN_PATH
 from scm_simulator.simulator import Simulator
 
 API_PREFIX = "/api"
@@ -191,12 +192,29 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 return
             self._write(self.server.sim.controls.handle(method, url.path[len(CONTROL_PREFIX):], body))
             return
+        if url.path == TOKEN_PATH:
+            self._token(method, raw)
+            return
         private = url.path.startswith(PRIVATE_PREFIX + "/")
         prefix = PRIVATE_PREFIX if private else API_PREFIX
         if not url.path.startswith(prefix + "/"):
             self._write(control_error(404, f"nothing at {url.path}: the SCM API is under {API_PREFIX}/, the test controls under {CONTROL_PREFIX}"))
             return
         self._api(method, url.path[len(prefix):], url.query, raw, private)
+
+    def _token(self, method: str, raw: bytes) -> None:
+        """The OAuth2 token endpoint; counted like an endpoint, open to faults like one."""
+        sim = self.server.sim
+        sim.stats.count(f"{method} {TOKEN_PATH}")
+        if method != "POST":
+            self._write(Response.json({"error": "invalid_request", "error_description": "use POST"}, 405, {"Allow": "POST"}))
+            return
+        fault = sim.faults.choose(f"{method} {TOKEN_PATH}")
+        if fault:
+            self._fault(fault)
+            return
+        status, headers, body = sim.oauth.token(self.headers.get("Content-Type") or "", raw, self.headers.get("Authorization"))
+        self._write(Response(status, body, headers, "application/json"))
 
     def _api(self, method: str, path: str, query: str, raw: bytes, private: bool) -> None:
         sim = self.server.sim
@@ -226,7 +244,7 @@ def tls_context(cert: str, key: str, client_ca: str | None = None) -> ssl.SSLCon
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert, key)
     if client_ca:
-        # Ask for a client certificate; /private/api then requires one (SCM_API §1.2), /api does not.
+        # Ask for a client certificate; /private/api then requires one (docs/scm-protocol.md, "Authentication"), /api does not.
         context.load_verify_locations(client_ca)
         context.verify_mode = ssl.CERT_OPTIONAL
     return context

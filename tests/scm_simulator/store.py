@@ -1,6 +1,6 @@
 """Orders, persons and id counters; with a state directory, saved atomically on every change.
 
-Identifiers (SCM_API §3, §5.1, §9): SSL orders have a sequential ``sslId`` and a 20-character
+Identifiers (docs/scm-protocol.md "Enroll", "S/MIME certificates", "Test controls"): SSL orders have a sequential ``sslId`` and a 20-character
 ``renewId``; S/MIME orders have an internal record ``id`` and an ``orderNumber`` whose digits are
 also the ``backendCertId``. The ranges never overlap, so any id names at most one order.
 """
@@ -31,7 +31,7 @@ class StateError(Exception):
 
 @dataclasses.dataclass
 class Order:
-    """One SSL or S/MIME order. ``status`` uses the SSL words of SCM_API §4; S/MIME views lower-case them (§5.4)."""
+    """One SSL or S/MIME order. ``status`` uses the SSL words of docs/scm-protocol.md "Status values"; S/MIME views lower-case them."""
 
     kind: str
     id: int
@@ -161,7 +161,7 @@ class Store:
             return order
 
     def person(self, email: str, **names: Any) -> dict[str, Any]:
-        """The person with this e-mail address, created on first enroll (SCM_API §5.3 leaves this open)."""
+        """The person with this e-mail address, created on first enroll (docs/scm-protocol.md "S/MIME certificates" leaves this open)."""
         with self.lock:
             key = email.lower()
             person = self.persons.get(key)

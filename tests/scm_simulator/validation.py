@@ -1,4 +1,4 @@
-"""Request validation with SCM's error codes (SCM_API §2.2, §3.3, §3.10, §3.11, §5.3).
+"""Request validation with SCM's error codes (docs/scm-protocol.md "Errors", "Enroll", "Replace", "Revoke", "S/MIME certificates").
 
 Checks run in a fixed order so each mistake maps to one code: required fields (-7), field types
 (-1601), organization (-639), profile (-39 / -172), term (-36), CSR (-9 / -10 / -138), key
@@ -17,11 +17,11 @@ from scm_simulator import errors, profiles
 from scm_simulator.ca import key_type, san_strings
 from scm_simulator.profiles import SSL
 
-# SCM_API §3.3: csr is 1-32767 characters of base-64 and PEM armour (letters, digits, - + = / and white space).
+# docs/scm-protocol.md "Enroll": csr is 1-32767 characters of base-64 and PEM armour (letters, digits, - + = / and white space).
 _CSR_CHARS = re.compile(r"[A-Za-z0-9+/=\s-]+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"[#0-9()\-+ x]*")
-# Revocation reasons allowed by Mozilla policy; 2 and 6 are not (SCM_API §3.11).
+# Revocation reasons allowed by Mozilla policy; 2 and 6 are not (docs/scm-protocol.md "Revoke").
 REASON_CODES = (0, 1, 3, 4, 5)
 
 
@@ -89,7 +89,7 @@ def text(body: dict[str, Any], field: str, *, maximum: int, required: bool = Fal
 
 
 def parse_csr(value: Any) -> tuple[x509.CertificateSigningRequest, str]:
-    """The CSR and its normalised PEM; PEM armour is optional, as SCM allows (SCM_API §3.3)."""
+    """The CSR and its normalised PEM; PEM armour is optional, as SCM allows (docs/scm-protocol.md "Enroll")."""
     if not isinstance(value, str) or not 1 <= len(value) <= 32767 or not _CSR_CHARS.fullmatch(value):
         raise errors.error(errors.INVALID_BASE64)
     armoured = value.strip()
@@ -145,7 +145,7 @@ def custom_fields(body: dict[str, Any], mandatory: list[str]) -> list[dict[str, 
 
 
 def enroll(kind: str, body: Any, mandatory_fields: list[str]) -> EnrollRequest:
-    """Validate ``POST /ssl/v1/enroll`` (§3.3) or ``POST /smime/v1/enroll`` (§5.3)."""
+    """Validate ``POST /ssl/v1/enroll`` (docs/scm-protocol.md "Enroll") or ``POST /smime/v1/enroll`` (docs/scm-protocol.md "S/MIME certificates")."""
     body = body_object(body)
     required = ("orgId", "csr", "certType", "term") if kind == SSL else ("orgId", "csr", "certType", "term", "email", "firstName", "lastName")
     for field in required:
@@ -175,7 +175,7 @@ def enroll(kind: str, body: Any, mandatory_fields: list[str]) -> EnrollRequest:
 
 
 def _comma_list(value: Any, field: str) -> list[str]:
-    # Enroll takes SANs as one comma-separated string (SCM_API §3.3); a list is accepted too.
+    # Enroll takes SANs as one comma-separated string (docs/scm-protocol.md "Enroll"); a list is accepted too.
     if value is None or value == "":
         return []
     items = value.split(",") if isinstance(value, str) else value
@@ -189,7 +189,7 @@ def _person(body: dict[str, Any]) -> dict[str, Any]:
     first = text(body, "firstName", maximum=64, required=True)
     middle = text(body, "middleName", maximum=64)
     last = text(body, "lastName", maximum=64, required=True)
-    # SCM_API §5.3: "firstName middleName lastName" together must be 1-64 characters.
+    # docs/scm-protocol.md "S/MIME certificates": "firstName middleName lastName" together must be 1-64 characters.
     full = " ".join(part for part in (first, middle, last) if part)
     if not 1 <= len(full) <= 64:
         raise errors.invalid_field("firstName, middleName, lastName (64 characters together at most)")
@@ -204,7 +204,7 @@ def _person(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def revocation(body: Any, *, reason_required: bool) -> tuple[str, int]:
-    """``{reason, reasonCode}`` of a revoke (§3.11): SSL needs a reason of 1-512 characters, S/MIME may leave it empty."""
+    """``{reason, reasonCode}`` of a revoke (docs/scm-protocol.md "Revoke"): SSL needs a reason of 1-512 characters, S/MIME may leave it empty."""
     body = body_object(body)
     if reason_required:
         reason = text(body, "reason", minimum=1, maximum=512, required=True) or ""
@@ -218,12 +218,12 @@ def revocation(body: Any, *, reason_required: bool) -> tuple[str, int]:
 
 
 def message(body: Any) -> str:
-    """The ``{"message"}`` of approve and decline (§3.8), 1-512 characters."""
+    """The ``{"message"}`` of approve and decline (docs/scm-protocol.md "Approve and decline"), 1-512 characters."""
     return text(body_object(body), "message", minimum=1, maximum=512, required=True) or ""
 
 
 def replacement(body: Any) -> tuple[x509.CertificateSigningRequest, str, str, str | None, list[str] | None]:
-    """``POST /ssl/v1/replace/{id}`` (§3.10): csr and reason required; commonName and the SAN array optional."""
+    """``POST /ssl/v1/replace/{id}`` (docs/scm-protocol.md "Replace"): csr and reason required; commonName and the SAN array optional."""
     body = body_object(body)
     require(body, "csr")
     reason = text(body, "reason", minimum=1, maximum=512, required=True) or ""

@@ -1,4 +1,6 @@
-"""JSON shapes of orders: SSL details (SCM_API §3.5) and list items (§3.6), S/MIME details and list items (§5.2).
+"""JSON shapes of orders: SSL details and list items, S/MIME details and list items.
+
+docs/scm-protocol.md: "Details", "Lists and counts", "S/MIME certificates".
 
 Fields that do not apply yet are absent, as SCM leaves them out (e.g. no serialNumber before issuance).
 """
@@ -18,22 +20,22 @@ from scm_simulator.ca import general_names, key_type
 from scm_simulator.profiles import SMIME, SSL
 from scm_simulator.store import Order
 
-# dateFormat (§1.7): named styles, or a Java-style pattern such as dd.MM.yyyy.
+# dateFormat (docs/scm-protocol.md "Dates"): named styles, or a Java-style pattern such as dd.MM.yyyy.
 _NAMED_DATE_FORMATS = {"ISO": "yyyy-MM-dd", "US": "MM/dd/yyyy", "EU": "dd.MM.yyyy", "UK": "dd/MM/yyyy", "JP": "yyyy/MM/dd"}
 _PATTERN_TOKENS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 _TOKEN = re.compile("|".join(sorted(_PATTERN_TOKENS, key=len, reverse=True)))
 US_DATES = "%m/%d/%Y"
 ISO_DATES = "%Y-%m-%d"
-# Statuses with a certificate to show: before issuance SCM shows no serial number or certificate details (§3.5).
+# Statuses with a certificate to show: before issuance SCM shows no serial number or certificate details (docs/scm-protocol.md "Details").
 _WITH_CERTIFICATE = ("Issued", "Revoked", "Expired")
-# S/MIME speaks lower-case states (§5.4); the SSL words of the internal status map onto them.
+# S/MIME speaks lower-case states (docs/scm-protocol.md "S/MIME certificates"); the SSL words of the internal status map onto them.
 _SMIME_STATES = {"Init": "blank", "Requested": "requested", "SAApproved": "requested", "Approved": "requested", "Applied": "requested",
                  "Issued": "issued", "Revoked": "revoked", "Expired": "expired", "Declined": "rejected", "Rejected": "rejected",
                  "Invalid": "rejected"}
 _EKU_NAMES = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth", ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
               ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection"}
 _NAME_ABBREVIATIONS = {NameOID.EMAIL_ADDRESS: "E"}
-# Spelled as SCM's details show them, e.g. SHA256WITHRSA (§3.5).
+# Spelled as SCM's details show them, e.g. SHA256WITHRSA (docs/scm-protocol.md "Details").
 _SIGNATURE_NAMES = {SignatureAlgorithmOID.RSA_WITH_SHA256: "SHA256WITHRSA", SignatureAlgorithmOID.RSA_WITH_SHA384: "SHA384WITHRSA",
                     SignatureAlgorithmOID.ECDSA_WITH_SHA256: "SHA256WITHECDSA", SignatureAlgorithmOID.ECDSA_WITH_SHA384: "SHA384WITHECDSA"}
 _KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement")
@@ -83,7 +85,7 @@ def _san_text(sans: list[str]) -> str:
 
 
 def certificate_details(order: Order) -> dict[str, Any] | None:
-    """``certificateDetails`` of §3.5: issuer, subject, SANs as one string, hashes of the DER certificate."""
+    """``certificateDetails`` of docs/scm-protocol.md "Details": issuer, subject, SANs as one string, hashes of the DER certificate."""
     cert = _certificate(order)
     if cert is None:
         return None
@@ -131,7 +133,7 @@ def _without_none(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def ssl_details(order: Order, login: str, fmt: str = US_DATES) -> dict[str, Any]:
-    """``GET /ssl/v1/{sslId}`` (§3.5)."""
+    """``GET /ssl/v1/{sslId}`` (docs/scm-protocol.md "Details")."""
     shown = has_certificate(order)
     out: dict[str, Any] = {
         "commonName": order.common_name, "sslId": order.id, "id": order.id, "orgId": order.org_id, "status": order.status,
@@ -152,7 +154,7 @@ def ssl_details(order: Order, login: str, fmt: str = US_DATES) -> dict[str, Any]
 
 
 def smime_details(order: Order, fmt: str = US_DATES) -> dict[str, Any]:
-    """``GET /smime/v1/{id}`` (§5.2): the internal record id, lower-case status."""
+    """``GET /smime/v1/{id}`` (docs/scm-protocol.md "S/MIME certificates"): the internal record id, lower-case status."""
     shown = has_certificate(order)
     out: dict[str, Any] = {
         "commonName": order.common_name, "id": order.id, "orgId": order.org_id, "status": smime_state(order),
@@ -169,13 +171,13 @@ def smime_details(order: Order, fmt: str = US_DATES) -> dict[str, Any]:
 
 
 def ssl_list_item(order: Order) -> dict[str, Any]:
-    """A row of ``GET /ssl/v1``: only these four fields; clients fetch details per id (§3.6)."""
+    """A row of ``GET /ssl/v1``: only these four fields; clients fetch details per id (docs/scm-protocol.md "Lists and counts")."""
     return _without_none({"sslId": order.id, "commonName": order.common_name, "subjectAlternativeNames": list(order.sans),
                           "serialNumber": order.serial_number if has_certificate(order) else None})
 
 
 def smime_list_item(order: Order, fmt: str = ISO_DATES) -> dict[str, Any]:
-    """A row of ``GET /smime/v2`` (§5.2); ``expires`` is ISO ``yyyy-MM-dd`` and null when there is no certificate."""
+    """A row of ``GET /smime/v2`` (docs/scm-protocol.md "S/MIME certificates"); ``expires`` is ISO ``yyyy-MM-dd`` and null when there is no certificate."""
     details = certificate_details(order) or {}
     return {"id": order.id, "state": smime_state(order), "certificateDetails": details,
             "serialNumber": order.serial_number if has_certificate(order) else None, "orderNumber": order.order_number,

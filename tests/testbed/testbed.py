@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -67,14 +68,19 @@ def port_open(port: int, host: str = LOOPBACK) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, Any]:
-    """``(status, parsed JSON or text)`` of one HTTP request; HTTP errors are returned, not raised."""
+def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 10.0,
+              ca_cert: str | None = None) -> tuple[int, Any]:
+    """``(status, parsed JSON or text)`` of one HTTP request; HTTP errors are returned, not raised.
+
+    ``ca_cert`` is the CA file that signed an HTTPS test server's certificate.
+    """
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
         request.add_header("Content-Type", "application/json")
+    context = ssl.create_default_context(cafile=ca_cert) if ca_cert else None
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec - loopback test servers only
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # nosec - loopback test servers only
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
@@ -258,35 +264,51 @@ class _Server:
 
 
 class OpenBao(_Server):
-    """A running ``bao server -dev``: ``addr``, ``token`` (root), ``port``; ``api()`` calls it with the root token."""
+    """A running ``bao server -dev``: ``addr``, ``token`` (root), ``port``; ``api()`` calls it with the root token.
 
-    def __init__(self, process: ServerProcess, port: int, token: str, tmp_dir: str | None) -> None:
+    With TLS (``-dev-tls``), ``addr`` is ``https://…`` and ``ca_cert`` the file of the CA that signed its certificate.
+    """
+
+    def __init__(self, process: ServerProcess, port: int, token: str, tmp_dir: str | None, *, ca_cert: str | None = None) -> None:
         self.process = process
         self.port = port
         self.token = token
-        self.addr = f"http://{LOOPBACK}:{port}"
+        self.ca_cert = ca_cert
+        self.addr = f"{'https' if ca_cert else 'http'}://{LOOPBACK}:{port}"
         self._tmp_dir = tmp_dir
 
-    def api(self, method: str, path: str, body: Any = None, *, token: str | None = None, expect_ok: bool = True) -> Any:
-        """Call ``/v1/<path>``; returns the JSON reply (None for 204). Raises TestBedError on HTTP >= 400 unless told not to."""
+    def api(self, method: str, path: str, body: Any = None, *, token: str | None = None, expect_ok: bool = True,
+            namespace: str | None = None) -> Any:
+        """Call ``/v1/<path>`` (in ``namespace``); returns the JSON reply (None for 204). Raises TestBedError on HTTP >= 400 unless told not to."""
         headers = {"X-Vault-Token": token or self.token}
-        status, reply = http_json(method, f"{self.addr}/v1/{path.lstrip('/')}", body, headers)
+        if namespace:
+            headers["X-Vault-Namespace"] = namespace
+        status, reply = http_json(method, f"{self.addr}/v1/{path.lstrip('/')}", body, headers, ca_cert=self.ca_cert)
         if expect_ok and status >= 400:
             raise TestBedError(f"OpenBao {method} {path}: HTTP {status}: {reply}")
         return reply
 
 
 def start_openbao(bin_dir: str | None = None, token: str = "root", ttl: float = 3600, *, detached: bool = False,
-                  log_dir: str | None = None, ready_timeout: float = READY_TIMEOUT) -> OpenBao:
-    """Start ``bao server -dev`` on a free loopback port and wait until it is unsealed with ``secret/`` as KV v2."""
+                  log_dir: str | None = None, ready_timeout: float = READY_TIMEOUT, tls: bool = False) -> OpenBao:
+    """Start ``bao server -dev`` on a free loopback port and wait until it is unsealed with ``secret/`` as KV v2.
+
+    ``tls``: serve HTTPS only (``-dev-tls``), with a CA and certificate for 127.0.0.1 that OpenBao makes in a
+    scratch directory (``OpenBao.ca_cert``); the listener asks for client certificates, so ``cert`` auth works.
+    """
     bao = find_bao(bin_dir)
     last_error = ""
     for _attempt in range(3):
         port = free_port()
         log_path, tmp_dir = _log_file("openbao", log_dir)
         argv = [bao, "server", "-dev", f"-dev-root-token-id={token}", f"-dev-listen-address={LOOPBACK}:{port}", "-dev-no-store-token"]
+        ca_cert = None
+        if tls:
+            cert_dir = tempfile.mkdtemp(prefix="openbao-tls-", dir=tmp_dir or log_dir)
+            argv += ["-dev-tls", f"-dev-tls-cert-dir={cert_dir}"]
+            ca_cert = os.path.join(cert_dir, "vault-ca.pem")
         process = ServerProcess("openbao", argv, ttl=ttl, log_path=log_path, detached=detached, env=_clean_env(), cwd=tmp_dir or log_dir)
-        server = OpenBao(process, port, token, tmp_dir)
+        server = OpenBao(process, port, token, tmp_dir, ca_cert=ca_cert)
         try:
             _wait_for_openbao(server, ready_timeout)
         except TestBedError as exc:
@@ -306,9 +328,10 @@ def _wait_for_openbao(server: OpenBao, timeout: float) -> None:
         if not server.process.running:
             raise TestBedError(f"OpenBao exited before it was ready (code {server.process.popen.returncode}):\n{server.process.log_tail()}")
         try:
-            status, _reply = http_json("GET", f"{server.addr}/v1/sys/health", timeout=2)
-            if status == 200:
-                break
+            if server.ca_cert is None or os.path.isfile(server.ca_cert):
+                status, _reply = http_json("GET", f"{server.addr}/v1/sys/health", timeout=2, ca_cert=server.ca_cert)
+                if status == 200:
+                    break
         except OSError:
             pass
         if time.monotonic() > deadline:
@@ -327,14 +350,23 @@ def _wait_for_openbao(server: OpenBao, timeout: float) -> None:
 class Simulator(_Server):
     """A running SCM simulator: ``base_url`` (…/api), ``root_url``, credentials, and its ``/__sim__`` controls."""
 
-    def __init__(self, process: ServerProcess, base_url: str, *, login: str, password: str, customer_uri: str, tmp_dir: str | None) -> None:
+    def __init__(self, process: ServerProcess, base_url: str, *, login: str, password: str, customer_uri: str, tmp_dir: str | None,
+                 ca_cert: str | None = None, client_id: str | None = None, client_secret: str | None = None) -> None:
         self.process = process
         self.base_url = base_url.rstrip("/")
         self.root_url = self.base_url[:-len("/api")] if self.base_url.endswith("/api") else self.base_url
         self.login = login
         self.password = password
         self.customer_uri = customer_uri
+        self.ca_cert = ca_cert
+        self.client_id = client_id
+        self.client_secret = client_secret
         self._tmp_dir = tmp_dir
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth2 token endpoint (enabled when the simulator was started with a client id and secret)."""
+        return f"{self.root_url}/auth/realms/apiclients/protocol/openid-connect/token"
 
     @property
     def port(self) -> int:
@@ -342,7 +374,7 @@ class Simulator(_Server):
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``/__sim__/<path>``; raises TestBedError on HTTP >= 400."""
-        status, reply = http_json(method, f"{self.root_url}/__sim__/{path.lstrip('/')}", body)
+        status, reply = http_json(method, f"{self.root_url}/__sim__/{path.lstrip('/')}", body, ca_cert=self.ca_cert)
         if status >= 400:
             raise TestBedError(f"simulator {method} /__sim__/{path}: HTTP {status}: {reply}")
         return reply
@@ -362,10 +394,13 @@ class Simulator(_Server):
 
 def start_simulator(state_dir: str | None = None, issue_delay: float = 0.0, ttl: float = 3600, extra_args: Sequence[str] = (), *,
                     login: str = "demo", password: str = "demo", customer_uri: str = "demo", detached: bool = False,
-                    log_dir: str | None = None, ready_timeout: float = READY_TIMEOUT, program: str = SIMULATOR_DIR) -> Simulator:
+                    log_dir: str | None = None, ready_timeout: float = READY_TIMEOUT, program: str = SIMULATOR_DIR,
+                    ca_cert: str | None = None, client_id: str | None = None, client_secret: str | None = None) -> Simulator:
     """Start ``python tests/scm_simulator`` on a free loopback port; returns once it printed where it listens.
 
     ``program`` is what Python runs (the simulator's package directory); tests of the test bed swap it.
+    ``ca_cert`` is the CA of the certificate given with ``--tls-cert`` in ``extra_args`` (for the controls);
+    ``client_id`` and ``client_secret`` enable OAuth2 (the secret goes through the environment, not the command line).
     """
     if not os.path.isfile(os.path.join(program, "__main__.py")):
         raise TestBedError(f"the SCM simulator is missing: {program}/__main__.py")
@@ -374,13 +409,17 @@ def start_simulator(state_dir: str | None = None, issue_delay: float = 0.0, ttl:
             "--issue-delay", str(issue_delay), "--login", login, "--password", password, "--customer-uri", customer_uri]
     if state_dir:
         argv += ["--state-dir", state_dir]
+    if client_id:
+        argv += ["--client-id", client_id]
     argv += list(extra_args)
-    process = ServerProcess("scm-simulator", argv, ttl=ttl, log_path=log_path, detached=detached, env=_clean_env(), cwd=ROOT)
+    env = _clean_env({"SCM_SIM_CLIENT_SECRET": client_secret} if client_secret else None)
+    process = ServerProcess("scm-simulator", argv, ttl=ttl, log_path=log_path, detached=detached, env=env, cwd=ROOT)
     deadline = time.monotonic() + ready_timeout
     while True:
         found = _LISTENING_RE.search(process.log_tail(200))
         if found:
-            return Simulator(process, found.group(1), login=login, password=password, customer_uri=customer_uri, tmp_dir=tmp_dir)
+            return Simulator(process, found.group(1), login=login, password=password, customer_uri=customer_uri, tmp_dir=tmp_dir,
+                             ca_cert=ca_cert, client_id=client_id, client_secret=client_secret)
         if not process.running:
             process.stop()
             raise TestBedError(f"the SCM simulator exited before it was ready (code {process.popen.returncode}):\n{process.log_tail()}")

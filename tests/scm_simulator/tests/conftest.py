@@ -209,3 +209,9 @@ def start_process() -> Iterator[Any]:
     yield start
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def client_class() -> type:
+    """The ``Client`` class, for tests that start a simulator of their own (conftest modules are not importable by name)."""
+    return Client

@@ -256,3 +256,40 @@ def test_simulator_controls(scm_simulator):
         assert scm_simulator.configure(issue_delay=7)["issue_delay"] == 7
     finally:
         scm_simulator.configure(issue_delay=delay)
+
+
+def test_openbao_with_tls_serves_https_only_on_loopback_and_cleans_up():
+    bao = tb.start_openbao(ttl=120, tls=True)
+    try:
+        assert bao.addr.startswith("https://127.0.0.1:") and os.path.isfile(bao.ca_cert)
+        assert_loopback_only(bao.port)
+        assert bao.api("GET", "sys/health")["sealed"] is False  # verified with its CA
+        with pytest.raises(OSError):  # the system trust store does not know OpenBao's dev CA
+            tb.http_json("GET", f"{bao.addr}/v1/sys/health", timeout=5)
+        status, _reply = tb.http_json("GET", f"http://127.0.0.1:{bao.port}/v1/sys/health", timeout=5)
+        assert status == 400  # plain HTTP to a TLS listener
+        cert_dir = os.path.dirname(bao.ca_cert)
+    finally:
+        bao.stop()
+    assert not bao.process.group_alive() and not tb.port_open(bao.port)
+    assert not os.path.exists(cert_dir), "the generated TLS files outlived the server"
+
+
+def test_simulator_with_tls_client_ca_and_oauth2(tmp_path):
+    from testbed.pki import TestPki  # pylint: disable=import-outside-toplevel
+
+    pki = TestPki.create(str(tmp_path / "pki"))
+    server = pki.server()
+    sim = tb.start_simulator(ttl=120, ca_cert=pki.ca_path, client_id="cid", client_secret="a-secret-for-the-test",
+                             extra_args=["--tls-cert", server.cert_path, "--tls-key", server.key_path, "--tls-client-ca", pki.ca_path])
+    try:
+        assert sim.base_url.startswith("https://127.0.0.1:") and sim.token_url.startswith(sim.root_url)
+        assert_loopback_only(sim.port)
+        assert sim.stats()["tokens_issued"] == 0
+        with open(sim.process.log_path, encoding="utf-8") as log:
+            assert "a-secret-for-the-test" not in log.read()
+        with open(f"/proc/{sim.pid}/cmdline", "rb") as cmdline:  # the secret travels in the environment only
+            assert b"a-secret-for-the-test" not in cmdline.read()
+    finally:
+        sim.stop()
+    assert not sim.process.group_alive()

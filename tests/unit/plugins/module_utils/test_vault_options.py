@@ -37,7 +37,7 @@ def test_argspec_has_every_option_of_the_spec():
     assert list(spec) == list(vo.VAULT_OPTION_NAMES) == [
         "vault_addr", "vault_auth_method", "vault_token", "vault_role_id", "vault_secret_id", "vault_username", "vault_password",
         "vault_role", "vault_jwt", "vault_client_cert", "vault_client_key", "vault_auth_mount", "vault_namespace", "vault_ca_cert",
-        "vault_validate_certs", "vault_timeout", "kv_mount", "kv_path"]
+        "vault_validate_certs", "vault_timeout", "vault_proxies", "vault_retries", "kv_mount", "kv_path"]
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -50,7 +50,9 @@ def test_argspec_has_every_option_of_the_spec():
     ("vault_client_cert", {"type": "path"}),
     ("vault_client_key", {"type": "path", "no_log": False}),
     ("vault_ca_cert", {"type": "path"}),
-    ("vault_validate_certs", {"type": "bool", "default": True}),
+    ("vault_validate_certs", {"type": "bool"}),  # no default: VAULT_SKIP_VERIFY decides when it is not set
+    ("vault_proxies", {"type": "raw"}),
+    ("vault_retries", {"type": "raw"}),
     ("vault_timeout", {"type": "int", "default": 30}),
     ("kv_mount", {"type": "str", "default": "secret"}),
     ("kv_path", {"type": "str", "default": "sectigo-vault-pki"}),
@@ -67,9 +69,16 @@ def test_argspec_env_fallbacks(name, variables):
 
 
 def test_env_fallback_table_is_the_spec():
-    assert vo.ENV_FALLBACKS == {"vault_addr": ["VAULT_ADDR"], "vault_auth_method": ["VAULT_AUTH_METHOD"], "vault_token": ["VAULT_TOKEN"],
-                                "vault_role_id": ["VAULT_ROLE_ID"], "vault_secret_id": ["VAULT_SECRET_ID"],
-                                "vault_namespace": ["VAULT_NAMESPACE"], "vault_ca_cert": ["VAULT_CACERT"]}
+    hashi = {name: f"ANSIBLE_HASHI_VAULT_{suffix}" for name, suffix in (
+        ("vault_addr", "ADDR"), ("vault_auth_method", "AUTH_METHOD"), ("vault_token", "TOKEN"), ("vault_role_id", "ROLE_ID"),
+        ("vault_secret_id", "SECRET_ID"), ("vault_username", "USERNAME"), ("vault_password", "PASSWORD"), ("vault_jwt", "JWT"),
+        ("vault_client_cert", "CERT_AUTH_PUBLIC_KEY"), ("vault_client_key", "CERT_AUTH_PRIVATE_KEY"),
+        ("vault_auth_mount", "MOUNT_POINT"), ("vault_namespace", "NAMESPACE"), ("vault_ca_cert", "CA_CERT"),
+        ("vault_timeout", "TIMEOUT"), ("vault_proxies", "PROXIES"), ("vault_retries", "RETRIES"))}
+    ours = {"vault_addr": "VAULT_ADDR", "vault_auth_method": "VAULT_AUTH_METHOD", "vault_token": "VAULT_TOKEN",
+            "vault_role_id": "VAULT_ROLE_ID", "vault_secret_id": "VAULT_SECRET_ID", "vault_namespace": "VAULT_NAMESPACE",
+            "vault_ca_cert": "VAULT_CACERT"}
+    assert vo.ENV_FALLBACKS == {name: ([ours[name]] if name in ours else []) + [variable] for name, variable in hashi.items()}
 
 
 def test_argspec_through_ansible_validator_applies_fallbacks_aliases_and_no_log(monkeypatch):
@@ -350,3 +359,110 @@ def test_doc_fragment_plugins_section_is_the_lookup_sources():
     assert plugins == expected
     assert plugins["vault_addr"]["vars"] == [{"name": "sectigo_vault_addr"}]
     assert plugins["kv_mount"]["ini"] == [{"section": "sectigo_vault_pki", "key": "kv_mount"}]
+
+
+# --- community.hashi_vault env names, VAULT_SKIP_VERIFY, proxies, retries -----------------------------------
+
+def test_ansible_hashi_vault_names_are_read_after_vault_names():
+    env = {"ANSIBLE_HASHI_VAULT_ADDR": "http://hashi:8200", "ANSIBLE_HASHI_VAULT_AUTH_METHOD": "userpass",
+           "ANSIBLE_HASHI_VAULT_USERNAME": "ci", "ANSIBLE_HASHI_VAULT_PASSWORD": "pw-from-env", "ANSIBLE_HASHI_VAULT_MOUNT_POINT": "people",
+           "ANSIBLE_HASHI_VAULT_NAMESPACE": "team-a", "ANSIBLE_HASHI_VAULT_TIMEOUT": "7"}
+    opts = VaultOptions.from_mapping({}, env=env)
+    assert (opts.vault_addr, opts.vault_auth_method, opts.vault_username, opts.vault_password, opts.auth_mount, opts.vault_namespace,
+            opts.vault_timeout) == ("http://hashi:8200", "userpass", "ci", "pw-from-env", "people", "team-a", 7)
+    both = VaultOptions.from_mapping({}, env=dict(env, VAULT_ADDR="http://vault:8200", VAULT_AUTH_METHOD="token", VAULT_TOKEN="t"))
+    assert (both.vault_addr, both.vault_auth_method) == ("http://vault:8200", "token")
+
+
+def test_ansible_hashi_vault_names_through_the_ansible_validator(monkeypatch):
+    for name in [n for n in __import__("os").environ if n.startswith(("VAULT_", "ANSIBLE_HASHI_VAULT_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ANSIBLE_HASHI_VAULT_ADDR", "http://hashi:8200")
+    monkeypatch.setenv("ANSIBLE_HASHI_VAULT_ROLE_ID", "rid")
+    monkeypatch.setenv("ANSIBLE_HASHI_VAULT_SECRET_ID", "sid-from-hashi-env")
+    result = ArgumentSpecValidator(vo.vault_argspec(env_fallback)).validate({"vault_auth_method": "approle"})
+    assert result.error_messages == []
+    opts = VaultOptions.from_mapping(result.validated_parameters)
+    assert (opts.vault_addr, opts.vault_role_id, opts.vault_secret_id) == ("http://hashi:8200", "rid", "sid-from-hashi-env")
+    assert "sid-from-hashi-env" in result._no_log_values  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("given, skip, expected", [
+    (None, None, True),
+    (None, "1", False),
+    (None, "true", False),
+    (None, "0", True),
+    (None, "false", True),
+    (True, "1", True),   # an explicit option wins over the environment
+    (False, "0", False),
+])
+def test_vault_skip_verify_is_the_inverse_default(given, skip, expected):
+    env = {} if skip is None else {"VAULT_SKIP_VERIFY": skip}
+    opts = VaultOptions.from_mapping({"vault_addr": ADDR, "vault_token": "t", "vault_validate_certs": given}, env=env)
+    assert opts.vault_validate_certs is expected and (opts.verify is False) is (not expected)
+
+
+def test_vault_skip_verify_is_read_from_the_process_environment(monkeypatch):
+    monkeypatch.setenv("VAULT_SKIP_VERIFY", "yes")
+    assert options(vault_token="t").verify is False
+    monkeypatch.setenv("VAULT_SKIP_VERIFY", "maybe")
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token="t")
+    assert err.value.field == "VAULT_SKIP_VERIFY"
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("http://proxy:3128", {"http": "http://proxy:3128", "https": "http://proxy:3128"}),
+    ({"https": "http://p1:3128"}, {"https": "http://p1:3128"}),
+    ('{"http": "http://p2:1", "https": "socks5h://p3:2"}', {"http": "http://p2:1", "https": "socks5h://p3:2"}),
+    (None, None),
+    ("", None),
+])
+def test_proxies(given, expected):
+    assert options(vault_token="t", vault_proxies=given).vault_proxies == expected
+
+
+@pytest.mark.parametrize("given", ["proxy:3128", {"https": 5}, ["http://p"], "{not json"])
+def test_bad_proxies_name_the_option(given):
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token="t", vault_proxies=given)
+    assert err.value.field == "vault_proxies"
+
+
+def test_proxy_password_stays_out_of_repr_and_messages():
+    opts = options(vault_token="t", vault_proxies="http://user:proxy-pass@proxy:3128")
+    assert "proxy-pass" not in repr(opts)
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token="t", vault_proxies={"https": "user:proxy-pass@proxy"})
+    assert "proxy-pass" not in str(err.value)
+
+
+@pytest.mark.parametrize("given, expected", [
+    (None, {"total": 3, "connect": 2, "status": 3, "backoff_factor": 0.25}),
+    (0, {"total": 0, "connect": 0, "status": 0, "backoff_factor": 0.25}),
+    ("5", {"total": 5, "connect": 5, "status": 5}),
+    ({"total": 2, "backoff_factor": 1}, {"total": 2, "connect": 2, "backoff_factor": 1.0}),
+    ('{"status_forcelist": [503]}', {"status_forcelist": [503], "total": 3}),
+])
+def test_retries(given, expected):
+    retries = options(vault_token="t", vault_retries=given).vault_retries
+    assert {key: retries[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("given", [-1, "many", {"read": 3}, {"total": -2}, {"status_forcelist": [200]}, {"backoff_factor": "x"}])
+def test_bad_retries_name_the_option(given):
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token="t", vault_retries=given)
+    assert err.value.field.startswith("vault_retries")
+
+
+def test_session_applies_proxies_and_retries_but_never_retries_writes():
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import _session  # pylint: disable=import-outside-toplevel
+
+    session = _session(options(vault_token="t", vault_proxies="http://proxy:3128", vault_retries={"total": 6, "status_forcelist": [502]}))
+    assert session.proxies == {"http": "http://proxy:3128", "https": "http://proxy:3128"}
+    retry = session.get_adapter("https://vault.example").max_retries
+    assert (retry.total, retry.connect, retry.read, retry.status, tuple(retry.status_forcelist)) == (6, 2, 0, 3, (502,))
+    assert "POST" not in retry.allowed_methods and "PUT" not in retry.allowed_methods
+    off = _session(options(vault_token="t", vault_retries=0)).get_adapter("http://x").max_retries
+    assert (off.total, off.connect, off.status) == (0, 0, 0)
