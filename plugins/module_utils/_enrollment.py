@@ -16,7 +16,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto a
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import details_or_empty, with_marker
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_STALE_SECONDS
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     ISSUANCE_OPTIONS, CertRequest, apply_csr, desired_subject, key_and_csr,
 )
@@ -90,7 +90,7 @@ class Enrollment:
         if previous is not None:
             superseded = previous.get("status") != rec.REVOKED and not life.expired(previous)
             record["replaced_from" if superseded else "previous"] = previous["cert_unique_id"]  # type: ignore[literal-required]
-        claim: rec.NameClaim = {"kind": "enroll", "request_id": request_id, "claimed_at": rec.iso(now), "record": record}
+        claim: rec.NameClaim = life.records.new_claim("enroll", request_id, record=record)  # type: ignore[assignment]
         entry: rec.NameEntry = {"name": req.name, "config_name": life.config_name,
                                 "cert_unique_id": previous["cert_unique_id"] if previous else None, "claim": claim}
         try:
@@ -105,21 +105,30 @@ class Enrollment:
         life = self.life
         claim = entry["claim"]
         record = claim["record"]
-        try:
-            order = life.kind.place(record, issuance, int(life.config["org_id"]), with_marker(issuance.get("comments"), claim["request_id"]))
-        except ScmError as exc:
-            if not exc.may_have_reached:
+        error: ScmError | None = None
+        order = None
+        with life.records.keep(lambda doc, v: life.records.write_name(req.name, doc, v), entry, claim, entry_version,  # type: ignore[arg-type]
+                               life.heartbeat) as keeper:
+            try:
+                order = life.kind.place(record, issuance, int(life.config["org_id"]), with_marker(issuance.get("comments"), claim["request_id"]))
+            except ScmError as exc:
+                error = exc
+                if exc.may_have_reached:
+                    order = life.kind.find(record, claim["request_id"])
+        entry_version = keeper.version
+        if keeper.lost:
+            # Another run judged this claim abandoned and took it over; it finds this order by its marker.
+            return self.follow_winner(req)
+        if order is None and error is not None:
+            if not error.may_have_reached:
                 life.records.drop_name_claim(req.name, entry, entry_version)  # type: ignore[arg-type]
-                raise
-            found = life.kind.find(record, claim["request_id"])
-            if found is None:
-                claim["outcome"] = "unknown"
-                life.records.write_name(req.name, entry, entry_version)  # type: ignore[arg-type]
-                raise OperationError(f"Failed to enroll certificate '{req.name}': the answer to the order was lost ({exc}) and no order "
-                                     "carrying this request is visible in SCM yet; the next run looks again before ordering",
-                                     result={"request_id": claim["request_id"]}) from None
-            order = found
-        return self.persist(req, entry, entry_version, order, previous, action=action)
+                raise error
+            claim["outcome"] = "unknown"
+            life.records.write_name(req.name, entry, entry_version)  # type: ignore[arg-type]
+            raise OperationError(f"Failed to enroll certificate '{req.name}': the answer to the order was lost ({error}) and no order "
+                                 "carrying this request is visible in SCM yet; the next run looks again before ordering",
+                                 result={"request_id": claim["request_id"]})
+        return self.persist(req, entry, entry_version, order, previous, action=action)  # type: ignore[arg-type]
 
     def persist(self, req: CertRequest, entry: rec.NameEntry, entry_version: int, order: dict[str, Any],
                 previous: rec.CertRecord | None, action: str) -> CertResult:
@@ -163,18 +172,21 @@ class Enrollment:
         return entry, version
 
     def _settle_claim(self, req: CertRequest, entry: rec.NameEntry, version: int) -> CertResult | tuple[rec.NameEntry | None, int]:
-        """A name with a claim: wait for its owner, or reconcile a claim that is stale or whose answer was lost."""
+        """A name with a claim: wait while its owner keeps it fresh, reconcile it once it is stale or its answer was lost."""
         life = self.life
-        deadline = life.monotonic() + CLAIM_STALE_SECONDS
+        deadline = life.monotonic() + CLAIM_WAIT_SECONDS
         while True:
             claim = entry.get("claim")
             if not claim:
                 return entry, version
-            if life.records.stale(claim) or life.monotonic() >= deadline:  # type: ignore[arg-type]
+            if life.records.stale(claim):  # type: ignore[arg-type]
                 break
             if life.check_mode:
                 return entry, version
-            life.sleep(min(2.0, CLAIM_STALE_SECONDS - life.records.claim_age(claim)))  # type: ignore[arg-type]
+            if life.monotonic() >= deadline:
+                raise OperationError(f"Failed to enroll certificate '{req.name}': another run ({claim_holder(claim)}) is still ordering it "
+                                     f"after {CLAIM_WAIT_SECONDS} s; run again once it has finished")
+            life.sleep(CLAIM_POLL_SECONDS)
             entry, version = life.records.read_name(req.name)  # type: ignore[assignment]
             if entry is None:
                 return None, 0
@@ -185,7 +197,7 @@ class Enrollment:
         if found is not None:
             return self.persist(req, entry, version, found, None, action="enrolled")
         # The order was never placed: take the claim over and order now, once.
-        claim["claimed_at"] = rec.iso(life.clock())
+        claim.update(life.records.new_claim("enroll", claim["request_id"]))
         claim.pop("outcome", None)
         version = life.records.write_name(req.name, entry, version)  # type: ignore[arg-type]
         issuance = {"cert_type": record.get("profile_id"), "term": record.get("term"), "comments": record.get("comments"),

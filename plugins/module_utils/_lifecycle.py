@@ -22,7 +22,7 @@ from typing import Any, Callable
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind, kind_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords, KvStore
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import HEARTBEAT_SECONDS, CertRecords, KvStore, held_claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     CertRequest, drift, parse_expiry_window, resolve_option, validate_request,
 )
@@ -38,8 +38,10 @@ class Lifecycle:
 
     def __init__(self, store: KvStore, config: dict[str, Any], scm_factory: Callable[[], Any], *, check_mode: bool = False,
                  clock: Callable[[], datetime] = rec.utc_now, sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random,
+                 heartbeat: float | None = HEARTBEAT_SECONDS) -> None:
         self.store = store
+        self.heartbeat = heartbeat
         self.config = config
         self.check_mode = check_mode
         self.clock = clock
@@ -174,6 +176,12 @@ class CertificateService:
     def _ensure_existing(self, req: CertRequest, record: rec.CertRecord, version: int, entry_version: int, *,
                          allow_enroll: bool = True) -> CertResult:
         life = self.life
+        if held_claim(record):
+            # A renewal or replacement of another run is in flight (or its owner died): settle it before deciding.
+            settled = self.renewal.settle(req, record, version)
+            if isinstance(settled, CertResult):
+                return settled
+            record, version = settled
         status = record.get("status")
         claim_kind = (record.get("pending") or {}).get("kind")
         if req.state == "renewed":

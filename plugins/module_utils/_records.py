@@ -169,6 +169,7 @@ class RecordClaim(TypedDict, total=False):
     kind: str               # renew | replace
     request_id: str
     claimed_at: str         # refreshed by a live owner while it works
+    owner: Dict[str, Any]   # {host, pid} of the run that holds it
     outcome: str            # "unknown": the order's answer was lost
     stage: str              # "ordered": SCM accepted the replacement
     csr: Optional[str]
@@ -238,6 +239,7 @@ class NameClaim(TypedDict, total=False):
     kind: str               # enroll
     request_id: str
     claimed_at: str
+    owner: Dict[str, Any]
     outcome: str
     record: CertRecord
 

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder, held_claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, apply_csr, desired_subject, key_and_csr
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 if TYPE_CHECKING:  # pragma: no cover
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import Lifecycle
@@ -51,35 +53,35 @@ class Renewal:
             life.verify_profile(req, record.get("profile_id"), record.get("term"), desired["spec"])
         if life.check_mode:
             return CertResult(True, "renewed", record, before=before, after=dict(before, status=rec.ISSUED, serial_number="(new)"))
-        held = record.get("pending")
-        if held and held.get("kind") == "renew" and life.records.stale(held):  # type: ignore[arg-type]
-            # A renewal whose owner died or lost the answer: adopt its order if SCM has one.
-            order = self._find_renewal(record)
-            if order is not None:
-                return self._persist(req, record, version, order, held.get("private_key"), held.get("csr"), desired, before)
         csr = key = None
         if new_key:
             key, csr = key_and_csr(req, desired, life.kind, rotate=rotate, record=record)
-        pending: rec.RecordClaim = {"kind": "renew", "request_id": uuid.uuid4().hex, "claimed_at": rec.iso(life.clock()),
-                                    "csr": csr, "private_key": key}
-        claimed_version = life.records.claim_record(record, version, pending)
+        pending = life.records.new_claim("renew", uuid.uuid4().hex, csr=csr, private_key=key)
+        claimed_version = life.records.claim_record(record, version, pending)  # type: ignore[arg-type]
         if claimed_version is None:
             return self._after_lost_claim(req, record)
-        try:
-            order = life.kind.renew(record, csr)
-        except ScmError as exc:
-            if not exc.may_have_reached:
+        error: ScmError | None = None
+        order = None
+        with life.records.keep(life.records.write, record, record["pending"], claimed_version, life.heartbeat) as keeper:  # type: ignore[arg-type]
+            try:
+                order = life.kind.renew(record, csr)
+            except ScmError as exc:
+                error = exc
+                if exc.may_have_reached:
+                    order = self._find_renewal(record)
+        claimed_version = keeper.version
+        if keeper.lost:
+            return self._after_lost_claim(req, record)
+        if order is None and error is not None:
+            if not error.may_have_reached:
                 record.pop("pending", None)
                 life.records.write(record, claimed_version)
-                raise
-            found = self._find_renewal(record)
-            if found is None:
-                record["pending"]["outcome"] = "unknown"
-                life.records.write(record, claimed_version)
-                raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': the answer was lost ({exc}) and SCM shows no "
-                                     "renewal yet; the next run looks again before renewing", result={"cert": rec.public_view(record)}) from None
-            order = found
-        return self._persist(req, record, claimed_version, order, key, csr, desired, before)
+                raise error
+            record["pending"]["outcome"] = "unknown"
+            life.records.write(record, claimed_version)
+            raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': the answer was lost ({error}) and SCM shows no "
+                                 "renewal yet; the next run looks again before renewing", result={"cert": rec.public_view(record)})
+        return self._persist(req, record, claimed_version, order, key, csr, desired, before)  # type: ignore[arg-type]
 
     def _find_renewal(self, record: rec.CertRecord) -> dict[str, Any] | None:
         """Reconcile a renewal whose answer was lost (see CertKind.find_renewal)."""
@@ -112,14 +114,71 @@ class Renewal:
         return result
 
     def _after_lost_claim(self, req: CertRequest, record: rec.CertRecord) -> CertResult:
-        """Another run renews or replaces this certificate right now: report the newest record, order nothing."""
+        """Another run claimed this certificate first: wait for its order and follow it, order nothing."""
+        current, version = self.life.records.read(record["cert_unique_id"])
+        if current is None:
+            raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': its record was deleted while it was claimed")
+        settled = self.settle(req, current, version, before=rec.summary(record))
+        if isinstance(settled, CertResult):
+            return settled
+        # The other run gave its claim up without ordering (SCM refused it): nothing is outstanding.
+        raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': another run claimed it and gave up without an "
+                             "order; run again")
+
+    # ---- claims of other (or dead) runs ----------------------------------------------------------------
+
+    def settle(self, req: CertRequest, record: rec.CertRecord, version: int,
+               before: dict[str, Any] | None = None) -> CertResult | tuple[rec.CertRecord, int]:
+        """A record with a renewal or replacement claim: wait while its owner keeps it fresh, follow the order it placed,
+        or reconcile a claim whose owner died. Returns a result, or the record to decide on when no order is outstanding."""
         life = self.life
-        current, version = life.records.read(record["cert_unique_id"])
-        if current and current.get("renewed_to"):
-            current, version = life.records.follow_renewals(current, version)
-        if current and current.get("status") in rec.PENDING_STATUSES and not current.get("pending"):
-            return life.collect(req, current, version, action="collected")
-        return unchanged(current, before=rec.summary(record))
+        before = rec.summary(record) if before is None else before
+        deadline = life.monotonic() + CLAIM_WAIT_SECONDS
+        while held_claim(record):
+            claim = record["pending"]
+            if life.records.stale(claim):  # type: ignore[arg-type]
+                return self._reconcile(req, record, version, before)
+            if life.check_mode:
+                return record, version
+            if life.monotonic() >= deadline:
+                raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': another run ({claim_holder(claim)}) is "
+                                     f"still ordering it after {CLAIM_WAIT_SECONDS} s; run again once it has finished")  # type: ignore[arg-type]
+            life.sleep(CLAIM_POLL_SECONDS)
+            current, version = life.records.read(record["cert_unique_id"])
+            if current is None:
+                raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': its record was deleted while it was claimed")
+            record = current
+        if record.get("renewed_to"):
+            newest, newest_version = life.records.follow_renewals(record, version)
+            if newest.get("status") in rec.PENDING_STATUSES:
+                return life.collect(req, newest, newest_version, action="collected", before=before)
+            return unchanged(newest, before=before)
+        if record.get("status") in rec.PENDING_STATUSES and (record.get("pending") or {}).get("stage") == "ordered":
+            return life.collect(req, record, version, action="collected", before=before)
+        return record, version
+
+    def _reconcile(self, req: CertRequest, record: rec.CertRecord, version: int, before: dict[str, Any]) -> CertResult | tuple[rec.CertRecord, int]:
+        """A claim whose owner is gone: adopt the order SCM shows for it, else drop the claim (nothing is outstanding)."""
+        life = self.life
+        held = record["pending"]
+        if life.check_mode:
+            return record, version
+        if held.get("kind") == "renew":
+            order = self._find_renewal(record)
+            if order is not None:
+                return self._persist(req, record, version, order, held.get("private_key"), held.get("csr"),
+                                     desired_subject(req, record), before)
+        elif life.kind.replace_landed(record):
+            return self._mark_ordered(req, record, version, crypto.csr_info(held["csr"]), before)  # type: ignore[arg-type]
+        record.pop("pending", None)
+        try:
+            version = life.records.write(record, version)
+        except VaultCasConflict:
+            current, version = life.records.read(record["cert_unique_id"])
+            if current is None:
+                raise
+            return self.settle(req, current, version, before)
+        return record, version
 
     # ---- replace -------------------------------------------------------------------------------------
 
@@ -132,28 +191,31 @@ class Renewal:
             return CertResult(True, "replaced", record, before=before,
                               after=dict(before, domain=desired["common_name"], subject_alt_names=desired["sans"],
                                          key_algo=desired["spec"].algo, key_size=desired["spec"].size, serial_number="(new)"))
-        held = record.get("pending")
-        if held and held.get("kind") == "replace" and life.records.stale(held) and life.kind.replace_landed(record):  # type: ignore[arg-type]
-            # A replacement whose answer was lost but that SCM carried out: collect it, do not replace twice.
-            return self._mark_ordered(req, record, version, crypto.csr_info(held["csr"]), before)  # type: ignore[arg-type]
         key, csr = key_and_csr(req, desired, life.kind, rotate=True, record=record)
         info = crypto.csr_info(csr)
-        pending: rec.RecordClaim = {"kind": "replace", "request_id": uuid.uuid4().hex, "claimed_at": rec.iso(life.clock()), "csr": csr,
-                                    "private_key": key, "requested_sans": desired["sans"], "reason": reason,
-                                    "previous_serial": record.get("serial_number")}
-        claimed_version = life.records.claim_record(record, version, pending)
+        pending = life.records.new_claim("replace", uuid.uuid4().hex, csr=csr, private_key=key, requested_sans=desired["sans"],
+                                         reason=reason, previous_serial=record.get("serial_number"))
+        claimed_version = life.records.claim_record(record, version, pending)  # type: ignore[arg-type]
         if claimed_version is None:
             return self._after_lost_claim(req, record)
-        try:
-            life.kind.replace(record, csr=csr, reason=reason, common_name=info["common_name"], sans=desired["sans"])
-        except ScmError as exc:
-            if not exc.may_have_reached or not life.kind.replace_landed(record):
-                if exc.may_have_reached:
-                    record["pending"]["outcome"] = "unknown"
-                else:
-                    record.pop("pending", None)
-                life.records.write(record, claimed_version)
-                raise
+        error: ScmError | None = None
+        landed = True
+        with life.records.keep(life.records.write, record, record["pending"], claimed_version, life.heartbeat) as keeper:  # type: ignore[arg-type]
+            try:
+                life.kind.replace(record, csr=csr, reason=reason, common_name=info["common_name"], sans=desired["sans"])
+            except ScmError as exc:
+                error = exc
+                landed = exc.may_have_reached and life.kind.replace_landed(record)
+        claimed_version = keeper.version
+        if keeper.lost:
+            return self._after_lost_claim(req, record)
+        if error is not None and not landed:
+            if error.may_have_reached:
+                record["pending"]["outcome"] = "unknown"
+            else:
+                record.pop("pending", None)
+            life.records.write(record, claimed_version)
+            raise error
         return self._mark_ordered(req, record, claimed_version, info, before)
 
     def _mark_ordered(self, req: CertRequest, record: rec.CertRecord, version: int, info: dict[str, Any],

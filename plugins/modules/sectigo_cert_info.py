@@ -111,8 +111,8 @@ ARGUMENT_SPEC = dict(
 def _run(module, store):
     params = module.params
     query = CertQuery(config=params["config"], name=params["name"], cert_unique_id=params["cert_unique_id"],
-                          statuses=params["status"], expiring_within_days=params["expiring_within_days"],
-                          include_private_key=params["include_private_key"])
+                      statuses=params["status"], expiring_within_days=params["expiring_within_days"],
+                      include_private_key=params["include_private_key"])
     out = query_certificates(store, query)
     out["changed"] = False
     return out

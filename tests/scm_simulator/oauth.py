@@ -65,7 +65,7 @@ class OAuthServer:
 
     def check(self, authorization: str | None) -> bool:
         """Whether ``authorization`` is ``Bearer <a token issued here that has not expired>``."""
-        scheme, _, token = (authorization or "").partition(" ")
+        scheme, _space, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return False
         with self._lock:
@@ -81,7 +81,7 @@ class OAuthServer:
 
 
 def _basic(authorization: str | None) -> tuple[str, str] | None:
-    scheme, _, value = (authorization or "").partition(" ")
+    scheme, _space, value = (authorization or "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:

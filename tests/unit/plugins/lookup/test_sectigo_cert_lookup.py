@@ -61,7 +61,7 @@ def test_repeated_reads_are_memoised(lookup):
     plugin, _store, _scm, reads, _options = lookup
     plugin.run(["web01"])
     after_first = reads["count"]
-    for _ in range(5):
+    for _read in range(5):
         plugin.run(["web01"])
     assert reads["count"] == after_first
 

@@ -1,6 +1,12 @@
 """Records, names and claims in Vault (check-and-set on every write)."""
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+
 from datetime import datetime, timedelta, timezone
 
 from lifecycle_fakes import FakeStore
@@ -62,3 +68,41 @@ def test_names_point_at_records_and_claims_are_dropped():
     repo.write_name("web", dict(entry, claim={"kind": "enroll"}), version)
     repo.drop_name_claim("web", *repo.read_name("web"))
     assert repo.read_name("web")[0] == {"name": "web", "config_name": "prod", "cert_unique_id": "1_a"}
+
+
+def test_a_keeper_refreshes_the_claim_while_its_owner_works():
+    store = FakeStore()
+    ticks = iter(NOW + timedelta(seconds=s) for s in range(1, 1000))
+    repo = CertRecords(store, "prod", clock=lambda: next(ticks))
+    entry = {"name": "web01", "claim": repo.new_claim("enroll", "r1")}
+    version = repo.write_name("web01", entry, 0)
+    with repo.keep(lambda doc, v: repo.write_name("web01", doc, v), entry, entry["claim"], version, interval=0.01) as keeper:
+        deadline = time.monotonic() + 5
+        while keeper.version < version + 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    stored, stored_version = store.read("names/prod/web01")
+    assert keeper.version == stored_version >= version + 3 and not keeper.lost
+    assert stored["claim"]["claimed_at"] > iso(NOW) and stored["claim"]["owner"]["pid"] == os.getpid()
+
+
+def test_a_keeper_that_loses_its_claim_stops_and_says_so():
+    store = FakeStore()
+    repo = CertRecords(store, "prod", clock=lambda: NOW)
+    entry = {"name": "web01", "claim": repo.new_claim("enroll", "r1")}
+    version = repo.write_name("web01", entry, 0)
+    store.write("names/prod/web01", {"name": "web01", "claim": {"taken": "over"}}, cas=version)  # another run took it over
+    with repo.keep(lambda doc, v: repo.write_name("web01", doc, v), entry, entry["claim"], version, interval=0.01) as keeper:
+        deadline = time.monotonic() + 5
+        while not keeper.lost and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert keeper.lost and store.read("names/prod/web01")[0]["claim"] == {"taken": "over"}
+
+
+def test_a_claim_of_an_exited_process_on_this_host_is_stale_at_once():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    repo = CertRecords(FakeStore(), "prod", clock=lambda: NOW)
+    fresh = {"kind": "renew", "claimed_at": iso(NOW), "owner": {"host": socket.gethostname(), "pid": proc.pid}}
+    assert repo.stale(fresh)
+    assert not repo.stale(dict(fresh, owner={"host": socket.gethostname(), "pid": os.getpid()}))
+    assert not repo.stale(dict(fresh, owner={"host": "another-host", "pid": proc.pid}))

@@ -115,8 +115,8 @@ def test_config_bad_input_names_the_field(change, field):
 
 
 def test_public_config_hides_password():
-    assert public_config({"name": "x", "password": "p"}) == {"name": "x", "password_set": True, "client_secret_set": False,
-                                                              "scm_client_key_pem_set": False}
+    expected = {"name": "x", "password_set": True, "client_secret_set": False, "scm_client_key_pem_set": False}
+    assert public_config({"name": "x", "password": "p"}) == expected
 
 
 def test_cert_info_lists_and_filters():

@@ -1,6 +1,14 @@
 """Unit tests of CertificateService with an in-memory Vault and a fake SCM that signs real certificates."""
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+
 import pytest
 
 from lifecycle_fakes import FakeScm, FakeStore
@@ -8,13 +16,22 @@ from lifecycle_fakes import FakeScm, FakeStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_STALE_SECONDS, CLAIM_WAIT_SECONDS
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import iso, utc_now
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import MARKER_PREFIX
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
 
 SSL_CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
               "defaults": {"cert_type": 101, "term": 365, "max_timeout": 30, "loop_period": 5}}
 CLIENT_CONFIG = dict(SSL_CONFIG, name="people", config_type="client_cert", defaults={"cert_type": 201, "term": 365})
+
+
+def dead_pid() -> int:
+    """The pid of a process of this host that has exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
 
 
 class FakeTime:
@@ -185,13 +202,49 @@ def test_claim_of_a_run_that_died_before_ordering_is_taken_over_once(bed):
     with pytest.raises(Died):
         first.ensure(web01())
     scm.enroll_ssl = real_enroll
-    assert store.read("names/prod/web01")[0]["claim"]
-    # The second run waits for the claim's owner (fake time), looks the order up in SCM, finds none, orders once.
+    entry, version = store.read("names/prod/web01")
+    assert entry["claim"]["owner"]["pid"] == os.getpid()
+    # The owner's process is gone: on this host that is seen at once, without waiting for the claim to age.
+    entry["claim"]["owner"]["pid"] = dead_pid()
+    store.write("names/prod/web01", entry, cas=version)
     result = service().ensure(web01())
     assert result.record["status"] == "Issued"
-    assert clock.now >= 100
+    assert clock.now == 0
     assert scm.calls.count("enroll_ssl") == 1 and len(scm.orders) == 1
     assert "claim" not in store.read("names/prod/web01")[0]
+
+
+def test_a_fresh_claim_of_a_live_run_is_never_taken_over(bed):
+    store, scm, clock, service = bed
+    claim = {"kind": "enroll", "request_id": "r1", "claimed_at": iso(utc_now()), "owner": {"host": socket.gethostname(), "pid": 1},
+             "record": {"name": "web01", "domain": "web01.example.com"}}
+    store.write("names/prod/web01", {"name": "web01", "config_name": "prod", "claim": claim}, cas=0)
+    with pytest.raises(OperationError) as err:
+        service().ensure(web01())
+    assert "still ordering" in str(err.value) and "pid 1" in str(err.value)
+    assert clock.now >= CLAIM_WAIT_SECONDS and scm.calls == []
+
+
+def test_a_claim_from_another_host_not_refreshed_is_taken_over(bed):
+    store, scm, clock, service = bed
+
+    class Died(BaseException):
+        pass
+
+    def die(**_kw):
+        raise Died()
+
+    first = service()
+    first.life.kind.scm.enroll_ssl, real_enroll = die, scm.enroll_ssl
+    with pytest.raises(Died):
+        first.ensure(web01())
+    scm.enroll_ssl = real_enroll
+    entry, version = store.read("names/prod/web01")
+    entry["claim"]["owner"] = {"host": "elsewhere", "pid": 42}
+    entry["claim"]["claimed_at"] = iso(utc_now() - timedelta(seconds=CLAIM_STALE_SECONDS + 1))
+    store.write("names/prod/web01", entry, cas=version)
+    result = service().ensure(web01())
+    assert result.record["status"] == "Issued" and scm.calls.count("enroll_ssl") == 1 and clock.now == 0
 
 
 def test_renew_creates_new_order_and_links_records(bed):
@@ -284,24 +337,69 @@ def test_client_names_longer_than_64_refused(bed):
 
 
 def test_concurrent_readers_renew_once(bed):
-    """While one run holds the renewal claim, another reader inside the window orders nothing."""
-    _store, scm, _clock, service = bed
+    """While one run holds the renewal claim, another reader inside the window waits for it, orders nothing and
+    follows the renewal."""
+    store, scm, _clock, service = bed
     scm.backdate = 300
     service().ensure(web01())
     scm.backdate = 0
     real_renew = scm.renew_ssl
-    inner = {}
+    started, release = threading.Event(), threading.Event()
 
-    def renew_while_another_reads(ssl_id, csr=None):
-        inner["result"] = service().ensure(CertRequest(config="prod", name="web01", expiry_window="90"), allow_enroll=False)
+    def slow_renew(ssl_id, csr=None):
+        started.set()
+        release.wait(10)
         return real_renew(ssl_id, csr=csr)
 
-    scm.renew_ssl = renew_while_another_reads
-    outer = service().ensure(CertRequest(config="prod", name="web01", expiry_window="90"), allow_enroll=False)
-    assert outer.action == "renewed"
-    assert inner["result"].action == "none" and not inner["result"].changed
+    scm.renew_ssl = slow_renew
+    read = CertRequest(config="prod", name="web01", expiry_window="90")
+    outer = {}
+    owner = threading.Thread(target=lambda: outer.setdefault("result", service().ensure(read, allow_enroll=False)))
+    owner.start()
+    assert started.wait(10)
+    waited = []
+
+    def reader_sleep(seconds):
+        waited.append(seconds)
+        release.set()  # the reader is waiting on the claim: let the owner's renewal answer now
+        time.sleep(0.01)
+
+    reader = CertificateService(store, SSL_CONFIG, lambda: scm, sleep=reader_sleep, monotonic=time.monotonic, rand=lambda: 0.5)
+    inner = reader.ensure(read, allow_enroll=False)
+    owner.join(10)
+    assert waited and outer["result"].action == "renewed"
+    assert inner.record["cert_unique_id"] == outer["result"].record["cert_unique_id"] and inner.record["status"] == "Issued"
     assert scm.calls.count("renew_ssl") == 1
     assert len([o for o in scm.orders.values() if o["kind"] == "ssl"]) == 2
+
+
+def test_a_run_killed_during_a_renewal_post_is_adopted_at_once(bed):
+    """SCM renewed, the owner died before saving the answer: the next run adopts the renewal, with no wait."""
+    store, scm, clock, service = bed
+    first = service().ensure(web01()).record
+
+    class Died(BaseException):
+        pass
+
+    real_renew = scm.renew_ssl
+
+    def renew_then_die(ssl_id, csr=None):
+        real_renew(ssl_id, csr=csr)
+        raise Died()
+
+    scm.renew_ssl = renew_then_die
+    with pytest.raises(Died):
+        service().ensure(web01(state="renewed"))
+    scm.renew_ssl = real_renew
+    record, version = store.read(f"certs/prod/{first['cert_unique_id']}")
+    assert record["pending"]["kind"] == "renew" and record["status"] == "Issued"
+    record["pending"]["owner"]["pid"] = dead_pid()
+    store.write(f"certs/prod/{first['cert_unique_id']}", record, cas=version)
+    result = service().ensure(web01())
+    assert (result.changed, result.action) == (True, "renewed") and clock.now == 0
+    assert result.record["renewed_from"] == first["cert_unique_id"] and result.record["status"] == "Issued"
+    assert scm.calls.count("renew_ssl") == 1
+    assert store.read("names/prod/web01")[0]["cert_unique_id"] == result.record["cert_unique_id"]
 
 
 def test_renewal_whose_answer_was_lost_is_adopted_not_sent_again(bed):

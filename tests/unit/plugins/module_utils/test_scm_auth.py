@@ -79,7 +79,7 @@ def test_token_is_fetched_once_and_sent_as_bearer(oauth):
     for request in (first, second):
         assert request.url == f"{ADMIN}/ssl/v1/types"
         assert request.headers["Authorization"] == f"Bearer {TOKEN_A}"
-        assert not {"login", "password", "customerUri"} & {name for name in request.headers}
+        assert not {"login", "password", "customerUri"} & set(request.headers)
     assert client.tokens_fetched == 1
 
 

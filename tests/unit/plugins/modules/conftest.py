@@ -34,10 +34,12 @@ class ModuleBed:
         self.monkeypatch = monkeypatch
         self.capsys = capsys
         monkeypatch.setattr(_module, "connect_store", lambda params: self.store)
-        fake = lambda config, timeout=30: self.scm  # noqa: E731
         # Modules that import the factory by name get the fake too: no test may reach a real SCM.
         for owner in (_config_service, sectigo_profile, sectigo_revoke):
-            monkeypatch.setattr(owner, "scm_client_for", fake)
+            monkeypatch.setattr(owner, "scm_client_for", self.scm_client_for)
+
+    def scm_client_for(self, config, timeout=30):  # pylint: disable=unused-argument
+        return self.scm
 
     def run(self, module, args, *, check_mode=False, diff=False):
         """``module.main()`` with ``args``; returns the JSON it printed (``failed`` set when it failed)."""
