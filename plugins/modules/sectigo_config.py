@@ -221,12 +221,12 @@ vault_path:
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import config_path
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, config_path
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["config_name"]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    config_type=dict(type="str", choices=["ssl_cert", "client_cert"], aliases=["sectigo_config_type"]),
+    config_type=dict(type="str", choices=list(CERTIFICATE_TYPES), aliases=["sectigo_config_type"]),
     base_url=dict(type="str", aliases=["sectigo_cm_base_url"], fallback=("env", ["SECTIGO_CM_BASE_URL"])),
     customer_uri=dict(type="str", aliases=["sectigo_cm_customer_uri"], fallback=("env", ["SECTIGO_CM_CUSTOMER_URI"])),
     login=dict(type="str", aliases=["sectigo_cm_user"], fallback=("env", ["SECTIGO_CM_USER"])),
