@@ -188,8 +188,8 @@ def test_stale_claim_with_order_in_scm_is_adopted(bed):
     assert scm.calls.count("enroll_ssl") == 1
 
 
-def test_claim_of_a_run_that_died_before_ordering_is_taken_over_once(bed):
-    store, scm, clock, service = bed
+def claim_of_a_run_that_died(store, scm, service):
+    """A run that wrote its enroll claim and died before its order reached SCM; the name entry it left."""
 
     class Died(BaseException):
         pass
@@ -202,7 +202,13 @@ def test_claim_of_a_run_that_died_before_ordering_is_taken_over_once(bed):
     with pytest.raises(Died):
         first.ensure(web01())
     scm.enroll_ssl = real_enroll
-    entry, version = store.read("names/prod/web01")
+    return store.read("names/prod/web01")
+
+
+def test_claim_of_a_run_that_died_before_ordering_is_taken_over_once(bed):
+    store, scm, clock, service = bed
+
+    entry, version = claim_of_a_run_that_died(store, scm, service)
     assert entry["claim"]["owner"]["pid"] == os.getpid()
     # The owner's process is gone: on this host that is seen at once, without waiting for the claim to age.
     entry["claim"]["owner"]["pid"] = dead_pid()
@@ -228,18 +234,7 @@ def test_a_fresh_claim_of_a_live_run_is_never_taken_over(bed):
 def test_a_claim_from_another_host_not_refreshed_is_taken_over(bed):
     store, scm, clock, service = bed
 
-    class Died(BaseException):
-        pass
-
-    def die(**_kw):
-        raise Died()
-
-    first = service()
-    first.life.kind.scm.enroll_ssl, real_enroll = die, scm.enroll_ssl
-    with pytest.raises(Died):
-        first.ensure(web01())
-    scm.enroll_ssl = real_enroll
-    entry, version = store.read("names/prod/web01")
+    entry, version = claim_of_a_run_that_died(store, scm, service)
     entry["claim"]["owner"] = {"host": "elsewhere", "pid": 42}
     entry["claim"]["claimed_at"] = iso(utc_now() - timedelta(seconds=CLAIM_STALE_SECONDS + 1))
     store.write("names/prod/web01", entry, cas=version)
