@@ -599,10 +599,6 @@ class ScmClient:
             raise InputError("kind", f"kind must be ssl or smime; got {kind!r}")
         self._json("GET", f"/{kind}/v1/types")
 
-    def list_organizations(self) -> list[dict[str, Any]]:
-        """GET /organization/v1 [Organizations]."""
-        return self._json("GET", "/organization/v1") or []
-
     # ------------------------------------------------------------------ SSL
 
     def list_ssl_types(self, org_id: int | None = None) -> list[dict[str, Any]]:
@@ -725,10 +721,6 @@ class ScmClient:
         """GET /smime/v1/collect/{backendCertId}?format= [S/MIME certificates]; raises ``ScmPending`` while not issued."""
         return self._collect(f"/smime/v1/collect/{_segment(backend_cert_id)}", fmt)
 
-    def get_smime(self, cert_id: int | str) -> dict[str, Any]:
-        """GET /smime/v1/{id} [S/MIME certificates] (the internal record id, not the backendCertId)."""
-        return self._json("GET", f"/smime/v1/{_segment(cert_id)}") or {}
-
     def list_smime(self, size: int = PAGE_SIZE, position: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int | None]:
         """GET /smime/v2 [S/MIME certificates] -> ``(items, X-Total-Count or None)``."""
         return self._list("/smime/v2", SMIME_LIST_FILTERS, size, position, filters, "list_smime")
@@ -744,11 +736,6 @@ class ScmClient:
     def renew_smime_by_order(self, backend_cert_id: int | str) -> dict[str, Any]:
         """POST /smime/v2/renew/order/{backendCertId} [S/MIME certificates] -> the new ``{orderNumber, backendCertId}``. Sent once."""
         path = f"/smime/v2/renew/order/{_segment(backend_cert_id)}"
-        return self._answer("POST", path, self._json("POST", path), "orderNumber")
-
-    def renew_smime_by_serial(self, serial: str) -> dict[str, Any]:
-        """POST /smime/v2/renew/serial/{serial} [S/MIME certificates]. Sent once."""
-        path = f"/smime/v2/renew/serial/{_segment(serial)}"
         return self._answer("POST", path, self._json("POST", path), "orderNumber")
 
     def revoke_smime_by_order(self, backend_cert_id: int | str, *, reason: str = "", reason_code: int = 0) -> None:

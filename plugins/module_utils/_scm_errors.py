@@ -86,11 +86,6 @@ class ScmConnectionError(ScmError):
     """No HTTP answer: DNS, connect, TLS, timeout or a connection dropped mid-request."""
 
 
-def is_pending_error(err: BaseException) -> bool:
-    """True for a collect that is merely not ready yet."""
-    return isinstance(err, ScmPending)
-
-
 def parse_error_body(body: bytes | str | None) -> tuple[int | None, str | None, str | None]:
     """``(code, description, snippet)`` of an error body; ``snippet`` is set only for non-JSON bodies."""
     if body is None:
