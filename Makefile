@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit sanity integration compat demo env env-stop changelog-lint clean collection bench
+.PHONY: help venv test unit lint sanity integration compat demo env env-stop changelog-lint clean collection bench
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
@@ -34,6 +34,17 @@ collection: venv
 unit: venv
 	$(BIN)/python -m pytest -q
 
+# ansible-lint's production profile (.ansible-lint) on what users copy and what the tests run. It runs offline, so
+# it finds this collection's modules through a link .build/lint/ansible_collections/sectigo/vault_pki -> the checkout.
+LINT_PATHS := roles docs/examples tests/integration/targets
+LINT_COLLECTIONS := $(BUILD)/lint
+
+lint: venv
+	mkdir -p $(LINT_COLLECTIONS)/ansible_collections/sectigo
+	ln -sfn ../../../.. $(LINT_COLLECTIONS)/ansible_collections/sectigo/vault_pki
+	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(LINT_COLLECTIONS)" \
+		$(BIN)/ansible-lint --nocolor $(LINT_PATHS)
+
 # ansible-test fetches a pip bootstrap script from its own file host, which only the package index
 # replaces here: hacking/ansible_test_pip_bootstrap.py stands in for it (see its docstring).
 ANSIBLE_TEST_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
@@ -59,7 +70,7 @@ compat: collection $(COMPAT_VENV)/bin/.installed
 	$(COMPAT_VENV)/bin/python tests/testbed/run_integration.py --collection $(COLL)
 	$(COMPAT_VENV)/bin/python -m pytest -q tests/e2e
 
-test: changelog-lint unit sanity integration compat
+test: changelog-lint lint unit sanity integration compat
 
 demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
