@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit lint sanity integration compat demo env env-stop changelog-lint clean collection bench
+.PHONY: help venv test unit lint galaxy sanity integration compat demo env env-stop changelog-lint clean collection bench
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
@@ -30,13 +30,27 @@ collection: venv
 	git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} $(COLL)/ 2>/dev/null || true
 	cd $(COLL) && git init -q && git add -A >/dev/null
 
+# What Galaxy gets: build the tarball as a release does (galaxy.yml's build_ignore applies), run Galaxy's own importer
+# on it (any ERROR or WARNING fails), then install it into an empty collections path and run the quick start from
+# the installed copy against the live test bed (tests/testbed/run_installed.py).
+GALAXY_OUT := $(BUILD)/galaxy
+
+galaxy: venv
+	rm -rf $(GALAXY_OUT)
+	$(BIN)/ansible-galaxy collection build --output-path $(GALAXY_OUT) .
+	cd $(GALAXY_OUT) && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main \
+		sectigo-vault_pki-*.tar.gz > importer.log 2>&1 || { cat importer.log; exit 1; }
+	@if grep -E '^(ERROR|WARNING)' $(GALAXY_OUT)/importer.log; then echo "galaxy-importer: see $(GALAXY_OUT)/importer.log"; exit 1; fi
+	@grep -E 'completed successfully' $(GALAXY_OUT)/importer.log
+	$(BIN)/python tests/testbed/run_installed.py --tarball $(GALAXY_OUT)/sectigo-vault_pki-*.tar.gz
+
 # pytest.ini's testpaths: module_utils, the simulator, the test bed and the bench helpers.
 unit: venv
 	$(BIN)/python -m pytest -q
 
 # ansible-lint's production profile (.ansible-lint) on what users copy and what the tests run. It runs offline, so
 # it finds this collection's modules through a link .build/lint/ansible_collections/sectigo/vault_pki -> the checkout.
-LINT_PATHS := roles docs/examples tests/integration/targets
+LINT_PATHS := roles docs/examples tests/integration/targets tests/e2e/playbooks tests/bench/playbooks
 LINT_COLLECTIONS := $(BUILD)/lint
 
 lint: venv
@@ -70,7 +84,7 @@ compat: collection $(COMPAT_VENV)/bin/.installed
 	$(COMPAT_VENV)/bin/python tests/testbed/run_integration.py --collection $(COLL)
 	$(COMPAT_VENV)/bin/python -m pytest -q tests/e2e
 
-test: changelog-lint lint unit sanity integration compat
+test: changelog-lint lint unit sanity galaxy integration compat
 
 demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
