@@ -11,6 +11,9 @@ description:
   - Creates, updates or deletes a named SCM connection (a "config") at C(<kv_mount>/<kv_path>/configs/<name>) in Vault KV v2.
   - The SCM password is stored in Vault and never returned; results show C(password_set) instead.
   - Certificates, names and profiles live under the config's name; deleting a config leaves them in place.
+requirements:
+  - cryptography >= 41.0 (Python library)
+  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.attributes
