@@ -9,7 +9,7 @@ if command -v pyenv >/dev/null 2>&1; then
     root="$(pyenv root 2>/dev/null)"
     while IFS= read -r dir; do
         candidates+=("$dir/bin/python$want")
-    done < <(ls -d "$root/versions/$want".* 2>/dev/null | sort -rV)
+    done < <(for dir in "$root/versions/$want".*; do [ -d "$dir" ] && printf '%s\n' "$dir"; done | sort -rV)
 fi
 candidates+=("$(command -v "python$want" 2>/dev/null)")
 for python in "${candidates[@]}"; do

@@ -99,7 +99,7 @@ def _highlightable(language: str, code: str) -> bool:
         lexer = pygments.lexers.get_lexer_by_name(language)
     except pygments.util.ClassNotFound:
         return False
-    return not any(kind in pygments.token.Error for kind, _ in lexer.get_tokens(code))
+    return not any(kind in pygments.token.Error for kind, dummy in lexer.get_tokens(code))
 
 
 def _code_block(match: re.Match[str]) -> str:
