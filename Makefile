@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit sanity integration compat demo env env-stop changelog-lint clean collection bench
+.PHONY: help venv test unit units lint docs galaxy sanity integration newest compat demo env env-stop changelog-lint \
+	clean collection bench pythons ansible-test-pip checkout-link
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
-	@echo "make test   - unit tests, ansible-test sanity, integration tests on the live test bed (also on the oldest ansible-core)"
+	@echo "make test   - lint, unit tests, ansible-test units and sanity, the docs site, Galaxy's import of the tarball,"
+	@echo "              integration tests on the live test bed with ansible-core 2.19, the newest release and 2.16"
 	@echo "make env    - start the test bed and print export lines to use it by hand"
 	@echo "make bench  - speed and scale as ratios to a baseline run side by side (docs/bench.md)"
 
@@ -30,22 +32,108 @@ collection: venv
 	git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} $(COLL)/ 2>/dev/null || true
 	cd $(COLL) && git init -q && git add -A >/dev/null
 
+# A link .build/checkout/ansible_collections/sectigo/vault_pki -> the checkout, for tools that look the collection
+# up on a collections path (ansible-lint offline, antsibull-docs --use-current).
+CHECKOUT_COLLECTIONS := $(BUILD)/checkout
+
+checkout-link:
+	mkdir -p $(CHECKOUT_COLLECTIONS)/ansible_collections/sectigo
+	ln -sfn ../../../.. $(CHECKOUT_COLLECTIONS)/ansible_collections/sectigo/vault_pki
+
 # pytest.ini's testpaths: module_utils, the simulator, the test bed and the bench helpers.
 unit: venv
 	$(BIN)/python -m pytest -q
 
-# ansible-test fetches a pip bootstrap script from its own file host, which only the package index
-# replaces here: hacking/ansible_test_pip_bootstrap.py stands in for it (see its docstring).
-ANSIBLE_TEST_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# ansible-lint's production profile (.ansible-lint) on what users copy and what the tests run.
+LINT_PATHS := roles docs/examples tests/integration/targets tests/e2e/playbooks tests/bench/playbooks
 
-sanity: collection
-	mkdir -p $(dir $(ANSIBLE_TEST_PIP_CACHE))
-	cp hacking/ansible_test_pip_bootstrap.py $(ANSIBLE_TEST_PIP_CACHE)
-	cd $(COLL) && ../../../../$(BIN)/ansible-test sanity --venv --requirements --python 3.11 --color no
+lint: venv checkout-link
+	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS)" \
+		$(BIN)/ansible-lint --nocolor $(LINT_PATHS)
+
+# ansible-test fetches a pip bootstrap script from its own file host, which only the package index
+# replaces here: hacking/ansible_test_pip_bootstrap.py stands in for it (see its docstring). ansible-core 2.19
+# asks for pip 24.2, 2.20 and later for pip 25.2.
+ANSIBLE_TEST_PIP_CACHE := $(HOME)/.ansible/test/cache
+ANSIBLE_TEST_PIPS := 24_2 25_2
+
+ansible-test-pip:
+	mkdir -p $(ANSIBLE_TEST_PIP_CACHE)
+	for v in $(ANSIBLE_TEST_PIPS); do cp hacking/ansible_test_pip_bootstrap.py $(ANSIBLE_TEST_PIP_CACHE)/get_pip_$$v.py; done
+
+# ansible-test --python X.Y looks for pythonX.Y on PATH, where a pyenv shim for a version that pyenv does not
+# select exists but does not run. .build/pythons holds one link per version to a working interpreter;
+# hacking/find_python.sh says what to install when one is missing.
+PYTHONS := $(BUILD)/pythons
+PYTHON_VERSIONS := 3.11 3.12 3.13
+
+pythons:
+	mkdir -p $(PYTHONS)
+	for v in $(PYTHON_VERSIONS); do py="$$(hacking/find_python.sh $$v)" || exit 1; ln -sfn "$$py" $(PYTHONS)/python$$v; done
+
+# $(call ansible_test,VENV,ARGS): that virtualenv's ansible-test on the collection copy.
+ansible_test = cd $(COLL) && PATH="$(CURDIR)/$(PYTHONS):$(CURDIR)/$(1)/bin:$$PATH" $(CURDIR)/$(1)/bin/ansible-test $(2) --color no
+
+# Every sanity test, no ignore file, on each Python that the supported ansible-cores take on this machine:
+# 3.11 and 3.13 with ansible-core 2.19 here, 3.12 with the newest release in `make newest`.
+SANITY_PYTHONS := 3.11 3.13
+
+sanity: collection pythons ansible-test-pip
+	for v in $(SANITY_PYTHONS); do ( $(call ansible_test,$(VENV),sanity --venv --requirements --python $$v) ) || exit 1; done
+
+# The unit tests as ansible-test runs them: its own pytest configuration, tests/unit/requirements.txt.
+units: collection pythons ansible-test-pip
+	$(call ansible_test,$(VENV),units --venv --requirements --python 3.11)
+
+# The docs site. The rst guides are written from docs/*.md (hacking/md_to_rst.py; commit what it changes), the
+# collection's docs are linted, then antsibull-docs sets up a Sphinx site in .build/docsite and builds it with
+# warnings as errors, offline (hacking/docsite_offline.py).
+DOCSITE := $(BUILD)/docsite
+
+docs: venv checkout-link
+	$(BIN)/python hacking/md_to_rst.py
+	export PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS)" && \
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs . && \
+	rm -rf $(DOCSITE) && mkdir -p -m 700 $(DOCSITE) && \
+	$(BIN)/antsibull-docs sphinx-init --use-current --fail-on-error --squash-hierarchy --dest-dir $(DOCSITE) \
+		--project sectigo.vault_pki --copyright "sectigo.vault_pki contributors" --title sectigo.vault_pki \
+		--html-short-title sectigo.vault_pki sectigo.vault_pki >/dev/null && \
+	$(BIN)/python hacking/docsite_offline.py $(DOCSITE) && \
+	bash $(DOCSITE)/build.sh
+	@echo "docs site: $(DOCSITE)/build/html/index.html"
+
+# What Galaxy gets: build the tarball as a release does (galaxy.yml's build_ignore applies), run Galaxy's own importer
+# on it (any ERROR or WARNING fails), then install it into an empty collections path and run the quick start from
+# the installed copy against the live test bed (tests/testbed/run_installed.py).
+GALAXY_OUT := $(BUILD)/galaxy
+
+galaxy: venv
+	rm -rf $(GALAXY_OUT)
+	$(BIN)/ansible-galaxy collection build --output-path $(GALAXY_OUT) .
+	cd $(GALAXY_OUT) && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main \
+		sectigo-vault_pki-*.tar.gz > importer.log 2>&1 || { cat importer.log; exit 1; }
+	@if grep -E '^(ERROR|WARNING)' $(GALAXY_OUT)/importer.log; then echo "galaxy-importer: see $(GALAXY_OUT)/importer.log"; exit 1; fi
+	@grep -E 'completed successfully' $(GALAXY_OUT)/importer.log
+	$(BIN)/python tests/testbed/run_installed.py --tarball $(GALAXY_OUT)/sectigo-vault_pki-*.tar.gz
 
 integration: collection
 	$(BIN)/python tests/testbed/run_integration.py --collection $(COLL)
 	$(BIN)/python -m pytest -q tests/e2e
+
+# The newest ansible-core release (requirements-newest.txt) needs Python 3.12 or newer: a virtualenv of its own on
+# the Python 3.12 that hacking/find_python.sh finds (pyenv's, or python3.12 on PATH).
+NEWEST_VENV := .venv-newest
+
+$(NEWEST_VENV)/bin/.installed: requirements.txt requirements-newest.txt
+	py="$$(hacking/find_python.sh 3.12)" && "$$py" -m venv $(NEWEST_VENV)
+	$(NEWEST_VENV)/bin/pip install --disable-pip-version-check -q -r requirements-newest.txt
+	touch $@
+
+newest: collection pythons ansible-test-pip $(NEWEST_VENV)/bin/.installed
+	$(call ansible_test,$(NEWEST_VENV),sanity --venv --requirements --python 3.12)
+	$(call ansible_test,$(NEWEST_VENV),units --venv --requirements --python 3.12)
+	$(NEWEST_VENV)/bin/python tests/testbed/run_integration.py --collection $(COLL)
+	$(NEWEST_VENV)/bin/python -m pytest -q tests/e2e
 
 # The oldest ansible-core that meta/runtime.yml accepts, in a virtualenv of its own.
 COMPAT_VENV := .venv-compat
@@ -59,7 +147,7 @@ compat: collection $(COMPAT_VENV)/bin/.installed
 	$(COMPAT_VENV)/bin/python tests/testbed/run_integration.py --collection $(COLL)
 	$(COMPAT_VENV)/bin/python -m pytest -q tests/e2e
 
-test: changelog-lint unit sanity integration compat
+test: changelog-lint lint unit units sanity docs galaxy integration newest compat
 
 demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
@@ -77,4 +165,4 @@ changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
 clean:
-	rm -rf $(BUILD) $(VENV) $(COMPAT_VENV) tests/output
+	rm -rf $(BUILD) $(VENV) $(COMPAT_VENV) $(NEWEST_VENV) .ansible tests/output

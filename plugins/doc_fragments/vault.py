@@ -143,7 +143,7 @@ notes:
     Modules are one action group, so they can be set once with C(module_defaults) for C(group/sectigo.vault_pki.sectigo).
   - See C(docs/vault.md) for the Vault policy the collection needs.
 requirements:
-  - hvac (Python library)
+  - hvac >= 2.0 (Python library)
 """
 
     PLUGINS = r"""

@@ -21,6 +21,9 @@ description:
   - In check mode (C(ansible-playbook --check), seen as C(ansible_check_mode)) it never orders, collects or writes; it
     returns what Vault holds and warns that a renewal or a collection is due. A lookup cannot see a single task's
     C(check_mode) keyword, only the run's.
+requirements:
+  - cryptography >= 41.0 (Python library)
+  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.vault.plugins

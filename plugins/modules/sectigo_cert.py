@@ -21,6 +21,9 @@ description:
   - Two runs started together for the same new name place one SCM order (Vault check-and-set).
   - Options named after the Vault plugin's fields (C(sectigo_csr_domain) and so on) are accepted as aliases, so the
     plugin's sample JSON files work as task arguments.
+requirements:
+  - cryptography >= 41.0 (Python library)
+  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config

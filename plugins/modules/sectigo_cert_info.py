@@ -10,6 +10,8 @@ version_added: 0.1.0
 description:
   - Lists the certificates of a config with their status and expiry, or returns one certificate record.
   - Reads Vault only; never calls SCM and never renews or collects (use M(sectigo.vault_pki.sectigo_cert) or the lookup for that).
+requirements:
+  - cryptography >= 41.0 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config

@@ -13,6 +13,9 @@ description:
     results and diffs show C(password_set), C(client_secret_set) and C(scm_client_key_pem_set) instead.
   - Three SCM logins are supported, see O(scm_auth_method) and C(docs/scm-protocol.md).
   - Certificates, names and profiles live under the config's name; deleting a config leaves them in place.
+requirements:
+  - cryptography >= 41.0 (Python library)
+  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.attributes

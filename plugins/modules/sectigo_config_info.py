@@ -10,6 +10,8 @@ version_added: 0.1.0
 description:
   - Lists the configs stored by M(sectigo.vault_pki.sectigo_config), or returns one of them.
   - Reads Vault only; never calls SCM and never returns a password.
+requirements:
+  - cryptography >= 41.0 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.attributes.info_module

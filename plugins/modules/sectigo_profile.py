@@ -12,6 +12,9 @@ description:
   - M(sectigo.vault_pki.sectigo_cert) checks term and key against the stored profile before it places an order, and downloads a
     missing profile by itself; this module lets a playbook fetch or refresh profiles up front.
   - A stored profile is not downloaded again unless O(refresh=true), so a re-run calls SCM zero times.
+requirements:
+  - cryptography >= 41.0 (Python library)
+  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config

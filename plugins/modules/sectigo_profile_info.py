@@ -9,6 +9,8 @@ short_description: Read SCM certificate profiles kept in Vault
 version_added: 0.1.0
 description:
   - Lists the profiles of a config stored in Vault, or returns one of them. Reads Vault only; never calls SCM.
+requirements:
+  - cryptography >= 41.0 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config

@@ -11,6 +11,9 @@ description:
   - Revokes one certificate in SCM, found by its name, record id, SCM id or serial number.
   - The record stays in Vault with status C(Revoked) and C(revoked) details; revoking does not delete it.
   - A certificate that is already revoked is C(changed=false); when Vault already says so, SCM is not called.
+requirements:
+  - cryptography >= 41.0 (Python library)
+  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config
