@@ -22,11 +22,11 @@ CLIENT = dict(SSL, name="people", config_type="client_cert", defaults={"cert_typ
 def bed():
     store, scm = FakeStore(), FakeScm()
 
-    def service(config=SSL, check_mode=False):
-        return CertificateService(store, config, lambda: scm, check_mode=check_mode, sleep=lambda _s: None)
+    def service(config=None, check_mode=False):
+        return CertificateService(store, config or SSL, lambda: scm, check_mode=check_mode, sleep=lambda _s: None)
 
-    def revoker(config=SSL, check_mode=False):
-        return RevokeService(store, config, lambda: scm, check_mode=check_mode)
+    def revoker(config=None, check_mode=False):
+        return RevokeService(store, config or SSL, lambda: scm, check_mode=check_mode)
     return store, scm, service, revoker
 
 
