@@ -44,6 +44,9 @@ class ScmApi(Protocol):
     def revoke_ssl_by_serial(self, serial: str, **kwargs: Any) -> None: ...
     def revoke_smime_by_order(self, backend_cert_id: int | str, **kwargs: Any) -> None: ...
     def revoke_smime_by_serial(self, serial: str, **kwargs: Any) -> None: ...
+    def decline_ssl(self, ssl_id: int | str, message: str) -> None: ...
+    def list_ssl_custom_fields(self) -> list[dict[str, Any]]: ...
+    def list_smime_custom_fields(self) -> list[dict[str, Any]]: ...
 
 
 def marker(request_id: str) -> str:
@@ -175,9 +178,17 @@ class CertKind:
             raise
         return True
 
-    # ---- profiles ------------------------------------------------------------------------------------
+    def cancel(self, oid: Any, reason: str) -> None:
+        """Withdraw an order SCM has not issued yet (docs/lifecycle.md "Cancelling a pending order")."""
+        raise NotImplementedError
+
+    # ---- profiles and custom fields ------------------------------------------------------------------
 
     def list_types(self, org_id: int | None = None) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def list_custom_fields(self) -> list[dict[str, Any]]:
+        """SCM's custom fields for this kind: ``[{id, name, mandatory}]``."""
         raise NotImplementedError
 
 
@@ -250,8 +261,15 @@ class SslKind(CertKind):
     def revoked_in_scm(self, oid: Any) -> bool:
         return str(self.scm.get_ssl(oid).get("status", "")).lower() == "revoked"
 
+    def cancel(self, oid: Any, reason: str) -> None:
+        # SCM's decline: possible while the order awaits approval.
+        self.scm.decline_ssl(oid, reason)
+
     def list_types(self, org_id: int | None = None) -> list[dict[str, Any]]:
         return self.scm.list_ssl_types(org_id=org_id)
+
+    def list_custom_fields(self) -> list[dict[str, Any]]:
+        return self.scm.list_ssl_custom_fields()
 
 
 class SmimeKind(CertKind):
@@ -337,8 +355,15 @@ class SmimeKind(CertKind):
     def revoked_in_scm(self, oid: Any) -> bool:
         return any(str(item.get("state", "")).lower() == "revoked" for item in self.scm.iter_smime(backend_cert_id=str(oid)))
 
+    def cancel(self, oid: Any, reason: str) -> None:
+        # SCM has no decline for client orders: revoking the order withdraws it before issuance.
+        self.scm.revoke_smime_by_order(str(oid), reason=reason, reason_code=rec.REASON_CODES["cessationOfOperation"])
+
     def list_types(self, org_id: int | None = None) -> list[dict[str, Any]]:
         return self.scm.list_smime_types(org_id=org_id)
+
+    def list_custom_fields(self) -> list[dict[str, Any]]:
+        return self.scm.list_smime_custom_fields()
 
 
 KINDS = {rec.SSL_CERT: SslKind, rec.CLIENT_CERT: SmimeKind}

@@ -84,7 +84,8 @@ class CertRecords:
     def follow_renewals(self, record: rec.CertRecord, version: int) -> tuple[rec.CertRecord, int]:
         """The newest record of a chain of renewals that starts at ``record``."""
         seen = set()
-        while record.get("status") == rec.RENEWED and record.get("renewed_to") and record["renewed_to"] not in seen:
+        # A renewed record may have been revoked since: it still leads to its renewal.
+        while record.get("status") in (rec.RENEWED, rec.REVOKED) and record.get("renewed_to") and record["renewed_to"] not in seen:
             seen.add(record["renewed_to"])
             nxt, nver = self.read(record["renewed_to"])
             if nxt is None:
@@ -254,6 +255,7 @@ class CertQuery:
     statuses: list[str] | None = None
     expiring_within_days: int | None = None
     include_private_key: bool = False
+    include_superseded: bool = False
 
 
 def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], datetime] = rec.utc_now) -> dict[str, Any]:
@@ -276,17 +278,27 @@ def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], dat
                              f"no certificate '{query.name or query.cert_unique_id}' in config '{query.config}'")
         return {"certificates": [rec.summary(record, now)], "certificate": rec.public_view(record, query.include_private_key)}
     summaries = []
+    current = set()
     for name in records.names():
         record, _version = records.resolve(name, None)
         if record is None:
             # A claim whose order is not yet saved: show it as requested.
             summaries.append({"name": name, "status": rec.REQUESTED})
             continue
+        current.add(record.get("cert_unique_id"))
         summary = rec.summary(record, now)
         summary["name"] = name
         summaries.append(summary)
+    if query.include_superseded:
+        # Records no name points at any more: renewed, replaced or forgotten predecessors (current: false).
+        for summary in summaries:
+            summary["current"] = True
+        for uid in sorted(records.ids() - current):
+            record, _version = records.read(uid)
+            if record is not None:
+                summaries.append(dict(rec.summary(record, now), name=record.get("name") or "", current=False))
     if query.statuses:
         summaries = [s for s in summaries if s.get("status") in query.statuses]
     if query.expiring_within_days is not None:
         summaries = [s for s in summaries if "days_remaining" in s and s["days_remaining"] <= query.expiring_within_days]
-    return {"certificates": sorted(summaries, key=lambda s: s["name"])}
+    return {"certificates": sorted(summaries, key=lambda s: (s["name"], not s.get("current", True), s.get("cert_unique_id") or ""))}

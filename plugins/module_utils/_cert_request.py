@@ -43,6 +43,25 @@ DEFAULTABLE_OPTIONS = (
     "custom_fields", "revoke_on_replace", "wait", "max_timeout", "loop_period", "expiry_window", "auto_renew",
     "read_renewed_cert", "verify_profile",
 )
+# The Vault plugin's names of the default-able options: a config's ``defaults`` may use either name
+# (docs/migrating-from-vault-plugin.md). Tasks get the same names as argspec aliases.
+PLUGIN_NAMES: dict[str, tuple[str, ...]] = {
+    "cert_type": ("sectigo_ssl_cert_type", "sectigo_client_cert_type"),
+    "term": ("sectigo_ssl_cert_validity", "sectigo_client_cert_validity"),
+    "format_type": ("sectigo_ssl_cert_format_type",),
+    "external_requester": ("sectigo_ssl_cert_external_requester",),
+    "comments": ("sectigo_ssl_cert_comments",),
+    "num_servers": ("sectigo_ssl_cert_num_servers",),
+    "server_type": ("sectigo_ssl_cert_server_type",),
+    "custom_fields": ("sectigo_ssl_cert_custom_fields", "sectigo_client_cert_custom_fields"),
+    "revoke_on_replace": ("sectigo_client_cert_revoked_on_replace", "sectigo_client_cert_revoke_on_replace"),
+    "max_timeout": ("sectigo_max_timeout",),
+    "loop_period": ("sectigo_loop_period",),
+    "expiry_window": ("sectigo_expiry_window",),
+    "auto_renew": ("sectigo_auto_renew",),
+    "read_renewed_cert": ("sectigo_read_renewed_cert",),
+}
+_OPTION_OF_PLUGIN_NAME = {alias: option for option, aliases in PLUGIN_NAMES.items() for alias in aliases}
 # Options that describe the order rather than the certificate; they never drift (docs/lifecycle.md).
 ISSUANCE_OPTIONS = ("cert_type", "term", "format_type", "external_requester", "num_servers", "server_type", "custom_fields")
 
@@ -79,7 +98,12 @@ def boolean(value: Any, field: str) -> bool:
     raise InputError(field, f"{field} must be a boolean (true or false); got {value!r}")
 
 
-def choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
+def choice(value: Any, field: str, allowed: tuple[str, ...], *, ignore_case: bool = False) -> str:
+    """One of ``allowed``; with ``ignore_case`` the allowed spelling is returned (the Vault plugin wrote ``X509``)."""
+    if ignore_case and isinstance(value, str):
+        for item in allowed:
+            if item.lower() == value.lower():
+                return item
     if value not in allowed:
         raise InputError(field, f"{field} must be one of {', '.join(allowed)}; got {value!r}")
     return value
@@ -142,6 +166,8 @@ def reason_code(value: Any, field: str = "reason_code") -> int:
 
 def custom_fields(value: Any, field: str = "custom_fields") -> list[dict[str, str]]:
     """A list of ``{name, value}``; the Vault plugin's JSON string of that list is accepted too."""
+    if isinstance(value, str) and not value.strip():
+        return []  # the Vault plugin's sample files carry "" for "no custom fields"
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -187,7 +213,7 @@ def _fmt(days: float) -> str:
 OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {
     "cert_type": lambda v, f: whole_number(v, f, 1),
     "term": lambda v, f: whole_number(v, f, 1),
-    "format_type": lambda v, f: choice(v, f, rec.FORMAT_TYPES),
+    "format_type": lambda v, f: choice(v, f, rec.FORMAT_TYPES, ignore_case=True),
     "external_requester": lambda v, f: emails(v, f, rec.EXTERNAL_REQUESTER_MAX),
     # The collection appends its marker to the comments; SCM's limit counts both.
     "comments": lambda v, f: text(v, f, rec.COMMENTS_MAX - MARKER_LENGTH),
@@ -209,11 +235,17 @@ def validate_defaults(defaults: Any) -> dict[str, Any]:
     """A config's ``defaults``: only default-able options, each checked by its rule (``defaults.<option>``)."""
     if not isinstance(defaults, dict):
         raise InputError("defaults", f"defaults must be a dictionary of certificate options; got {type(defaults).__name__}")
-    out = {}
+    out: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for key, value in defaults.items():
-        if key not in OPTION_RULES:
-            raise InputError(f"defaults.{key}", f"defaults.{key} is not a default-able option; allowed: {', '.join(DEFAULTABLE_OPTIONS)}")
-        out[key] = None if value is None else OPTION_RULES[key](value, f"defaults.{key}")
+        option = _OPTION_OF_PLUGIN_NAME.get(key, key)
+        if option not in OPTION_RULES:
+            raise InputError(f"defaults.{key}", f"defaults.{key} is not a default-able option; allowed: {', '.join(DEFAULTABLE_OPTIONS)} "
+                                                "(or their Vault plugin names)")
+        if option in given:
+            raise InputError(f"defaults.{key}", f"defaults.{key} and defaults.{given[option]} name the same option {option}; give one")
+        given[option] = key
+        out[option] = None if value is None else OPTION_RULES[option](value, f"defaults.{key}")
     return out
 
 
@@ -265,6 +297,7 @@ class CertRequest:
     read_renewed_cert: bool | None = None
     verify_profile: bool | None = None
     reason: str | None = None
+    org_id: int | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "CertRequest":
@@ -304,6 +337,8 @@ def validate_request(req: CertRequest, config: dict[str, Any], kind: CertKind) -
                                                f"{kind.name}; import an existing order with {kind.id_option}")
     if own_id is not None:
         whole_number(own_id, kind.id_option, 1)
+    if req.org_id is not None:
+        whole_number(req.org_id, "org_id", 1)
     if req.state == "replaced" and not req.reason:
         raise InputError("reason", f"reason is required with state=replaced (1 to {rec.REASON_MAX} characters)")
     if req.reason is not None:

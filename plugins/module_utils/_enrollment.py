@@ -55,6 +55,7 @@ class Enrollment:
             raise InputError("term", "term (days) is required to enroll; set it on the task or as a config default")
         self.life.kind.check_identity(dict(identity, common_name=desired["common_name"], csr=req.csr))
         self.life.verify_profile(req, issuance["cert_type"], issuance["term"], desired["spec"])
+        self.life.check_custom_fields(req, issuance.get("custom_fields"))
 
     # ---- enroll --------------------------------------------------------------------------------------
 
@@ -79,7 +80,7 @@ class Enrollment:
         record: rec.CertRecord = {
             "name": req.name, "config_name": life.config_name, "certificate_type": life.kind.name,
             "request_id": request_id, "profile_id": issuance["cert_type"], "term": issuance["term"],
-            "ssl_format": issuance["format_type"], "org_id": life.config.get("org_id"), "created_at": rec.iso(now),
+            "ssl_format": issuance["format_type"], "org_id": req.org_id or life.config.get("org_id"), "created_at": rec.iso(now),
         }
         record.update(identity)  # type: ignore[typeddict-item]
         for key_name in ("external_requester", "comments", "custom_fields"):
@@ -110,7 +111,8 @@ class Enrollment:
         with life.records.keep(lambda doc, v: life.records.write_name(req.name, doc, v), entry, claim, entry_version,  # type: ignore[arg-type]
                                life.heartbeat) as keeper:
             try:
-                order = life.kind.place(record, issuance, int(life.config["org_id"]), with_marker(issuance.get("comments"), claim["request_id"]))
+                org_id = int(record.get("org_id") or life.config["org_id"])
+                order = life.kind.place(record, issuance, org_id, with_marker(issuance.get("comments"), claim["request_id"]))
             except ScmError as exc:
                 error = exc
                 if exc.may_have_reached:

@@ -29,7 +29,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request im
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, Waiting
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles, check_against_profile
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles, check_against_profile, check_mandatory_fields
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
 
 
@@ -74,6 +74,16 @@ class Lifecycle:
             check_against_profile(profile, term=None if term is None else int(term), key_algo=spec.algo, key_param=spec.scm_key_param)
         else:
             self.warnings.append(f"profile {cert_type} is not stored in Vault; check mode did not download it")
+
+    def check_custom_fields(self, req: CertRequest, custom_fields: list[dict[str, str]] | None) -> None:
+        """Before an enrollment's claim: every custom field SCM marks mandatory has a value (with ``verify_profile``)."""
+        if not self.option(req, "verify_profile"):
+            return
+        scm_fields = self.profiles.custom_fields()
+        if scm_fields is None:
+            self.warnings.append("SCM's custom-field list is not stored in Vault; check mode did not download it")
+            return
+        check_mandatory_fields(scm_fields, custom_fields, self.config_name)
 
     def collect(self, req: CertRequest, record: rec.CertRecord, version: int, *, action: str,
                 before: dict[str, Any] | None = None) -> CertResult:
@@ -158,17 +168,24 @@ class CertificateService:
         return self._ensure_existing(req, record, version, entry_version, allow_enroll=allow_enroll)
 
     def _absent(self, req: CertRequest) -> CertResult:
+        """Forget a certificate: its record and the name that points at it, whichever of the two the task names."""
         records = self.life.records
         entry, _version = records.read_name(req.name)
         uid = (entry or {}).get("cert_unique_id") or req.cert_unique_id
         record, _version = records.read(uid)
+        name = req.name
+        if name is None and record is not None and record.get("name"):
+            # Addressed by id: drop the record's name too when it still points at this record.
+            named, _version = records.read_name(record["name"])
+            if named is not None and named.get("cert_unique_id") == uid and not named.get("claim"):
+                entry, name = named, record["name"]
         if entry is None and record is None:
             return CertResult(False, "none", None)
         if not self.life.check_mode:
             if record is not None:
                 records.delete(uid)  # type: ignore[arg-type]
             if entry is not None:
-                records.delete_name(req.name)  # type: ignore[arg-type]
+                records.delete_name(name)  # type: ignore[arg-type]
         return CertResult(True, "deleted", None, before=rec.summary(record), after={})
 
     # ---- decisions on an existing record -------------------------------------------------------------
@@ -197,8 +214,8 @@ class CertificateService:
             return life.collect(req, record, version, action="collected")
         if status == rec.RENEWED:
             return unchanged(record)
-        if status == rec.REVOKED or life.expired(record):
-            what = "revoked" if status == rec.REVOKED else "expired"
+        if status in rec.ENDED_STATUSES or life.expired(record):
+            what = str(status).lower() if status in rec.ENDED_STATUSES else "expired"
             if not allow_enroll:
                 # A read (the lookup) reports what is there; enrolling anew is a task's decision.
                 life.warnings.append(f"certificate '{record['cert_unique_id']}' is {what}; "

@@ -36,6 +36,16 @@ def check_against_profile(profile: dict[str, Any], *, term: int | None, key_algo
             raise InputError(field, f"{field} must be one of {', '.join(params)} for {key_algo} keys in profile {pid}; got {key_param}")
 
 
+def check_mandatory_fields(scm_fields: list[dict[str, Any]], given: list[dict[str, str]] | None, config_name: str) -> None:
+    """Raise InputError naming every custom field SCM marks mandatory that ``given`` lacks (SCM would answer -62)."""
+    have = {str(item.get("name")) for item in given or [] if str(item.get("value") or "").strip()}
+    missing = [str(item.get("name")) for item in scm_fields if item.get("mandatory") and str(item.get("name")) not in have]
+    if missing:
+        raise InputError("custom_fields", f"custom_fields must give a value for SCM's mandatory field{'s' if len(missing) > 1 else ''} "
+                                          f"{', '.join(repr(m) for m in missing)} (config '{config_name}'); "
+                                          "set them on the task or as a config default")
+
+
 class Profiles:
     """SCM profiles of one config kept in Vault: sectigo_profile(_info) manage them, sectigo_cert checks against them."""
 
@@ -97,6 +107,23 @@ class Profiles:
         if not self.check_mode:
             self.store.write(self._path(profile_id), downloaded, cas=version)
         return True, downloaded
+
+    def custom_fields(self, *, refresh: bool = False) -> list[dict[str, Any]] | None:
+        """SCM's custom-field list for the config's kind, kept at ``custom_fields/<config>``: stored, else downloaded and stored.
+
+        In check mode nothing is downloaded: None when the list is not stored yet.
+        """
+        path = rec.custom_fields_path(self.config["name"])
+        stored, version = self.store.read(path)
+        if self.check_mode or (stored is not None and not refresh):
+            return None if stored is None else list(stored.get("fields") or [])
+        fields = [{k: item.get(k) for k in ("id", "name", "mandatory") if k in item} for item in self.kind.list_custom_fields()]
+        if stored is None or stored.get("fields") != fields:
+            try:
+                self.store.write(path, {"fields": fields}, cas=version)
+            except VaultCasConflict:
+                pass  # another run stored SCM's list first
+        return fields
 
     def ensure_absent(self, profile_id: int) -> tuple[bool, dict[str, Any]]:
         stored, _version = self.store.read(self._path(profile_id))

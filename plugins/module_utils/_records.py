@@ -29,10 +29,13 @@ TIMEOUT_STATE_SAVED = "TimeoutStateSaved"
 ERROR_CODE = "ErrorCode"
 RENEWED = "Renewed"
 REVOKED = "Revoked"
+CANCELLED = "Cancelled"
 
-STATUSES = (REQUESTED, APPLIED, ISSUED, TIMEOUT_STATE_SAVED, ERROR_CODE, RENEWED, REVOKED)
+STATUSES = (REQUESTED, APPLIED, ISSUED, TIMEOUT_STATE_SAVED, ERROR_CODE, RENEWED, REVOKED, CANCELLED)
 # Statuses whose order exists in SCM but whose certificate has not been collected yet.
 PENDING_STATUSES = (APPLIED, TIMEOUT_STATE_SAVED, ERROR_CODE)
+# Statuses that end a record's life: ``state: present`` enrolls anew under the name, a sweep only reports them.
+ENDED_STATUSES = (REVOKED, CANCELLED)
 
 # ---- kinds of certificate ----------------------------------------------------------------------------
 
@@ -115,6 +118,11 @@ def profile_path(config: str, profile_id: int | str) -> str:
 
 def profiles_dir(config: str) -> str:
     return f"profiles/{config}"
+
+
+def custom_fields_path(config: str) -> str:
+    """SCM's custom-field list of a config's kind, kept for the checks before an order."""
+    return f"custom_fields/{config}"
 
 
 # ---- time --------------------------------------------------------------------------------------------
@@ -230,6 +238,7 @@ class CertRecord(TypedDict, total=False):
     replaced_from: str
     previous: str
     revoked: Dict[str, Any]
+    cancelled: Dict[str, Any]
     pending: RecordClaim
 
 

@@ -14,9 +14,12 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds impo
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords, KvStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import reason_code, serial_number, text, whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
 
 IDENTITIES = ("name", "cert_unique_id", "ssl_id", "order_number", "serial_number")
+# SCM statuses of an order that was withdrawn before issuance (SSL details, or a client order's lower-case state).
+WITHDRAWN_SCM_STATUSES = ("declined", "rejected", "revoked", "pre_revoked")
 
 
 def _plain_serial(value: str | None) -> str:
@@ -72,33 +75,64 @@ class RevokeService:
                 return record, version
         return None, 0
 
-    def revoke(self, *, reason: Any, reason_code: Any = 0, **given: Any) -> CertResult:  # pylint: disable=redefined-outer-name
+    def revoke(self, *, reason: Any, reason_code: Any = 0, cancel_pending: bool = False,  # pylint: disable=redefined-outer-name
+               **given: Any) -> CertResult:
+        """Revoke a certificate SCM still holds valid, whatever its status in Vault (``Issued``, ``Renewed``, replaced);
+        with ``cancel_pending``, withdraw an order that is not issued yet (docs/lifecycle.md "Revocation")."""
         reason, code = self.validate(reason, reason_code, given)
         record, version = self._find(given)
         if record is None and (given.get("name") or given.get("cert_unique_id")):
             field = "name" if given.get("name") else "cert_unique_id"
             raise InputError(field, f"no certificate '{given[field]}' in config '{self.config['name']}'")
         before = rec.summary(record)
-        if record is not None and record.get("status") == rec.REVOKED:
+        status = record.get("status") if record is not None else None
+        if status in rec.ENDED_STATUSES:
             return CertResult(False, "none", record, before=before, after=before)
-        if record is not None and record.get("status") != rec.ISSUED:
-            field = next(k for k in IDENTITIES if given.get(k) is not None)
-            raise InputError(field, f"certificate '{record['cert_unique_id']}' is {record.get('status')}; only issued certificates can be revoked")
+        if record is not None and (status in rec.PENDING_STATUSES or status == rec.REQUESTED or not record.get("certificate")):
+            return self._cancel(record, version, reason, cancel_pending, given)
+        if record is not None and record.get("not_after") and rec.parse_iso(record["not_after"]) <= self.clock():
+            raise InputError(self._field(given), f"certificate '{record['cert_unique_id']}' expired on {record['not_after']}; "
+                                                 "SCM revokes only certificates that are still valid")
         if self.check_mode:
             return CertResult(True, "revoked", record, before=before, after=dict(before, status=rec.REVOKED))
         oid = self.kind.order_id(record) if record is not None else given.get(self.kind.id_option)
         changed = self.kind.revoke(oid, given.get("serial_number"), reason, code)
         if record is None:
             return CertResult(changed, "revoked" if changed else "none", None)
-        record = self._mark_revoked(record, version, reason, code)
+        record = self._mark(record, version, rec.REVOKED, "revoked", {"reason": reason, "reason_code": code})
         return CertResult(True, "revoked", record, before=before, after=rec.summary(record))
 
-    def _mark_revoked(self, record: rec.CertRecord, version: int, reason: str, code: int) -> rec.CertRecord:
+    @staticmethod
+    def _field(given: dict[str, Any]) -> str:
+        return next(k for k in IDENTITIES if given.get(k) is not None)
+
+    def _cancel(self, record: rec.CertRecord, version: int, reason: str, cancel_pending: bool, given: dict[str, Any]) -> CertResult:
+        """Withdraw an order SCM has not issued: SSL orders are declined, client orders revoked before issuance."""
+        uid, status = record["cert_unique_id"], record.get("status")
+        oid = self.kind.order_id(record)
+        if oid is None:
+            raise InputError(self._field(given), f"certificate '{uid}' has no SCM order yet (status {status}); nothing to revoke or cancel")
+        if not cancel_pending:
+            raise InputError("cancel_pending", f"certificate '{uid}' is an order SCM has not issued yet (status {status}); "
+                                               "set cancel_pending: true to cancel the order instead of revoking a certificate")
+        before = rec.summary(record)
+        if self.check_mode:
+            return CertResult(True, "cancelled", record, before=before, after=dict(before, status=rec.CANCELLED))
+        try:
+            self.kind.cancel(oid, reason or "Cancelled")
+        except ScmRequestError:
+            # A second run, or an administrator, may have withdrawn it already.
+            if str(self.kind.status(oid)).lower() not in WITHDRAWN_SCM_STATUSES:
+                raise
+        record = self._mark(record, version, rec.CANCELLED, "cancelled", {"reason": reason})
+        return CertResult(True, "cancelled", record, before=before, after=rec.summary(record))
+
+    def _mark(self, record: rec.CertRecord, version: int, status: str, field: str, details: dict[str, Any]) -> rec.CertRecord:
         """Record what SCM just did; a record another run changed meanwhile is read again, never overwritten blind."""
         serial = record.get("serial_number")
         for attempt in range(CAS_ATTEMPTS):
-            record["revoked"] = {"reason": reason, "reason_code": code, "time_stamp": rec.iso(self.clock())}
-            rec.set_status(record, rec.REVOKED, self.clock())
+            record[field] = dict(details, time_stamp=rec.iso(self.clock()))  # type: ignore[literal-required]
+            rec.set_status(record, status, self.clock())
             try:
                 self.records.write(record, version)
                 return record
@@ -106,7 +140,7 @@ class RevokeService:
                 current, version = self.records.read(record["cert_unique_id"])
                 if current is None or current.get("serial_number") != serial or attempt == CAS_ATTEMPTS - 1:
                     raise
-                if current.get("status") == rec.REVOKED:
+                if current.get("status") == status:
                     return current
                 record = current
         return record

@@ -54,13 +54,23 @@ options:
   ssl_id:
     description: Import the existing SCM SSL order with this id (SSL configs).
     type: int
+    aliases: [sectigo_ssl_cert_ssl_id]
   order_number:
     description: Import the existing SCM client-certificate order with this number (client configs).
     type: int
+    aliases: [sectigo_client_cert_order_number]
+  org_id:
+    description:
+      - SCM organization or department id of a new order; the config's O(sectigo.vault_pki.sectigo_config#module:org_id)
+        when omitted. Renewals keep the order's organization.
+    type: int
+    aliases: [sectigo_cm_org_id]
   common_name:
-    description: Subject CN. Required to enroll an SSL certificate unless O(csr) is given.
+    description:
+      - Subject CN. Required to enroll an SSL certificate unless O(csr) is given.
+      - The Vault plugin's enroll name is C(sectigo_csr_domain), its replace name C(sectigo_ssl_cert_common_name).
     type: str
-    aliases: [sectigo_csr_domain]
+    aliases: [sectigo_csr_domain, sectigo_common_name, sectigo_ssl_cert_common_name]
   country:
     description: Subject C (two letters).
     type: str
@@ -131,9 +141,10 @@ options:
   format_type:
     description:
       - SCM collect format. Whatever the format, the record holds the leaf PEM and the chain PEMs.
+      - One of V(x509), V(x509CO), V(x509IO), V(base64), V(bin), V(x509IOR), V(pem), V(pemco), V(pemia); the case is
+        ignored (the Vault plugin's samples write V(X509)).
       - Default-able; V(x509) when neither the task nor the config sets it.
     type: str
-    choices: [x509, x509CO, x509IO, base64, bin, x509IOR, x509R, pem, pemco, pemia]
     aliases: [sectigo_ssl_cert_format_type]
   external_requester:
     description: E-mail address(es) of the external requester. Default-able.
@@ -154,10 +165,12 @@ options:
     type: int
     aliases: [sectigo_ssl_cert_server_type]
   custom_fields:
-    description: SCM custom fields, a list of C({name, value}). Default-able.
-    type: list
-    elements: dict
-    aliases: [sectigo_ssl_cert_custom_fields]
+    description:
+      - SCM custom fields, a list of C({name, value}), or the Vault plugin's JSON text of that list. Default-able.
+      - With O(verify_profile), every field SCM marks mandatory for the config's kind must have a value; SCM's list is
+        downloaded into Vault once (C(custom_fields/<config>)) and checked before any order.
+    type: raw
+    aliases: [sectigo_ssl_cert_custom_fields, sectigo_client_cert_custom_fields]
   email:
     description: E-mail address of the client certificate's owner. Required to enroll a client certificate.
     type: str
@@ -177,11 +190,11 @@ options:
   revoke_on_replace:
     description: Revoke the old client certificate when it is replaced. Default-able; V(false) by default.
     type: bool
-    aliases: [sectigo_client_cert_revoked_on_replace]
+    aliases: [sectigo_client_cert_revoked_on_replace, sectigo_client_cert_revoke_on_replace]
   reason:
     description: Reason sent to SCM with a replacement (1 to 512 characters). Required with O(state=replaced).
     type: str
-    aliases: [sectigo_reason]
+    aliases: [sectigo_reason, sectigo_replace_reason]
   wait:
     description: Wait for issuance. V(false) returns right after the order id is saved. Default-able; V(true) by default.
     type: bool
@@ -209,8 +222,8 @@ options:
     aliases: [sectigo_read_renewed_cert]
   verify_profile:
     description:
-      - Check O(term) and the key against the profile (downloaded into Vault when missing) before placing an order.
-        Default-able; V(true) by default.
+      - Check O(term) and the key against the profile (downloaded into Vault when missing) before placing an order, and
+        that O(custom_fields) holds every field SCM marks mandatory. Default-able; V(true) by default.
     type: bool
   return_private_key:
     description: Include the private key in RV(cert). Use with C(no_log) on the task.
@@ -358,16 +371,16 @@ status:
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import STATES, CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import FORMAT_TYPES
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
     name=dict(type="str"),
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
     state=dict(type="str", choices=list(STATES), default="present"),
-    ssl_id=dict(type="int"),
-    order_number=dict(type="int"),
-    common_name=dict(type="str", aliases=["sectigo_csr_domain"]),
+    ssl_id=dict(type="int", aliases=["sectigo_ssl_cert_ssl_id"]),
+    order_number=dict(type="int", aliases=["sectigo_client_cert_order_number"]),
+    org_id=dict(type="int", aliases=["sectigo_cm_org_id"]),
+    common_name=dict(type="str", aliases=["sectigo_csr_domain", "sectigo_common_name", "sectigo_ssl_cert_common_name"]),
     country=dict(type="str", aliases=["sectigo_csr_country"]),
     province=dict(type="str", aliases=["sectigo_csr_state"]),
     locality=dict(type="str", aliases=["sectigo_csr_location"]),
@@ -383,18 +396,18 @@ ARGUMENT_SPEC = dict(
     rotate_key_on_renew=dict(type="bool", default=True),
     cert_type=dict(type="int", aliases=["sectigo_ssl_cert_type", "sectigo_client_cert_type"]),
     term=dict(type="int", aliases=["sectigo_ssl_cert_validity", "sectigo_client_cert_validity"]),
-    format_type=dict(type="str", choices=list(FORMAT_TYPES), aliases=["sectigo_ssl_cert_format_type"]),
+    format_type=dict(type="str", aliases=["sectigo_ssl_cert_format_type"]),
     external_requester=dict(type="str", aliases=["sectigo_ssl_cert_external_requester"]),
     comments=dict(type="str", aliases=["sectigo_ssl_cert_comments"]),
     num_servers=dict(type="int", aliases=["sectigo_ssl_cert_num_servers"]),
     server_type=dict(type="int", aliases=["sectigo_ssl_cert_server_type"]),
-    custom_fields=dict(type="list", elements="dict", aliases=["sectigo_ssl_cert_custom_fields"]),
+    custom_fields=dict(type="raw", aliases=["sectigo_ssl_cert_custom_fields", "sectigo_client_cert_custom_fields"]),
     email=dict(type="str", aliases=["sectigo_client_cert_email"]),
     first_name=dict(type="str", aliases=["sectigo_client_cert_first_name"]),
     middle_name=dict(type="str", aliases=["sectigo_client_cert_middle_name"]),
     last_name=dict(type="str", aliases=["sectigo_client_cert_last_name"]),
-    revoke_on_replace=dict(type="bool", aliases=["sectigo_client_cert_revoked_on_replace"]),
-    reason=dict(type="str", aliases=["sectigo_reason"]),
+    revoke_on_replace=dict(type="bool", aliases=["sectigo_client_cert_revoked_on_replace", "sectigo_client_cert_revoke_on_replace"]),
+    reason=dict(type="str", aliases=["sectigo_reason", "sectigo_replace_reason"]),
     wait=dict(type="bool"),
     max_timeout=dict(type="int", aliases=["sectigo_max_timeout"]),
     loop_period=dict(type="int", aliases=["sectigo_loop_period"]),

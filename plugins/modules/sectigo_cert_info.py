@@ -29,12 +29,19 @@ options:
     description: List only certificates with one of these statuses.
     type: list
     elements: str
-    choices: [Requested, Applied, Issued, TimeoutStateSaved, ErrorCode, Renewed, Revoked]
+    choices: [Requested, Applied, Issued, TimeoutStateSaved, ErrorCode, Renewed, Revoked, Cancelled]
   expiring_within_days:
     description: List only certificates that expire within this many days (expired ones included).
     type: int
   include_private_key:
     description: Include the private key in RV(certificate) when one certificate is read. Use C(no_log) on the task.
+    type: bool
+    default: false
+  include_superseded:
+    description:
+      - Also list the records no name points at any more (renewed or replaced predecessors, records kept after their
+        name was deleted), each with C(current=false). The filters apply to them too.
+      - Without it, the listing shows the current record of each name.
     type: bool
     default: false
 seealso:
@@ -50,6 +57,13 @@ EXAMPLES = r"""
     status: [Issued]
     expiring_within_days: 30
   register: expiring
+
+- name: Every record of prod, superseded ones included, that SCM still holds valid
+  sectigo.vault_pki.sectigo_cert_info:
+    config: prod
+    include_superseded: true
+    status: [Issued, Renewed]
+  register: all_records
 
 - name: One record
   sectigo.vault_pki.sectigo_cert_info:
@@ -83,6 +97,9 @@ certificates:
     days_remaining:
       description: Whole days until expiry.
       type: int
+    current:
+      description: Whether a name points at this record (only with O(include_superseded)).
+      type: bool
   sample:
     - name: web01
       cert_unique_id: 1042_demo
@@ -107,6 +124,7 @@ ARGUMENT_SPEC = dict(
     status=dict(type="list", elements="str", choices=list(STATUSES)),
     expiring_within_days=dict(type="int"),
     include_private_key=dict(type="bool", default=False),
+    include_superseded=dict(type="bool", default=False),
 )
 
 
@@ -114,7 +132,8 @@ def _run(module, store):
     params = module.params
     query = CertQuery(config=params["config"], name=params["name"], cert_unique_id=params["cert_unique_id"],
                       statuses=params["status"], expiring_within_days=params["expiring_within_days"],
-                      include_private_key=params["include_private_key"])
+                      include_private_key=params["include_private_key"],
+                      include_superseded=params["include_superseded"])
     out = query_certificates(store, query)
     out["changed"] = False
     return out

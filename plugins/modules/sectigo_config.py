@@ -54,7 +54,7 @@ options:
         the account in every certificate record id (C(cert_unique_id)).
       - Falls back to E(SECTIGO_CM_CUSTOMER_URI).
     type: str
-    aliases: [sectigo_cm_customer_uri]
+    aliases: [sectigo_cm_customer_uri, sectigo_cm_uri]
   login:
     description:
       - SCM API administrator login. Falls back to E(SECTIGO_CM_USER).
@@ -137,6 +137,9 @@ options:
       - 'Allowed keys: V(cert_type), V(term), V(format_type), V(external_requester), V(comments), V(num_servers), V(server_type),
         V(custom_fields), V(revoke_on_replace), V(wait), V(max_timeout), V(loop_period), V(expiry_window), V(auto_renew),
         V(read_renewed_cert), V(verify_profile).'
+      - Each key may also be given by its Vault plugin name (V(sectigo_ssl_cert_type), V(sectigo_client_cert_validity),
+        V(sectigo_expiry_window), ...; the collection's C(docs/migrating-from-vault-plugin.md) lists them); it is stored under
+        the collection's name. Values are checked by the same rules as the task options before anything is stored.
     type: dict
 seealso:
   - module: sectigo.vault_pki.sectigo_config_info
@@ -231,7 +234,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     config_type=dict(type="str", choices=list(CERTIFICATE_TYPES), aliases=["sectigo_config_type"]),
     base_url=dict(type="str", aliases=["sectigo_cm_base_url"], fallback=("env", ["SECTIGO_CM_BASE_URL"])),
-    customer_uri=dict(type="str", aliases=["sectigo_cm_customer_uri"], fallback=("env", ["SECTIGO_CM_CUSTOMER_URI"])),
+    customer_uri=dict(type="str", aliases=["sectigo_cm_customer_uri", "sectigo_cm_uri"], fallback=("env", ["SECTIGO_CM_CUSTOMER_URI"])),
     login=dict(type="str", aliases=["sectigo_cm_user"], fallback=("env", ["SECTIGO_CM_USER"])),
     password=dict(type="str", no_log=True, aliases=["sectigo_cm_password"], fallback=("env", ["SECTIGO_CM_PASSWORD"])),
     update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),

@@ -27,7 +27,7 @@ options:
     description: SCM profile (certificate type) id.
     type: int
     required: true
-    aliases: [sectigo_profile_unique_id, cert_type]
+    aliases: [sectigo_profile_unique_id, cert_type, sectigo_ssl_cert_type, sectigo_client_cert_type]
   state:
     description: Whether the profile should be stored in Vault.
     type: str
@@ -36,8 +36,9 @@ options:
   org_id:
     description: Ask SCM only for the profiles of this organization or department (faster on large accounts). Defaults to the config's O(org_id).
     type: int
+    aliases: [sectigo_cm_org_id]
   refresh:
-    description: Download the profile again even if it is stored.
+    description: Download the profile again even if it is stored; SCM's custom-field list of the config's kind is downloaded again too.
     type: bool
     default: false
 seealso:
@@ -75,9 +76,9 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
-    profile_id=dict(type="int", required=True, aliases=["sectigo_profile_unique_id", "cert_type"]),
+    profile_id=dict(type="int", required=True, aliases=["sectigo_profile_unique_id", "cert_type", "sectigo_ssl_cert_type", "sectigo_client_cert_type"]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    org_id=dict(type="int"),
+    org_id=dict(type="int", aliases=["sectigo_cm_org_id"]),
     refresh=dict(type="bool", default=False),
 )
 
@@ -93,6 +94,8 @@ def _run(module, store):
     else:
         org_id = params["org_id"] if params["org_id"] is not None else config.get("org_id")
         changed, profile = service.ensure_present(params["profile_id"], refresh=params["refresh"], org_id=org_id)
+        if params["refresh"]:
+            service.custom_fields(refresh=True)  # what sectigo_cert checks mandatory custom fields against
     out = {"changed": changed, "profile": profile}
     out.update(diff_for(module, before, profile))
     return out

@@ -9,8 +9,12 @@ short_description: Revoke a Sectigo certificate and mark its Vault record revoke
 version_added: 0.1.0
 description:
   - Revokes one certificate in SCM, found by its name, record id, SCM id or serial number.
+  - Any certificate SCM still holds valid can be revoked, whatever its status in Vault, by any of these identities; a
+    superseded one (status C(Renewed), or the predecessor of a replacement) is found by its record id, SCM id or serial.
   - The record stays in Vault with status C(Revoked) and C(revoked) details; revoking does not delete it.
   - A certificate that is already revoked is C(changed=false); when Vault already says so, SCM is not called.
+  - An order SCM has not issued yet is cancelled instead when O(cancel_pending=true) (an SSL order is declined, a client
+    order withdrawn); its record gets status C(Cancelled) and C(cancelled) details.
 requirements:
   - cryptography >= 41.0 (Python library)
   - requests >= 2.28 (Python library)
@@ -32,9 +36,11 @@ options:
   ssl_id:
     description: SCM id of an SSL certificate (SSL configs); it need not be in Vault.
     type: int
+    aliases: [sectigo_ssl_cert_ssl_id]
   order_number:
     description: SCM order number of a client certificate (client configs); it need not be in Vault.
     type: int
+    aliases: [sectigo_client_cert_order_number]
   serial_number:
     description: Serial number, colon-separated hex as SCM prints it (C(AB:CD:...)) or plain hex.
     type: str
@@ -42,12 +48,21 @@ options:
     description: Why; 1 to 512 characters for SSL certificates, at most 512 for client certificates.
     type: str
     required: true
-    aliases: [sectigo_reason]
+    aliases: [sectigo_reason, sectigo_revoke_reason]
   reason_code:
     description: RFC 5280 reason, by name or number. SCM allows only these five.
     type: str
     choices: [unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, '0', '1', '3', '4', '5']
     default: unspecified
+  cancel_pending:
+    description:
+      - What to do when the certificate is an order SCM has not issued yet (status C(Applied), C(TimeoutStateSaved) or
+        C(ErrorCode) in Vault).
+      - V(false) fails and says so. V(true) cancels the order in SCM (SSL is declined, which SCM allows while the order
+        awaits approval; a client order is revoked before issuance) and marks the record C(Cancelled).
+      - A later O(sectigo.vault_pki.sectigo_cert#module:state=present) on the name enrolls anew.
+    type: bool
+    default: false
 seealso:
   - module: sectigo.vault_pki.sectigo_cert
 author:
@@ -62,6 +77,20 @@ EXAMPLES = r"""
     reason: Private key exposed in incident 4711
     reason_code: keyCompromise
 
+- name: Revoke the superseded predecessor of a renewal, still valid in SCM
+  sectigo.vault_pki.sectigo_revoke:
+    config: prod-ssl
+    cert_unique_id: 1041_demo
+    reason: Renewed early; old key retired
+    reason_code: superseded
+
+- name: Cancel an order still waiting for approval
+  sectigo.vault_pki.sectigo_revoke:
+    config: prod-ssl
+    name: ev-site
+    reason: Ordered with the wrong profile
+    cancel_pending: true
+
 - name: Revoke an order that was never in Vault
   sectigo.vault_pki.sectigo_revoke:
     config: prod-ssl
@@ -72,7 +101,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 action:
-  description: V(revoked) or V(none).
+  description: V(revoked), V(cancelled) (O(cancel_pending)) or V(none).
   returned: always
   type: str
   sample: revoked
@@ -95,11 +124,12 @@ ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
     name=dict(type="str"),
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
-    ssl_id=dict(type="int"),
-    order_number=dict(type="int"),
+    ssl_id=dict(type="int", aliases=["sectigo_ssl_cert_ssl_id"]),
+    order_number=dict(type="int", aliases=["sectigo_client_cert_order_number"]),
     serial_number=dict(type="str"),
-    reason=dict(type="str", required=True, aliases=["sectigo_reason"]),
+    reason=dict(type="str", required=True, aliases=["sectigo_reason", "sectigo_revoke_reason"]),
     reason_code=dict(type="str", default="unspecified", choices=list(REASON_CODES) + [str(code) for code in REASON_CODES.values()]),
+    cancel_pending=dict(type="bool", default=False),
 )
 
 
@@ -107,7 +137,7 @@ def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
     service = RevokeService(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
-    result = service.revoke(reason=params["reason"], reason_code=params["reason_code"], **{k: params[k] for k in IDENTITIES})
+    result = service.revoke(reason=params["reason"], reason_code=params["reason_code"], cancel_pending=params["cancel_pending"], **{k: params[k] for k in IDENTITIES})
     out = {"changed": result.changed, "action": result.action}
     if result.record:
         out["cert"] = public_view(result.record)

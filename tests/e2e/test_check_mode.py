@@ -1,9 +1,12 @@
-"""Under ``ansible-playbook --check`` no module and no lookup of the collection sends a POST to SCM or writes to Vault.
+"""Under ``ansible-playbook --check`` no module, lookup or role of the collection sends a POST to SCM or writes to Vault.
 
 Checked by independent routes: the simulator's request counters (every POST it received) and Vault's HTTP API
 (every entry of the run's KV path, with its version, before and after).
 """
 from __future__ import annotations
+
+import os
+import tempfile
 
 import pytest
 import requests
@@ -47,7 +50,9 @@ def test_check_mode_sends_no_post_and_writes_nothing(testbed):
         sim(testbed, "config", {"backdate_days": 0})
     posts, versions = _posts(testbed), _vault_versions(testbed)
     assert "names/cm/cm01" in versions and "configs/cm" in versions
-    recap = finish(start_playbook(testbed, "check_mode.yml", options=("--check",), kv_path=KV_PATH, phase="check"))
+    with tempfile.TemporaryDirectory() as scratch:
+        recap = finish(start_playbook(testbed, "check_mode.yml", options=("--check",), kv_path=KV_PATH, phase="check", scratch=scratch))
+        assert os.listdir(scratch) == []  # neither role wrote a file
     assert recap["failed"] == 0 and recap["changed"] >= 3
     assert _posts(testbed) == posts
     assert _vault_versions(testbed) == versions

@@ -23,6 +23,8 @@ STATUSES = {s.lower(): s for s in ("Init", "Requested", "SAApproved", "Approved"
                                    "Revoked", "Expired", "Replaced")}
 STATUSES.update({"sa approved": "SAApproved", "created": "Requested", "blank": "Init", "pre_revoked": "Revoked"})
 APPROVABLE = ("Requested", "SAApproved")
+# Client orders not issued yet, which a revocation withdraws.
+WITHDRAWABLE_SMIME = ("Init", "Requested", "SAApproved", "Approved", "Applied")
 
 
 def _dedupe(values: list[str]) -> list[str]:
@@ -148,6 +150,13 @@ class Lifecycle:
     # ---- certificate holder actions
 
     def revoke(self, order: Order, reason: str, reason_code: int) -> None:
+        if order.kind == SMIME and order.status in WITHDRAWABLE_SMIME:
+            # A client order revoked before issuance is withdrawn (SCM shows it as pre_revoked): nothing is issued.
+            order.status = "Revoked"
+            order.revoked_at = self.store.clock()
+            order.reason, order.reason_code = reason, reason_code
+            self.store.save()
+            return
         if order.status != "Issued":
             # Also the answer to a second revoke: hm-edu treats -102 as "already revoked" (docs/scm-protocol.md "Errors").
             raise errors.error(errors.ONLY_ISSUED_REVOCABLE)

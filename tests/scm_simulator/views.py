@@ -64,6 +64,8 @@ def _date(timestamp: float | None, fmt: str) -> str | None:
 
 
 def smime_state(order: Order) -> str:
+    if order.status == "Revoked" and not order.certificate:
+        return "pre_revoked"  # withdrawn before issuance (§5.4)
     return _SMIME_STATES.get(order.status, order.status.lower())
 
 
@@ -177,9 +179,11 @@ def ssl_list_item(order: Order) -> dict[str, Any]:
 
 
 def smime_list_item(order: Order, fmt: str = ISO_DATES) -> dict[str, Any]:
-    """A row of ``GET /smime/v2`` (docs/scm-protocol.md "S/MIME certificates"); ``expires`` is ISO ``yyyy-MM-dd`` and null when there is no certificate."""
+    """A row of ``GET /smime/v2`` (docs/scm-protocol.md "S/MIME certificates"); ``expires`` is ISO ``yyyy-MM-dd``. SCM documents ``serialNumber`` and
+    ``expires`` as strings: before issuance they are left out, never null."""
     details = certificate_details(order) or {}
-    return {"id": order.id, "state": smime_state(order), "certificateDetails": details,
-            "serialNumber": order.serial_number if has_certificate(order) else None, "orderNumber": order.order_number,
-            "backendCertId": order.backend_cert_id, "expires": _date(order.not_after, fmt) if has_certificate(order) else None,
-            "comments": order.comments}
+    row = {"id": order.id, "state": smime_state(order), "certificateDetails": details, "orderNumber": order.order_number,
+           "backendCertId": order.backend_cert_id, "comments": order.comments}
+    if has_certificate(order):
+        row.update(serialNumber=order.serial_number, expires=_date(order.not_after, fmt))
+    return row

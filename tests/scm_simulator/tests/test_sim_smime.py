@@ -147,3 +147,26 @@ def test_forced_smime_status_shows_in_lower_case(client):
     number = client.enroll_smime()["orderNumber"]
     assert client.control("POST", f"status/{number}", {"status": "rejected"})["status"] == "rejected"
     assert _record(client, str(number))["state"] == "rejected"
+
+
+def test_revoking_an_order_before_issuance_withdraws_it(client):
+    client.configure(issue_delay=60)
+    number = client.enroll_smime()["backendCertId"]
+    assert client.api("POST", f"/smime/v1/revoke/order/{number}", json={"reason": ""}).status_code == 204
+    row = _record(client, number)
+    assert row["state"] == "pre_revoked"
+    again = client.api("POST", f"/smime/v1/revoke/order/{number}", json={"reason": ""})
+    assert again.status_code == 400 and again.json()["code"] == -102
+
+
+def test_list_rows_leave_out_serial_and_expiry_before_issuance(client):
+    """SCM's schema types serialNumber and expires as strings: absent before issuance, never null."""
+    client.configure(issue_delay=60)
+    number = client.enroll_smime()["backendCertId"]
+    row = _record(client, number)
+    assert "serialNumber" not in row and "expires" not in row
+    assert None not in row.values()
+    client.configure(issue_delay=0)
+    client.control("POST", f"status/{number}", {"status": "issued"})
+    issued = _record(client, number)
+    assert isinstance(issued["serialNumber"], str) and isinstance(issued["expires"], str)

@@ -89,6 +89,7 @@ class FakeScm:
         self.backdate = 0
         self.fail_next_post_after_processing = False
         self.refuse_enroll = None
+        self.custom_fields: list[dict] = []
 
     def _new(self, **order):
         self.next_id += 1
@@ -185,6 +186,21 @@ class FakeScm:
     def revoke_smime_by_order(self, backend_cert_id, *, reason="", reason_code=0):
         self.calls.append("revoke_smime")
         self.orders[int(backend_cert_id)]["status"] = "Revoked"
+
+    def decline_ssl(self, ssl_id, message):
+        self.calls.append("decline_ssl")
+        order = self.orders[int(ssl_id)]
+        if order["status"] not in ("Applied", "Requested"):
+            raise ScmRequestError("not approvable", status=400, scm_code=-1, description="not approvable")
+        order["status"] = "Declined"
+
+    def list_ssl_custom_fields(self):
+        self.calls.append("list_ssl_custom_fields")
+        return list(self.custom_fields)
+
+    def list_smime_custom_fields(self):
+        self.calls.append("list_smime_custom_fields")
+        return list(self.custom_fields)
 
     def list_ssl_types(self, org_id=None):
         self.calls.append("list_ssl_types")
