@@ -40,6 +40,8 @@ GUIDES = {
     "vault": "vault_guide",
     "roles": "roles_guide",
     "scm-simulator": "scm_simulator_guide",
+    "scm-protocol": "scm_protocol_guide",
+    "migrating-from-vault-plugin": "migrating_guide",
     "testing": "testing_guide",
     "architecture": "architecture_guide",
 }

@@ -226,9 +226,12 @@ options:
         that O(custom_fields) holds every field SCM marks mandatory. Default-able; V(true) by default.
     type: bool
   return_private_key:
-    description: Include the private key in RV(cert). Use with C(no_log) on the task.
+    description:
+      - Include the private key in RV(cert). Use with C(no_log) on the task.
+      - The same option name as in M(sectigo.vault_pki.sectigo_cert_info); O(include_private_key) is its alias.
     type: bool
     default: false
+    aliases: [include_private_key]
 notes:
   - "Runs on the controller: use C(delegate_to: localhost) or C(hosts: localhost)."
   - Changing O(cert_type) or O(term) of an issued certificate does not trigger a new order; they apply to the next enrollment.
@@ -415,7 +418,7 @@ ARGUMENT_SPEC = dict(
     auto_renew=dict(type="bool", aliases=["sectigo_auto_renew"]),
     read_renewed_cert=dict(type="bool", aliases=["sectigo_read_renewed_cert"]),
     verify_profile=dict(type="bool"),
-    return_private_key=dict(type="bool", default=False),
+    return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
 )
 
 

@@ -33,10 +33,13 @@ options:
   expiring_within_days:
     description: List only certificates that expire within this many days (expired ones included).
     type: int
-  include_private_key:
-    description: Include the private key in RV(certificate) when one certificate is read. Use C(no_log) on the task.
+  return_private_key:
+    description:
+      - Include the private key in RV(certificate) when one certificate is read. Use C(no_log) on the task.
+      - The same option name as in M(sectigo.vault_pki.sectigo_cert); O(include_private_key) is its alias.
     type: bool
     default: false
+    aliases: [include_private_key]
   include_superseded:
     description:
       - Also list the records no name points at any more (renewed or replaced predecessors, records kept after their
@@ -108,7 +111,7 @@ certificates:
       not_after: "2027-11-23T07:40:00Z"
       days_remaining: 364
 certificate:
-  description: The full record (without C(private_key) unless O(include_private_key)) when O(name) or O(cert_unique_id) is given.
+  description: The full record (without C(private_key) unless O(return_private_key)) when O(name) or O(cert_unique_id) is given.
   returned: when O(name) or O(cert_unique_id) is given
   type: dict
 """
@@ -123,7 +126,7 @@ ARGUMENT_SPEC = dict(
     cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
     status=dict(type="list", elements="str", choices=list(STATUSES)),
     expiring_within_days=dict(type="int"),
-    include_private_key=dict(type="bool", default=False),
+    return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
     include_superseded=dict(type="bool", default=False),
 )
 
@@ -132,7 +135,7 @@ def _run(module, store):
     params = module.params
     query = CertQuery(config=params["config"], name=params["name"], cert_unique_id=params["cert_unique_id"],
                       statuses=params["status"], expiring_within_days=params["expiring_within_days"],
-                      include_private_key=params["include_private_key"],
+                      include_private_key=params["return_private_key"],
                       include_superseded=params["include_superseded"])
     out = query_certificates(store, query)
     out["changed"] = False

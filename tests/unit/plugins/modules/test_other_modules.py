@@ -47,3 +47,12 @@ def test_revoke_check_mode_then_real(bed, ssl_config):
 def test_revoke_needs_exactly_one_identity(bed, ssl_config):
     result = bed.run(sectigo_revoke, {"config": "prod", "name": "a", "ssl_id": 1, "reason": "x"})
     assert result["failed"] is True and "mutually exclusive" in result["msg"]
+
+
+def test_cert_info_and_cert_share_one_name_for_the_key(bed, ssl_config):
+    bed.run(sectigo_cert, {"config": "prod", "name": "web01", "common_name": "web01.example.com"})
+    for option in ("return_private_key", "include_private_key"):
+        one = bed.run(sectigo_cert_info, {"config": "prod", "name": "web01", option: True})
+        assert one["certificate"]["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+        again = bed.run(sectigo_cert, {"config": "prod", "name": "web01", option: True})
+        assert again["cert"]["private_key"] == one["certificate"]["private_key"]
