@@ -7,13 +7,14 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit sanity integration compat demo env env-stop changelog-lint clean collection bench
+.PHONY: help venv test unit sanity integration compat demo env env-stop changelog-lint clean collection bench chaos
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
 	@echo "make test   - unit tests, ansible-test sanity, integration tests on the live test bed (also on the oldest ansible-core)"
 	@echo "make env    - start the test bed and print export lines to use it by hand"
 	@echo "make bench  - speed and scale as ratios to a baseline run side by side (docs/bench.md)"
+	@echo "make chaos  - crashes, faults, concurrent runs, Vault outage, bad input on the live test bed (docs/reliability.md)"
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,10 @@ demo: venv
 
 bench: venv
 	$(BIN)/python tests/bench/run_bench.py
+
+# Not part of make test: about 15 minutes. CHAOS_ARGS passes options, e.g. CHAOS_ARGS="--only crash --crash-reps 1".
+chaos: venv
+	$(BIN)/python tests/chaos $(CHAOS_ARGS)
 
 env: venv
 	@$(BIN)/python tests/testbed/env.py

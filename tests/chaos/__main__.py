@@ -37,10 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     chaos = Chaos(verbosity=args.verbosity).start()
     rows: list[report.Row] = []
+    details: dict[str, object] = {}
     try:
         if "badinput" in chosen:
             import badinput
-            rows += badinput.rows(badinput.run(chaos))
+            bad = badinput.run(chaos)
+            rows += badinput.rows(bad)
+            details["bad_input"] = bad["verdicts"]
         if "crash" in chosen:
             import crash
             rows += report.crash_rows(crash.run(chaos, reps=args.crash_reps, workers=args.workers, points=args.crash_points))
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(chaos.outputs)} ansible-playbook runs at {args.verbosity or 'default verbosity'}, {elapsed:.0f} s in all")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump([row.__dict__ for row in rows], handle, indent=1, default=str)
+            json.dump({"rows": [row.__dict__ for row in rows], **details}, handle, indent=1, default=str)
     return 0 if all(row.ok for row in rows) else 1
 
 
