@@ -32,10 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=12, help="crash cases run side by side (default 12)")
     parser.add_argument("--verbosity", default="-vvvv", help="ansible-playbook verbosity of every run (default -vvvv)")
     parser.add_argument("--json", help="also write the results here as JSON")
+    parser.add_argument("--ttl", type=float, default=3600, help="lifetime bound of every server started (default 3600 s)")
     args = parser.parse_args(argv)
     chosen = args.only or list(SCENARIOS)
     started = time.monotonic()
-    chaos = Chaos(verbosity=args.verbosity).start()
+    chaos = Chaos(verbosity=args.verbosity, ttl=args.ttl).start()
     rows: list[report.Row] = []
     details: dict[str, object] = {}
     try:
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             import vault_outage
             rows += vault_outage.run(chaos, certs=args.vault_certs)
         rows.append(report.secrets_row(chaos))
+    except BaseException:
+        print(report.table(rows), flush=True)
+        raise
     finally:
         chaos.stop()
     elapsed = time.monotonic() - started
