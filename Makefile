@@ -8,7 +8,7 @@ BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
 .PHONY: help venv test unit units lint docs galaxy sanity integration newest compat demo env env-stop changelog-lint \
-	clean collection bench pythons ansible-test-pip checkout-link
+	clean collection bench pythons ansible-test-pip checkout-link chaos
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
@@ -16,6 +16,7 @@ help:
 	@echo "              integration tests on the live test bed with ansible-core 2.19, the newest release and 2.16"
 	@echo "make env    - start the test bed and print export lines to use it by hand"
 	@echo "make bench  - speed and scale as ratios to a baseline run side by side (docs/bench.md)"
+	@echo "make chaos  - crashes, faults, concurrent runs, Vault outage, bad input on the live test bed (docs/reliability.md)"
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -154,6 +155,10 @@ demo: venv
 
 bench: venv
 	$(BIN)/python tests/bench/run_bench.py
+
+# Not part of make test: about 15 minutes. CHAOS_ARGS passes options, e.g. CHAOS_ARGS="--only crash --crash-reps 1".
+chaos: venv
+	$(BIN)/python tests/chaos $(CHAOS_ARGS)
 
 env: venv
 	@$(BIN)/python tests/testbed/env.py

@@ -76,6 +76,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "fault_5xx_status": (503, _server_error),
     "fault_match": ("", _regex),
     "fault_after": (False, _flag),
+    "fault_after_rate": (0.0, _number(0, 1)),
     "retry_after": (1, _number(0)),
 }
 

@@ -3,7 +3,8 @@
 SCM documents none of these (docs/scm-protocol.md "Retries"), but clients must survive them: GETs are retried, POSTs
 are not and must be reconciled. Nothing is injected unless the runtime config asks for it.
 Deterministic budgets (``fault_<kind>_count``) are used before probabilities (``fault_<kind>_rate``);
-with several budgets set, resets come first, then 429s, then 5xx.
+with several budgets set, resets come first, then 429s, then 5xx. A fault strikes before the request is processed,
+or after it (the order exists, its answer is lost) with ``fault_after`` or at ``fault_after_rate``.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class FaultInjector:
         self.rng = rng or random.Random()
         self._lock = threading.Lock()
         self.injected = {kind: 0 for kind in ("5xx", "429", "reset")}
+        self.injected_after = 0
 
     def choose(self, request_line: str) -> str | None:
         """``"reset"``, ``"429"``, ``"5xx"`` or None for a request such as ``"POST /api/ssl/v1/enroll"``."""
@@ -39,6 +41,18 @@ class FaultInjector:
                 self.injected[chosen] += 1
         return chosen
 
+    def after(self) -> bool:
+        """Whether a fault just chosen strikes after the request took effect: always with ``fault_after``, else at
+        ``fault_after_rate``. Counted, so a test knows how many answers were lost after SCM acted."""
+        with self._lock:
+            late = bool(self.config["fault_after"]) or self.rng.random() < float(self.config["fault_after_rate"])
+            self.injected_after += late
+            return late
+
+    def after_count(self) -> int:
+        with self._lock:
+            return self.injected_after
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self.injected)
@@ -46,3 +60,4 @@ class FaultInjector:
     def reset_counts(self) -> None:
         with self._lock:
             self.injected = {kind: 0 for kind in self.injected}
+            self.injected_after = 0

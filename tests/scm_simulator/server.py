@@ -221,7 +221,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         template = sim.api.template(method, path)
         sim.stats.count(f"{method} {API_PREFIX}{template or path}")
         fault = sim.faults.choose(f"{method} {API_PREFIX}{path}")
-        after = bool(sim.config["fault_after"])
+        after = bool(fault) and sim.faults.after()
         if fault and not after:
             self._fault(fault)
             return
@@ -233,7 +233,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                           client_cert_verified=verified)
         response = sim.api.handle(request)
         if fault:
-            # fault_after: the request took effect (an order may now exist), but its answer is lost.
+            # fault_after (or fault_after_rate): the request took effect (an order may now exist), but its answer is lost.
             self._fault(fault)
             return
         self._write(response)

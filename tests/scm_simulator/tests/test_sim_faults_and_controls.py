@@ -139,6 +139,21 @@ def test_fault_after_with_a_server_error(client):
     assert len(client.control("GET", "stats")["orders"]) == 1
 
 
+def test_fault_after_rate_loses_answers_after_the_orders_were_placed(client):
+    """At fault_after_rate 1 every injected fault strikes after the order exists; at 0 (default) before it."""
+    client.configure(fault_5xx_rate=1.0, fault_after_rate=1.0, fault_match="^POST /api/ssl/v1/enroll$")
+    for _attempt in range(3):
+        assert client.api("POST", "/ssl/v1/enroll", json=client.ssl_body(common_name="late.example.com")).status_code == 503
+    stats = client.control("GET", "stats")
+    assert len(stats["orders"]) == 3 and stats["faults_after"] == 3 and stats["faults_injected"]["5xx"] == 3
+    client.configure(fault_after_rate=0.0)
+    assert client.api("POST", "/ssl/v1/enroll", json=client.ssl_body(common_name="early.example.com")).status_code == 503
+    stats = client.control("GET", "stats")
+    assert len(stats["orders"]) == 3 and stats["faults_after"] == 3 and stats["faults_injected"]["5xx"] == 4
+    client.control("POST", "stats/reset", {})
+    assert client.control("GET", "stats")["faults_after"] == 0
+
+
 def test_faults_never_hit_the_controls(client):
     client.configure(fault_reset_rate=1.0)
     for _attempt in range(3):
