@@ -65,7 +65,8 @@ demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
 
 bench: venv
-	$(BIN)/python tests/bench/run_bench.py
+	$(BIN)/python tests/bench/run_bench.py; first=$$?; $(BIN)/python tests/bench/run_fleet_bench.py; second=$$?; \
+	if [ $$first -ne 0 ]; then exit $$first; fi; exit $$second
 
 env: venv
 	@$(BIN)/python tests/testbed/env.py

@@ -41,4 +41,4 @@ class Simulator:
         with self.store.lock:
             orders = [order_summary(order, self.store) for order in self.store]
         return {"requests": self.stats.requests(), "total_requests": self.stats.total, "faults_injected": self.faults.counts(),
-                "orders": orders}
+                "collects_per_order": self.stats.collects_per_order(), "orders": orders}
