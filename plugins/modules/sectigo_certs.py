@@ -33,9 +33,9 @@ options:
   certificates:
     description:
       - The certificates, one dict each. Any option of M(sectigo.vault_pki.sectigo_cert) listed here may be set per item.
+      - At least one of O(certificates) and O(names) is required.
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description: Stable name of the certificate within the config.
@@ -131,6 +131,13 @@ options:
       auto_renew:
         description: Renew inside the window.
         type: bool
+  names:
+    description:
+      - Names of certificates that need no option of their own, each one item C({name}) after those of O(certificates);
+        for example every name that M(sectigo.vault_pki.sectigo_cert_info) lists, to collect pending orders and renew
+        inside the window (the O(name)-only form of M(sectigo.vault_pki.sectigo_cert)).
+    type: list
+    elements: str
   state:
     description: The state of every item that does not set its own; see M(sectigo.vault_pki.sectigo_cert).
     type: str
@@ -258,6 +265,11 @@ EXAMPLES = r"""
         common_name: api.example.com
         key_algo: RSA
         key_size: 3072
+
+- name: Maintain every certificate of a config (collect pending orders, renew inside the window)
+  sectigo.vault_pki.sectigo_certs:
+    config: prod-ssl
+    names: "{{ (listing.certificates | map(attribute='name') | list) }}"
 
 - name: Show the items that failed without hiding the others
   ansible.builtin.debug:
@@ -393,7 +405,8 @@ SHARED_SPEC = dict(
 ARGUMENT_SPEC = dict(
     SHARED_SPEC,
     config=CONFIG_OPTION,
-    certificates=dict(type="list", elements="dict", required=True, options=ITEM_SPEC),
+    certificates=dict(type="list", elements="dict", options=ITEM_SPEC),
+    names=dict(type="list", elements="str"),
     concurrency=dict(type="int", default=8),
     return_private_key=dict(type="bool", default=False),
 )
@@ -432,7 +445,8 @@ def run_task(module, store):
                   max_timeout=params["max_timeout"], check_mode=module.check_mode)
     shared = {key: params[key] for key in SHARED_SPEC}
     shared["config"] = params["config"]
-    outcomes = fleet.run(build_requests(params["certificates"], shared))
+    items = list(params["certificates"] or []) + [{"name": name} for name in params["names"] or []]
+    outcomes = fleet.run(build_requests(items, shared))
 
     diff = bool(module._diff)  # pylint: disable=protected-access
     items = [item_result(o, params["return_private_key"], diff) for o in outcomes]
@@ -454,7 +468,7 @@ def run_task(module, store):
 
 
 def main():
-    run_module(ARGUMENT_SPEC, run_task, verb="ensure the certificates")
+    run_module(ARGUMENT_SPEC, run_task, verb="ensure the certificates", required_one_of=[("certificates", "names")])
 
 
 if __name__ == "__main__":

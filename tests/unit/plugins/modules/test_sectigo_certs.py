@@ -42,3 +42,16 @@ def test_a_failed_item_does_not_hide_the_others(bed, ssl_config):
 def test_concurrency_is_bounded(bed, ssl_config):
     result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "concurrency": 0})
     assert result["failed"] and "concurrency" in result["msg"]
+
+
+def test_names_maintain_existing_certificates(bed, ssl_config):
+    bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "concurrency": 1})
+    calls = len(bed.scm.calls)
+    result = bed.run(sectigo_certs, {"config": ssl_config, "names": ["web2", "web0"], "concurrency": 1})
+    assert [(c["name"], c["action"]) for c in result["certificates"]] == [("web2", "none"), ("web0", "none")]
+    assert len(bed.scm.calls) == calls
+
+
+def test_certificates_or_names_is_required(bed, ssl_config):
+    result = bed.run(sectigo_certs, {"config": ssl_config})
+    assert result["failed"] and "certificates" in result["msg"] and "names" in result["msg"]
