@@ -65,7 +65,7 @@ class PollSchedule:
     after creation (docs/lifecycle.md "Waiting for issuance").
     """
 
-    def __init__(self, max_timeout: float, loop_period: float, *, min_delay: float = 0.5, growth: float = 0.2,
+    def __init__(self, max_timeout: float, loop_period: float, *, min_delay: float = 1.0, growth: float = 0.2,
                  jitter: float = 0.25, clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random,
                  start: float | None = None) -> None:
         self.max_timeout = max(0.0, float(max_timeout))
