@@ -154,7 +154,8 @@ demo: venv
 	$(BIN)/python tests/testbed/run_demo.py
 
 bench: venv
-	$(BIN)/python tests/bench/run_bench.py
+	$(BIN)/python tests/bench/run_bench.py; first=$$?; $(BIN)/python tests/bench/run_fleet_bench.py; second=$$?; \
+	if [ $$first -ne 0 ]; then exit $$first; fi; exit $$second
 
 # Not part of make test: about 15 minutes. CHAOS_ARGS passes options, e.g. CHAOS_ARGS="--only crash --crash-reps 1".
 chaos: venv

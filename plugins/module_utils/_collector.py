@@ -35,6 +35,12 @@ MIN_DELAY = 0.1
 _EPSILON = 1e-6
 # SCM statuses after which waiting is pointless (S/MIME states are lower-case; compared lower-cased).
 TERMINAL_SCM_STATUSES = {"declined", "rejected", "invalid", "revoked"}
+# SCM statuses of an order that is not issued yet (lower-cased, spaces removed): while the details say one of
+# these, no collect is sent. Any other status (Issued, or one this collection does not know) lets a collect through.
+WAITING_SCM_STATUSES = {"init", "blank", "created", "requested", "saapproved", "approved", "applied", "pending",
+                        "awaitingapproval", "notenrolled"}
+# At most this many collect requests per order and wait (docs/lifecycle.md "Waiting for issuance").
+MAX_COLLECTS = 12
 
 
 # ---- the schedule ------------------------------------------------------------------------------------
@@ -50,19 +56,27 @@ class PollTimeout(Exception):
 
 
 class PollSchedule:
-    """Delays between polls: ``first_delay``, then times ``factor``, each within ±``jitter`` of that,
-    never above ``loop_period`` and never past ``max_timeout`` seconds from creation."""
+    """Delays between checks that keep each check within ``1 + growth`` of the time since the start.
 
-    def __init__(self, max_timeout: float, loop_period: float, *, first_delay: float = 1.0, factor: float = 2.0,
-                 jitter: float = 0.2, clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random) -> None:
+    The next delay is ``growth`` times the seconds elapsed since the schedule was created, at least
+    ``min_delay`` and at most ``loop_period``; jitter only ever shortens it (by up to ``jitter``), so a
+    certificate issued ``D`` seconds after the start is seen by ``(1 + growth) * D`` at the latest (plus
+    the check's own latency). The last delay is trimmed to land on the deadline, ``max_timeout`` seconds
+    after creation (docs/lifecycle.md "Waiting for issuance").
+    """
+
+    def __init__(self, max_timeout: float, loop_period: float, *, min_delay: float = 1.0, growth: float = 0.2,
+                 jitter: float = 0.25, clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random,
+                 start: float | None = None) -> None:
         self.max_timeout = max(0.0, float(max_timeout))
         self.cap = max(MIN_DELAY, float(loop_period))
-        self.factor = max(1.0, float(factor))
-        self.jitter = min(max(0.0, float(jitter)), 1.0)
+        self.growth = max(0.0, float(growth))
+        self.jitter = min(max(0.0, float(jitter)), 0.9)
+        self.min_delay = max(MIN_DELAY, min(float(min_delay), self.cap))
         self._clock = clock
         self._rand = rand
-        self._base = max(MIN_DELAY, min(float(first_delay), self.cap))
-        self.deadline = clock() + self.max_timeout
+        self.start = clock() if start is None else float(start)
+        self.deadline = self.start + self.max_timeout
 
     def remaining(self) -> float:
         """Seconds left before the deadline (0 once it has passed)."""
@@ -73,12 +87,12 @@ class PollSchedule:
 
     def next_delay(self) -> float | None:
         """The next sleep in seconds, trimmed to land on the deadline; None once the deadline has passed."""
-        remaining = self.deadline - self._clock()
+        now = self._clock()
+        remaining = self.deadline - now
         if remaining <= _EPSILON:
             return None
-        spread = self.jitter * (2.0 * self._rand() - 1.0)
-        delay = min(self.cap, max(MIN_DELAY, self._base * (1.0 + spread)))
-        self._base = min(self.cap, self._base * self.factor)
+        base = min(self.cap, max(self.min_delay, self.growth * (now - self.start)))
+        delay = max(MIN_DELAY, base * (1.0 - self.jitter * self._rand()))
         return min(delay, remaining)
 
 
@@ -148,25 +162,68 @@ def leaf_keys(record: rec.CertRecord) -> list[str]:
     return keys
 
 
-def fetch_certificates(kind: CertKind, record: rec.CertRecord, public_keys: list[str]) -> list[str] | None:
-    """Leaf first, then the chain (issuer order); None while SCM says pending; TerminalStatus if it never will."""
+def fetch_certificates(kind: CertKind, record: rec.CertRecord, public_keys: list[str],
+                       counted: Callable[[], None] = lambda: None) -> list[str] | None:
+    """Leaf first, then the chain (issuer order); None while SCM says pending. ``counted`` is called per collect request."""
     oid = kind.order_id(record)
+    counted()
     try:
         pems = certificates_in(kind.fetch(oid, record.get("ssl_format") or "x509"))
     except ScmPending:
-        status = kind.status(oid)
-        if status.lower() in TERMINAL_SCM_STATUSES:
-            raise TerminalStatus(None, f"order {oid} is {status}") from None
         return None
     leaf = find_leaf(pems, public_keys)
     if leaf is None or len(pems) == 1:
         # Certificate-only or chain-only formats: fetch what is missing in one more format.
+        counted()
         extra = certificates_in(kind.fetch(oid, "x509IOR" if leaf is not None else "x509CO"))
         pems = pems + [p for p in extra if p not in pems]
         leaf = find_leaf(pems, public_keys)
     if leaf is None:
         return None
     return [leaf] + crypto.order_chain(leaf, [p for p in pems if p != leaf])
+
+
+class OrderWatch:
+    """One order being waited for: what each check asks SCM (docs/lifecycle.md "Waiting for issuance").
+
+    The first check collects at once, so a certificate issued on the spot costs one request. Every later
+    check reads the order's details first: a terminal status ends the wait, a waiting status (Applied,
+    Requested, ...) sends nothing more, and only another status (Issued) lets a collect through. A collect
+    that finds no certificate of ours holds the next one back until the time since the start has doubled,
+    and there are never more than MAX_COLLECTS, however long the wait.
+    """
+
+    def __init__(self, kind: CertKind, record: rec.CertRecord, *, monotonic: Callable[[], float] = time.monotonic,
+                 start: float | None = None) -> None:
+        self.kind = kind
+        self.record = record
+        self.keys = leaf_keys(record)
+        self.monotonic = monotonic
+        self.start = monotonic() if start is None else float(start)
+        self.checks = 0
+        self.collects = 0
+        self._next_collect = self.start
+
+    def _count(self) -> None:
+        self.collects += 1
+
+    def check(self) -> list[str] | None:
+        """One check: the certificates once issued, None while waiting; TerminalStatus if the order never will be."""
+        now = self.monotonic()
+        first = self.checks == 0
+        self.checks += 1
+        oid = self.kind.order_id(self.record)
+        if not first:
+            status = self.kind.status(oid)
+            word = status.replace(" ", "").lower()
+            if word in TERMINAL_SCM_STATUSES:
+                raise TerminalStatus(None, f"order {oid} is {status}")
+            if word in WAITING_SCM_STATUSES or now < self._next_collect or self.collects >= MAX_COLLECTS - 1:
+                return None
+        pems = fetch_certificates(self.kind, self.record, self.keys, self._count)
+        if pems is None:
+            self._next_collect = now + max(1.0, now - self.start)
+        return pems
 
 
 # ---- collection --------------------------------------------------------------------------------------
@@ -182,7 +239,11 @@ class Waiting:
 
 
 class Collector:
-    """Poll SCM for an order's certificate and store it, or record why it is not there yet."""
+    """Poll SCM for an order's certificate and store it, or record why it is not there yet.
+
+    ``collect`` waits for one order; the fleet (``_fleet``) drives many ``OrderWatch`` checks in one loop and
+    ends each with ``store``, ``timed_out`` or ``refused``.
+    """
 
     def __init__(self, records: CertRecords, kind: CertKind, *, clock: Callable[[], datetime] = rec.utc_now,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
@@ -194,24 +255,35 @@ class Collector:
         self.monotonic = monotonic
         self.rand = rand
 
+    def watch(self, record: rec.CertRecord, start: float | None = None) -> OrderWatch:
+        return OrderWatch(self.kind, record, monotonic=self.monotonic, start=start)
+
+    def check(self, watch: OrderWatch) -> list[str] | None:
+        """One check of ``watch`` (the unit tests replace this)."""
+        return watch.check()
+
+    def schedule(self, waiting: Waiting, start: float | None = None) -> PollSchedule:
+        return PollSchedule(waiting.max_timeout if waiting.wait else 0, waiting.loop_period, clock=self.monotonic, rand=self.rand,
+                            start=start)
+
     def collect(self, record: rec.CertRecord, version: int, waiting: Waiting, *, action: str, before: dict[str, Any]) -> CertResult:
         if not waiting.wait and action != "collected":
             # wait=false returns right after the order id is saved.
             return CertResult(True, "pending", record, before=before, after=rec.summary(record))
-        schedule = PollSchedule(waiting.max_timeout if waiting.wait else 0, waiting.loop_period, clock=self.monotonic, rand=self.rand)
+        schedule = self.schedule(waiting)
+        watch = self.watch(record, start=schedule.start)
         try:
-            pems = poll(lambda: self.fetch(record), schedule, sleep=self.sleep)
+            pems = poll(lambda: self.check(watch), schedule, sleep=self.sleep)
         except PollTimeout:
             if not waiting.wait:
                 return CertResult(action != "collected", "pending", record, before=before, after=rec.summary(record))
-            return self._fail(record, version, rec.TIMEOUT_STATE_SAVED, None,
-                              f"not issued within max_timeout={waiting.max_timeout}s; the order id is saved and the next run collects it")
-        except TerminalStatus as exc:
-            return self._fail(record, version, rec.ERROR_CODE, {"code": exc.code, "description": exc.description},
-                              f"SCM reports {exc.description}")
-        except ScmError as exc:
-            # Transport errors carry no SCM description; their message (never a secret) stands in for it.
-            return self._fail(record, version, rec.ERROR_CODE, {"code": exc.scm_code, "description": exc.description or str(exc)}, str(exc))
+            return self.timed_out(record, version, waiting.max_timeout)
+        except (TerminalStatus, ScmError) as exc:
+            return self.refused(record, version, exc)
+        return self.store(record, version, pems, action=action, before=before)
+
+    def store(self, record: rec.CertRecord, version: int, pems: list[str], *, action: str, before: dict[str, Any]) -> CertResult:
+        """Write the collected certificate (status Issued) on the version read."""
         self.fill_certificate(record, pems)
         record.pop("error", None)
         rec.set_status(record, rec.ISSUED, self.clock())
@@ -225,9 +297,20 @@ class Collector:
             raise
         return CertResult(True, action, record, before=before, after=rec.summary(record))
 
-    def fetch(self, record: rec.CertRecord) -> list[str] | None:
-        """One poll: the certificates, or None while SCM says pending."""
-        return fetch_certificates(self.kind, record, leaf_keys(record))
+    def timed_out(self, record: rec.CertRecord, version: int, max_timeout: float) -> CertResult:
+        """Not issued in time: keep the order (TimeoutStateSaved) and raise OperationError."""
+        return self._fail(record, version, rec.TIMEOUT_STATE_SAVED, None,
+                          f"not issued within max_timeout={max_timeout:g}s; the order id is saved and the next run collects it")
+
+    def refused(self, record: rec.CertRecord, version: int, exc: Exception) -> CertResult:
+        """SCM ended the wait (a terminal status or an error): record ErrorCode and raise OperationError."""
+        if isinstance(exc, TerminalStatus):
+            return self._fail(record, version, rec.ERROR_CODE, {"code": exc.code, "description": exc.description},
+                              f"SCM reports {exc.description}")
+        # Transport errors carry no SCM description; their message (never a secret) stands in for it.
+        code = getattr(exc, "scm_code", None)
+        return self._fail(record, version, rec.ERROR_CODE, {"code": code, "description": getattr(exc, "description", None) or str(exc)},
+                          str(exc))
 
     def _fail(self, record: rec.CertRecord, version: int, status: str, error: dict[str, Any] | None, reason: str) -> CertResult:
         if record.get("status") != status or record.get("error") != error:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -52,6 +53,10 @@ class Lifecycle:
         self.records = CertRecords(store, config["name"], clock)
         self.collector = Collector(self.records, self.kind, clock=clock, sleep=sleep, monotonic=monotonic, rand=rand)
         self.profiles = Profiles(store, config, self.kind, check_mode=check_mode)
+        # The fleet (_fleet) sets defer_collect: an order's wait is then left to its one polling loop for every order,
+        # and ``deferred`` holds what collect would have waited for.
+        self.defer_collect = False
+        self.deferred: Deferred | None = None
 
     @property
     def config_name(self) -> str:
@@ -91,7 +96,21 @@ class Lifecycle:
         if self.check_mode:
             return CertResult(True, action, record, before=before, after=dict(rec.summary(record), status=rec.ISSUED))
         waiting = Waiting(bool(self.option(req, "wait")), self.option(req, "max_timeout"), self.option(req, "loop_period"))
+        if self.defer_collect and waiting.wait:
+            self.deferred = Deferred(record, version, waiting, action, before)
+            return CertResult(True, action, record, before=before, after=rec.summary(record))
         return self.collector.collect(record, version, waiting, action=action, before=before)
+
+
+@dataclass
+class Deferred:
+    """An order whose wait was left to the caller: what ``Collector.collect`` would have been given."""
+
+    record: rec.CertRecord
+    version: int
+    waiting: Waiting
+    action: str
+    before: dict[str, Any]
 
 
 class CertificateService:

@@ -99,6 +99,10 @@ def run_module(own_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], 
         module.fail_json(**failure_fields(exc, verb))
     for warning in result.pop("warnings", []):
         module.warn(warning)
+    failed_msg = result.pop("failed_msg", None)
+    if failed_msg:
+        # A task of many items (sectigo_certs) fails with every item's result, not only the failed ones.
+        module.fail_json(msg=failed_msg, **result)
     module.exit_json(**result)
 
 

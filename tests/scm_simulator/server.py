@@ -219,7 +219,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, query: str, raw: bytes, private: bool) -> None:
         sim = self.server.sim
         template = sim.api.template(method, path)
-        sim.stats.count(f"{method} {API_PREFIX}{template or path}")
+        sim.stats.count(f"{method} {API_PREFIX}{template or path}", path)
         fault = sim.faults.choose(f"{method} {API_PREFIX}{path}")
         after = bool(fault) and sim.faults.after()
         if fault and not after:

@@ -136,11 +136,21 @@ class FakeScm:
         self.calls.append("collect_smime")
         return self._collect(backend_cert_id)
 
+    def _details_poll(self, order):
+        """Reading the details of a pending order counts as one of its ``pending_polls`` too."""
+        if order["status"] == "Applied":
+            if order["polls_left"] <= 0:
+                order["status"] = "Issued"
+                order["cert"] = self.ca.sign(order["csr"], order["term"], self.backdate)
+            else:
+                order["polls_left"] -= 1
+
     def get_ssl(self, ssl_id):
         self.calls.append("get_ssl")
         if int(ssl_id) not in self.orders:
             raise ScmNotFoundError(f"no certificate {ssl_id}", status=400, scm_code=-124, description="Unknown certificate")
         order = self.orders[int(ssl_id)]
+        self._details_poll(order)
         out = {"sslId": order["id"], "status": order["status"], "comments": order["comments"], "commonName": order["cn"], "term": order["term"]}
         if order["cert"]:
             out["serialNumber"] = format(x509.load_pem_x509_certificate(order["cert"].encode()).serial_number, "X")
@@ -157,6 +167,8 @@ class FakeScm:
         for order in list(self.orders.values()):
             if order["kind"] == "smime" and (email is None or order["email"] == email) and \
                     (backend_cert_id is None or str(order["id"]) == str(backend_cert_id)):
+                if backend_cert_id is not None:
+                    self._details_poll(order)
                 yield {"orderNumber": order["id"], "backendCertId": str(order["id"]), "comments": order["comments"],
                        "state": order["status"].lower()}
 

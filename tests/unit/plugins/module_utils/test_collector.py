@@ -66,7 +66,7 @@ def setup(desk):
     clock = Clock()
     kind = SslKind(lambda: None, "acme")
     collector = Collector(records, kind, clock=lambda: NOW, sleep=clock.sleep, monotonic=clock.monotonic, rand=lambda: 0.5)
-    collector.fetch = lambda rec: desk.collect(rec, leaf_keys(rec))
+    collector.check = lambda watch: desk.collect(watch.record, watch.keys)
     return records, record, version, collector
 
 

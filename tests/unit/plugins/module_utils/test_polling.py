@@ -1,4 +1,4 @@
-"""Unit tests of the poll schedule (_collector) and the renewal window (_cert_request) with a fake clock and a fake sleep (no real time passes)."""
+"""Unit tests of the poll schedule and the order watch (_collector) and the renewal window (_cert_request) with a fake clock and a fake sleep (no real time passes)."""
 from __future__ import annotations
 
 import random
@@ -6,7 +6,19 @@ import random
 import pytest
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import parse_expiry_window
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import MIN_DELAY, PollSchedule, PollTimeout, poll
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import (
+    MIN_DELAY, OrderWatch, PollSchedule, PollTimeout, TerminalStatus, poll,
+)
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmPending
+
+from lifecycle_fakes import FakeCA
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+
+_CA = FakeCA()
+ROOT = _CA.root_pem
+LEAF = _CA.sign(crypto.build_csr(crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256")),
+                                 common_name="web01.example.com"), 365)
 
 
 class FakeTime:
@@ -40,29 +52,42 @@ def _schedule(fake, max_timeout, loop_period, rand=0.5, **kw):
 
 
 @pytest.mark.parametrize("max_timeout, loop_period, kw, expected", [
-    (600, 30, {}, [1, 2, 4, 8, 16] + [30] * 18 + [29]),
-    (10, 30, {}, [1, 2, 4, 3]),
-    (20, 5, {}, [1, 2, 4, 5, 5, 3]),
-    (7, 0.5, {}, [0.5] * 14),
-    (6, 30, {"first_delay": 2, "factor": 3}, [2, 4]),
-    (9, 30, {"factor": 1}, [1] * 9),
+    (3, 30, {}, [1.0] * 3),
+    (8, 30, {}, [1.0] * 6 + [1.2, 0.8]),
+    (10, 30, {"min_delay": 2}, [2, 2, 2, 2, 2]),
+    (10, 30, {"growth": 0}, [1.0] * 10),
+    (7, 0.3, {}, [0.3] * 23 + [0.1]),
     (0, 30, {}, []),
     (0.3, 0, {}, [MIN_DELAY] * 3),
 ])
 def test_schedule_without_jitter(max_timeout, loop_period, kw, expected):
     fake = FakeTime()
-    delays = _delays(_schedule(fake, max_timeout, loop_period, **kw), fake)
+    delays = _delays(_schedule(fake, max_timeout, loop_period, rand=0.0, **kw), fake)
     assert delays == pytest.approx(expected)
     assert sum(delays) == pytest.approx(max_timeout)
 
 
-@pytest.mark.parametrize("rand, first, capped", [(0.0, 0.8, 24.0), (1.0, 1.2, 30.0), (0.5, 1.0, 30.0)])
-def test_jitter_bounds_and_cap(rand, first, capped):
-    fake = FakeTime()
-    delays = _delays(_schedule(fake, 600, 30, rand=rand), fake)
-    assert delays[0] == pytest.approx(first)
-    assert max(delays) <= 30
-    assert delays[10] == pytest.approx(capped)
+def test_each_check_within_growth_of_the_time_since_the_start():
+    fake = FakeTime(start=0.0)
+    schedule = _schedule(fake, 600, 30, rand=0.0)
+    times = [0.0]
+    for delay in _delays(schedule, fake):
+        times.append(times[-1] + delay)
+    for previous, following in zip(times, times[1:]):
+        assert following - previous <= max(1.0, 0.2 * previous) + 1e-9
+        assert following - previous <= 30 + 1e-9
+    assert times[-1] == pytest.approx(600)
+
+
+@pytest.mark.parametrize("rand, factor", [(0.0, 1.0), (1.0, 0.75), (0.5, 0.875)])
+def test_jitter_only_shortens(rand, factor):
+    fake = FakeTime(start=0.0)
+    schedule = _schedule(fake, 600, 30, rand=rand)
+    assert schedule.next_delay() == pytest.approx(1.0 * factor)
+    fake.now = 100.0
+    assert schedule.next_delay() == pytest.approx(20.0 * factor)
+    fake.now = 400.0
+    assert schedule.next_delay() == pytest.approx(30.0 * factor)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -73,7 +98,7 @@ def test_random_schedules_stay_within_bounds(seed):
     schedule = PollSchedule(max_timeout, loop_period, clock=fake.clock, rand=rng.random)
     delays = _delays(schedule, fake)
     assert delays and all(0 < d <= loop_period + 1e-9 for d in delays)
-    assert delays[0] <= min(1.2, loop_period)
+    assert delays[0] <= min(1.0, loop_period)
     assert sum(delays) == pytest.approx(max_timeout)
     assert schedule.expired() and schedule.remaining() == 0
 
@@ -95,9 +120,97 @@ def test_zero_timeout_means_no_polling():
     assert schedule.next_delay() is None and schedule.expired()
 
 
-def test_first_delay_never_above_loop_period():
+def test_min_delay_never_above_loop_period():
     fake = FakeTime()
-    assert _schedule(fake, 60, 0.4, first_delay=5).next_delay() == pytest.approx(0.4)
+    assert _schedule(fake, 60, 0.4, rand=0.0, min_delay=5).next_delay() == pytest.approx(0.4)
+
+
+def test_a_given_start_counts_from_then():
+    fake = FakeTime(start=50.0)
+    schedule = PollSchedule(60, 30, clock=fake.clock, rand=lambda: 0.0, start=10.0)
+    assert schedule.remaining() == pytest.approx(20)
+    assert schedule.next_delay() == pytest.approx(8.0)
+
+
+# ---- an order issued after D seconds: time to see it and collect requests, with a fake clock ----------
+
+
+class FakeKind:
+    """SCM as the watch sees it: an order issued ``delay`` seconds after ``start``; every request takes ``latency``."""
+
+    def __init__(self, fake, delay, *, latency=0.05, lag=None, status_after=None):
+        self.fake = fake
+        self.issued_at = fake.now + delay
+        self.latency = latency
+        self.lag = lag  # collect stays pending this long after the details say Issued
+        self.status_after = status_after
+        self.collects = 0
+        self.details = 0
+
+    def order_id(self, record):
+        return 7
+
+    def status(self, oid):
+        self.details += 1
+        self.fake.now += self.latency
+        if self.status_after and self.fake.now >= self.status_after[0]:
+            return self.status_after[1]
+        return "Issued" if self.fake.now >= self.issued_at else "Applied"
+
+    def fetch(self, oid, fmt):
+        self.collects += 1
+        self.fake.now += self.latency
+        ready = self.issued_at + (self.lag or 0)
+        if self.fake.now < ready:
+            raise ScmPending("pending", status=400, scm_code=0, description="Being processed by Sectigo")
+        return (LEAF + ROOT).encode()
+
+
+def _wait_for(delay, *, max_timeout=600, loop_period=30, seed=1, **kw):
+    fake = FakeTime(start=0.0)
+    kind = FakeKind(fake, delay, **kw)
+    watch = OrderWatch(kind, {"ssl_id": 7, "ssl_format": "x509"}, monotonic=fake.clock)
+    schedule = PollSchedule(max_timeout, loop_period, clock=fake.clock, rand=random.Random(seed).random, start=watch.start)
+    try:
+        pems = poll(watch.check, schedule, sleep=fake.sleep)
+    except PollTimeout:
+        pems = None
+    return fake.now, pems, kind, watch
+
+
+@pytest.mark.parametrize("delay", [0, 5, 20, 60])
+@pytest.mark.parametrize("seed", range(5))
+def test_issued_after_delay_is_seen_within_a_quarter_more(delay, seed):
+    seen, pems, kind, watch = _wait_for(delay, seed=seed)
+    assert pems and pems[0] == LEAF
+    assert seen <= 1.25 * delay + 0.2
+    assert kind.collects == watch.collects <= 2
+
+
+@pytest.mark.parametrize("delay", [x / 2 for x in range(10, 1200, 7)])
+def test_time_to_seen_over_a_range_of_delays(delay):
+    seen, pems, kind, _watch = _wait_for(delay, seed=int(delay))
+    assert pems
+    assert seen <= 1.25 * delay
+    assert kind.collects <= 12
+
+
+@pytest.mark.parametrize("lag", [1, 30, 10 ** 6])
+def test_at_most_twelve_collects_when_the_details_run_ahead(lag):
+    _seen, pems, kind, _watch = _wait_for(3, lag=lag)
+    assert kind.collects <= 12
+    assert bool(pems) == (lag < 600)
+
+
+def test_a_terminal_status_ends_the_wait():
+    with pytest.raises(TerminalStatus, match="order 7 is Declined"):
+        _wait_for(10 ** 6, status_after=(4.0, "Declined"))
+
+
+def test_an_unknown_status_lets_collects_through_doubling_the_wait():
+    # Without a status that says "not yet", collects are spaced by doubling: seen within twice the delay.
+    seen, pems, kind, _watch = _wait_for(8, status_after=(0.0, "Being checked"))
+    assert pems and seen <= 2 * 8 + 1 and kind.collects <= 12
 
 
 # ---- poll -------------------------------------------------------------------------------------------
@@ -121,14 +234,14 @@ class Check:
 
 @pytest.mark.parametrize("results, expected, slept", [
     (["done"], "done", []),
-    ([None, None, "done"], "done", [1, 2]),
-    ([None, []], [], [1]),
-    ([None, 0], 0, [1]),
+    ([None, None, "done"], "done", [1.0, 1.0]),
+    ([None, []], [], [1.0]),
+    ([None, 0], 0, [1.0]),
 ])
 def test_poll_returns_first_result(results, expected, slept):
     fake = FakeTime()
     check = Check(fake, results)
-    assert poll(check, _schedule(fake, 600, 30), sleep=fake.sleep) == expected
+    assert poll(check, _schedule(fake, 600, 30, rand=0.0), sleep=fake.sleep) == expected
     assert fake.slept == slept
 
 
@@ -136,9 +249,9 @@ def test_poll_times_out_after_a_last_check_at_the_deadline():
     fake = FakeTime(start=0.0)
     check = Check(fake, [])
     with pytest.raises(PollTimeout) as excinfo:
-        poll(check, _schedule(fake, 10, 30), sleep=fake.sleep)
-    assert check.times == [0, 1, 3, 7, 10]
-    assert excinfo.value.max_timeout == 10 and excinfo.value.attempts == 5
+        poll(check, _schedule(fake, 10, 30, rand=0.0), sleep=fake.sleep)
+    assert check.times[:4] == pytest.approx([0, 1.0, 2.0, 3.0]) and check.times[-1] == pytest.approx(10)
+    assert excinfo.value.max_timeout == 10 and excinfo.value.attempts == len(check.times) == 10
     assert "10 s" in str(excinfo.value)
 
 
@@ -154,8 +267,8 @@ def test_poll_propagates_errors_of_check():
     fake = FakeTime()
     check = Check(fake, [None, RuntimeError("SCM said no")])
     with pytest.raises(RuntimeError, match="SCM said no"):
-        poll(check, _schedule(fake, 600, 30), sleep=fake.sleep)
-    assert fake.slept == [1]
+        poll(check, _schedule(fake, 600, 30, rand=0.0), sleep=fake.sleep)
+    assert fake.slept == [1.0]
 
 
 # ---- expiry window ----------------------------------------------------------------------------------

@@ -1,0 +1,282 @@
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Many certificates of one config in one process: the fleet path of ``sectigo_certs`` (docs/lifecycle.md "The fleet path").
+
+Private to this collection: no compatibility is promised to code outside it.
+
+Each certificate is decided by its own ``CertificateService`` exactly as a ``sectigo_cert`` task would be:
+claimed in Vault, ordered once, persisted before any poll, reconciled when an answer was lost. What
+the fleet adds is how the work is scheduled:
+
+- at most ``concurrency`` certificates are worked on at a time, on a pool of threads that share one
+  Vault client and one SCM client (their HTTP connection pools widened to the pool's size), the
+  config read once, and the SCM profiles read once per batch;
+- the waits overlap: an order's service does not sleep; its wait is handed to the one polling loop
+  of the batch, which checks every pending order on its own ``PollSchedule`` (docs/lifecycle.md
+  "Waiting for issuance") and sends the due checks to the same pool;
+- one deadline, ``max_timeout`` seconds after the batch started, ends every wait: an order not
+  issued by then is saved as ``TimeoutStateSaved`` (the next run collects it), and a certificate
+  not even started by then fails without ordering anything.
+
+One certificate's failure is its own outcome; the others go on.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import KvStore
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import BUILTIN_DEFAULTS, CertRequest, resolve_option
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import OrderWatch, PollSchedule, TerminalStatus
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService, Deferred
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 64
+
+
+@dataclass
+class FleetOutcome:
+    """What became of one certificate of the batch: a result, or the exception that ended it."""
+
+    index: int
+    name: str | None
+    result: CertResult | None = None
+    error: BaseException | None = None
+    warnings: list[str] = field(default_factory=list)
+    service: CertificateService | None = None
+
+
+@dataclass
+class _Wait:
+    """A pending order in the batch's polling loop."""
+
+    outcome: FleetOutcome
+    deferred: Deferred
+    watch: OrderWatch
+    schedule: PollSchedule
+    due: float
+    expired: bool = False
+
+
+def build_requests(items: list[dict[str, Any]], shared: dict[str, Any]) -> list[tuple[str | None, CertRequest | BaseException]]:
+    """One request per item: the item's options over the ``shared`` ones (None counts as not given).
+
+    A name given twice would claim its own name twice; the second one is refused as that item's outcome.
+    """
+    seen: set[str] = set()
+    out: list[tuple[str | None, CertRequest | BaseException]] = []
+    for position, item in enumerate(items):
+        params = {k: v for k, v in shared.items() if v is not None}
+        params.update({k: v for k, v in (item or {}).items() if v is not None})
+        name = params.get("name")
+        if name is not None and name in seen:
+            out.append((name, InputError("certificates", f"certificates[{position}]: name '{name}' is given twice in one batch")))
+            continue
+        if name is not None:
+            seen.add(name)
+        out.append((name, CertRequest.from_params(params)))
+    return out
+
+
+class _SharedProfiles:
+    """One ``Profiles`` for every service of the batch: each profile is read (or downloaded) once, under a lock."""
+
+    def __init__(self, profiles: Any) -> None:
+        self._profiles = profiles
+        self._lock = threading.Lock()
+        self._cache: dict[int, Any] = {}
+        self._fields: list[Any] = []
+
+    def for_order(self, profile_id: int) -> Any:
+        with self._lock:
+            if profile_id not in self._cache:
+                self._cache[profile_id] = self._profiles.for_order(profile_id)
+            return self._cache[profile_id]
+
+    def custom_fields(self) -> Any:
+        """SCM's custom-field list of the config, read (or downloaded) once for the batch."""
+        with self._lock:
+            if not self._fields:
+                self._fields.append(self._profiles.custom_fields())
+            return self._fields[0]
+
+
+def shared_factory(factory: Callable[[], Any], pool_size: int) -> Callable[[], Any]:
+    """``factory`` called at most once, from any thread; the client's connection pool widened to ``pool_size``."""
+    lock = threading.Lock()
+    built: list[Any] = []
+
+    def get() -> Any:
+        with lock:
+            if not built:
+                client = factory()
+                widen_pool(getattr(client, "session", None), pool_size)
+                built.append(client)
+            return built[0]
+    return get
+
+
+def widen_pool(session: Any, size: int) -> None:
+    """Let a ``requests.Session`` keep ``size`` connections per host, with the retry settings it already has."""
+    if session is None or not hasattr(session, "get_adapter"):
+        return
+    from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
+
+    for prefix in ("https://", "http://"):
+        try:
+            old = session.get_adapter(prefix)
+        except Exception:  # pylint: disable=broad-exception-caught
+            continue
+        if isinstance(old, HTTPAdapter) and getattr(old, "_pool_maxsize", 0) < size:
+            session.mount(prefix, HTTPAdapter(max_retries=old.max_retries, pool_connections=4, pool_maxsize=size))
+
+
+class Fleet:
+    """Ensure many certificates of one config (see the module docstring)."""
+
+    def __init__(self, store: KvStore, config: dict[str, Any], scm_factory: Callable[[], Any], *, concurrency: int = DEFAULT_CONCURRENCY,
+                 max_timeout: int | None = None, check_mode: bool = False, clock: Callable[[], datetime] = rec.utc_now,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                 rand: Callable[[], float] = random.random) -> None:
+        self.store = store
+        self.config = config
+        self.concurrency = max(1, min(MAX_CONCURRENCY, int(concurrency)))
+        self.scm_factory = shared_factory(scm_factory, self.concurrency)
+        self.max_timeout = max_timeout
+        self.check_mode = check_mode
+        self.clock = clock
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.rand = rand
+        self._profiles: _SharedProfiles | None = None
+        self._lock = threading.Lock()
+        self._deadline = float("inf")
+
+    # ---- one certificate -----------------------------------------------------------------------------
+
+    def service(self) -> CertificateService:
+        service = CertificateService(self.store, self.config, self.scm_factory, check_mode=self.check_mode, clock=self.clock,
+                                     sleep=self.sleep, monotonic=self.monotonic, rand=self.rand)
+        with self._lock:
+            if self._profiles is None:
+                self._profiles = _SharedProfiles(service.life.profiles)
+        service.life.profiles = self._profiles  # type: ignore[assignment]
+        service.life.defer_collect = True
+        return service
+
+    def _ensure(self, outcome: FleetOutcome, req: CertRequest) -> None:
+        outcome.service = self.service()
+        outcome.warnings = outcome.service.warnings
+        outcome.result = outcome.service.ensure(req)
+
+    def _check(self, item: _Wait) -> CertResult | None:
+        """One check of a pending order; stores it once issued. Raises OperationError when SCM refuses it."""
+        collector = item.outcome.service.life.collector  # type: ignore[union-attr]
+        deferred = item.deferred
+        try:
+            pems = item.watch.check()
+        except (TerminalStatus, ScmError) as exc:
+            return collector.refused(deferred.record, deferred.version, exc)
+        if pems is None:
+            return None
+        stored = collector.store(deferred.record, deferred.version, pems, action=deferred.action, before=deferred.before)
+        stored.changed = stored.changed or deferred.action != "collected"
+        return stored
+
+    def _timed_out(self, item: _Wait) -> CertResult:
+        """The batch's deadline passed before the order was issued: TimeoutStateSaved, raised as OperationError."""
+        collector = item.outcome.service.life.collector  # type: ignore[union-attr]
+        return collector.timed_out(item.deferred.record, item.deferred.version, self.batch_timeout)
+
+    # ---- the batch -----------------------------------------------------------------------------------
+
+    @property
+    def batch_timeout(self) -> float:
+        if self.max_timeout is not None:
+            return float(self.max_timeout)
+        value = resolve_option(CertRequest(config=self.config.get("name") or ""), self.config, "max_timeout")
+        return float(BUILTIN_DEFAULTS["max_timeout"] if value is None else value)
+
+    def run(self, requests: list[tuple[str | None, CertRequest | BaseException]]) -> list[FleetOutcome]:
+        """Ensure every ``(name, request)``; an exception in place of a request is that certificate's outcome."""
+        outcomes = [FleetOutcome(index, name) for index, (name, _req) in enumerate(requests)]
+        todo: deque[int] = deque()
+        for index, (_name, req) in enumerate(requests):
+            if isinstance(req, BaseException):
+                outcomes[index].error = req
+            else:
+                todo.append(index)
+        self._deadline = self.monotonic() + self.batch_timeout
+        waits: dict[int, _Wait] = {}
+        in_flight: dict[Future, tuple[str, int]] = {}
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sectigo-fleet") as pool:
+            while todo or in_flight or waits:
+                now = self.monotonic()
+                if now >= self._deadline:
+                    while todo:
+                        index = todo.popleft()
+                        outcomes[index].error = OperationError(
+                            f"Failed to ensure certificate '{outcomes[index].name}': not started within the batch's "
+                            f"max_timeout={self.batch_timeout:g}s; nothing was ordered, the next run does it")
+                busy = {index for _what, index in in_flight.values()}
+                # Due checks first (they keep the waits short), then certificates not started yet.
+                for item in sorted((w for i, w in waits.items() if w.due <= now and i not in busy), key=lambda w: w.due):
+                    if len(in_flight) >= self.concurrency:
+                        break
+                    task = self._timed_out if item.expired else self._check
+                    in_flight[pool.submit(task, item)] = ("wait", item.outcome.index)
+                    busy.add(item.outcome.index)
+                while todo and len(in_flight) < self.concurrency:
+                    index = todo.popleft()
+                    in_flight[pool.submit(self._ensure, outcomes[index], requests[index][1])] = ("ensure", index)  # type: ignore[arg-type]
+                idle = [w.due for i, w in waits.items() if i not in busy]
+                timeout = max(0.0, min(idle) - self.monotonic()) if idle else None
+                if in_flight:
+                    done, _pending = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        what, index = in_flight.pop(future)
+                        self._settle(what, future, outcomes[index], waits)
+                elif timeout is not None:
+                    self.sleep(timeout)
+        return outcomes
+
+    def _settle(self, what: str, future: Future, outcome: FleetOutcome, waits: dict[int, _Wait]) -> None:
+        """Take in a finished task: an outcome, a new wait, or the next due time of a wait."""
+        index = outcome.index
+        error = future.exception()
+        if error is not None:
+            outcome.error = error
+            waits.pop(index, None)
+            return
+        now = self.monotonic()
+        if what == "ensure":
+            deferred = outcome.service.life.deferred if outcome.service else None  # type: ignore[union-attr]
+            if deferred is not None:
+                collector = outcome.service.life.collector  # type: ignore[union-attr]
+                # One deadline for the batch: the wait of an order placed now ends when the batch's does.
+                schedule = PollSchedule(max(0.0, self._deadline - now), deferred.waiting.loop_period, clock=self.monotonic,
+                                        rand=self.rand, start=now)
+                waits[index] = _Wait(outcome, deferred, collector.watch(deferred.record, start=now), schedule, now)
+            return
+        result = future.result()
+        if result is not None:
+            outcome.result = result
+            waits.pop(index, None)
+            return
+        item = waits[index]
+        delay = item.schedule.next_delay()
+        if delay is None:
+            item.expired = True
+            item.due = now
+        else:
+            item.due = now + delay

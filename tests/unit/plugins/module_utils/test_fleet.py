@@ -1,0 +1,161 @@
+"""Unit tests of the fleet path (_fleet): many certificates, a bounded pool, one polling loop, one deadline."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from lifecycle_fakes import FakeScm, FakeStore
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._fleet import Fleet, build_requests, widen_pool
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+
+CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
+          "defaults": {"cert_type": 101, "term": 365, "loop_period": 5}}
+
+
+class Locked:
+    """The fakes are not thread-safe; the fleet calls them from its pool. Every call goes through one lock."""
+
+    def __init__(self, inner, lock):
+        self._inner = inner
+        self._lock = lock
+
+    def __getattr__(self, name):
+        value = getattr(self._inner, name)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            with self._lock:
+                result = value(*args, **kwargs)
+                return list(result) if hasattr(result, "__next__") else result
+        return call
+
+
+class Clock:
+    """A monotonic clock that the fleet's sleep advances; the pool's own waits take real (short) time."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def monotonic(self):
+        with self.lock:
+            return self.now
+
+    def sleep(self, seconds):
+        with self.lock:
+            self.now += seconds
+
+
+@pytest.fixture
+def bed():
+    lock = threading.RLock()
+    store, scm, clock = FakeStore(), FakeScm(), Clock()
+    locked_store, locked_scm = Locked(store, lock), Locked(scm, lock)
+    locked_store.base_path = store.base_path
+
+    def fleet(check_mode=False, concurrency=4, max_timeout=None, config=CONFIG):
+        return Fleet(locked_store, config, lambda: locked_scm, concurrency=concurrency, max_timeout=max_timeout, check_mode=check_mode,
+                     sleep=clock.sleep, monotonic=clock.monotonic, rand=lambda: 0.5)
+    return store, scm, clock, fleet
+
+
+def names(count):
+    return [{"name": f"web{i:02d}", "common_name": f"web{i:02d}.example.com"} for i in range(count)]
+
+
+def test_enroll_many_then_rerun_without_scm(bed):
+    store, scm, clock, fleet = bed
+    scm.pending_polls = 3
+    outcomes = fleet().run(build_requests(names(12), {"config": "prod"}))
+    assert [o.error for o in outcomes] == [None] * 12
+    assert [(o.result.changed, o.result.action, o.result.record["status"]) for o in outcomes] == [(True, "enrolled", "Issued")] * 12
+    assert scm.calls.count("enroll_ssl") == 12
+    assert {o.result.record["domain"] for o in outcomes} == {f"web{i:02d}.example.com" for i in range(12)}
+    for outcome in outcomes:
+        assert store.read(f"names/prod/{outcome.name}")[0]["cert_unique_id"] == outcome.result.record["cert_unique_id"]
+    # The waits overlapped: twelve orders of four pending polls each took one order's schedule, not twelve.
+    assert clock.now < 10
+
+    calls, writes = len(scm.calls), store.writes
+    again = fleet().run(build_requests(names(12), {"config": "prod"}))
+    assert [(o.result.changed, o.result.action) for o in again] == [(False, "none")] * 12
+    assert len(scm.calls) == calls and store.writes == writes
+
+
+def test_check_mode_predicts_and_writes_nothing(bed):
+    store, scm, _clock, fleet = bed
+    outcomes = fleet(check_mode=True).run(build_requests(names(3), {"config": "prod"}))
+    assert [(o.result.changed, o.result.action) for o in outcomes] == [(True, "enrolled")] * 3
+    assert outcomes[0].result.after["domain"] == "web00.example.com"
+    assert store.writes == 0 and "enroll_ssl" not in scm.calls
+
+
+def test_one_failure_does_not_hide_the_others(bed):
+    store, scm, _clock, fleet = bed
+    enroll = scm.enroll_ssl
+
+    def refuse_web02(**kw):
+        if "web02" in crypto.csr_info(kw["csr"])["common_name"]:
+            raise ScmRequestError("refused", status=400, scm_code=-7, description="Invalid domain")
+        return enroll(**kw)
+    scm.enroll_ssl = refuse_web02
+    items = names(5) + [{"name": "bad name!", "common_name": "x.example.com"}, {"name": "web01", "common_name": "twice.example.com"}]
+    outcomes = fleet().run(build_requests(items, {"config": "prod", "subject_alt_names": None}))
+    failed = {o.name: o.error for o in outcomes if o.error is not None}
+    assert set(failed) == {"web02", "bad name!", "web01"} and outcomes[1].error is None is not outcomes[6].error
+    assert isinstance(failed["web02"], ScmRequestError)
+    assert isinstance(outcomes[6].error, InputError) and "given twice" in str(outcomes[6].error)
+    issued = [o for o in outcomes if o.error is None]
+    assert len(issued) == 4 and all(o.result.record["status"] == "Issued" for o in issued)
+    # The refused order left no claim behind: the next run orders it once.
+    assert store.read("names/prod/web02")[0] is None
+
+
+def test_one_deadline_for_the_batch_saves_every_order(bed):
+    store, scm, clock, fleet = bed
+    scm.pending_polls = 10 ** 6
+    outcomes = fleet(max_timeout=20).run(build_requests(names(6), {"config": "prod"}))
+    assert all(isinstance(o.error, OperationError) for o in outcomes)
+    assert all(o.error.result["status"] == "TimeoutStateSaved" for o in outcomes)
+    assert "max_timeout=20s" in str(outcomes[0].error)
+    assert 20 <= clock.now < 21
+    assert scm.calls.count("enroll_ssl") == 6
+    assert scm.calls.count("collect_ssl") <= 6 * 12
+    uid = outcomes[0].error.result["cert"]["cert_unique_id"]
+    assert store.read(f"certs/prod/{uid}")[0]["status"] == "TimeoutStateSaved"
+
+    # The next run collects the same orders: no new one.
+    scm.pending_polls = 0
+    for order in scm.orders.values():
+        order["polls_left"] = 0
+    again = fleet(max_timeout=20).run(build_requests(names(6), {"config": "prod"}))
+    assert [(o.error, o.result.action) for o in again] == [(None, "collected")] * 6
+    assert scm.calls.count("enroll_ssl") == 6
+
+
+def test_build_requests_merges_shared_options():
+    built = build_requests([{"name": "a", "term": 730}, {"name": "b", "common_name": "b.example.com"}],
+                           {"config": "prod", "term": 365, "common_name": None, "key_algo": "EC"})
+    (name_a, a), (name_b, b) = built
+    assert (name_a, a.term, a.key_algo, a.common_name) == ("a", 730, "EC", None)
+    assert (name_b, b.term, b.common_name) == ("b", 365, "b.example.com")
+    assert isinstance(a, CertRequest)
+
+
+def test_widen_pool_keeps_retry_settings():
+    requests = pytest.importorskip("requests")
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    retry = Retry(total=3)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    widen_pool(session, 32)
+    adapter = session.get_adapter("http://")
+    assert adapter._pool_maxsize == 32 and adapter.max_retries.total == 3

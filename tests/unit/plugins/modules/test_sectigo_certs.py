@@ -1,0 +1,57 @@
+"""sectigo_certs (the fleet path) run in-process (one worker: the fakes are not thread-safe; test_fleet covers the pool): one result per item, check mode, diff per item, partial failure."""
+from __future__ import annotations
+
+from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_certs
+
+ITEMS = [{"name": f"web{i}", "common_name": f"web{i}.example.com"} for i in range(3)]
+
+
+def test_enroll_then_idempotent(bed, ssl_config):
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "key_algo": "EC", "concurrency": 1})
+    assert result["changed"] and not result.get("failed")
+    assert [(c["name"], c["action"], c["cert"]["status"]) for c in result["certificates"]] == [(f"web{i}", "enrolled", "Issued") for i in range(3)]
+    assert all("private_key" not in c["cert"] for c in result["certificates"])
+    assert result["summary"] == {"total": 3, "changed": 3, "failed": 0, "actions": {"enrolled": 3}}
+    assert bed.scm.calls.count("enroll_ssl") == 3
+
+    calls = len(bed.scm.calls)
+    again = bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "key_algo": "EC", "concurrency": 1})
+    assert not again["changed"] and [c["action"] for c in again["certificates"]] == ["none"] * 3
+    assert len(bed.scm.calls) == calls
+
+
+def test_check_mode_and_diff_per_item(bed, ssl_config):
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "concurrency": 1}, check_mode=True, diff=True)
+    assert result["changed"] and [c["action"] for c in result["certificates"]] == ["enrolled"] * 3
+    assert [d["after_header"] for d in result["diff"]] == ["web0", "web1", "web2"]
+    assert result["diff"][1]["after"]["domain"] == "web1.example.com"
+    assert "private_key" not in str(result["diff"])
+    assert bed.store.writes == 1  # the config written by the fixture only
+
+
+def test_a_failed_item_does_not_hide_the_others(bed, ssl_config):
+    items = ITEMS + [{"name": "bad", "common_name": "bad.example.com", "term": 0}]
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": items, "concurrency": 1})
+    assert result["failed"] and "1 of 4 certificates: bad" in result["msg"]
+    by_name = {c["name"]: c for c in result["certificates"]}
+    assert by_name["bad"]["failed"] and by_name["bad"]["field"] == "term" and "term" in by_name["bad"]["msg"]
+    assert [by_name[f"web{i}"]["action"] for i in range(3)] == ["enrolled"] * 3
+    assert bed.scm.calls.count("enroll_ssl") == 3
+
+
+def test_concurrency_is_bounded(bed, ssl_config):
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "concurrency": 0})
+    assert result["failed"] and "concurrency" in result["msg"]
+
+
+def test_names_maintain_existing_certificates(bed, ssl_config):
+    bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "concurrency": 1})
+    calls = len(bed.scm.calls)
+    result = bed.run(sectigo_certs, {"config": ssl_config, "names": ["web2", "web0"], "concurrency": 1})
+    assert [(c["name"], c["action"]) for c in result["certificates"]] == [("web2", "none"), ("web0", "none")]
+    assert len(bed.scm.calls) == calls
+
+
+def test_certificates_or_names_is_required(bed, ssl_config):
+    result = bed.run(sectigo_certs, {"config": ssl_config})
+    assert result["failed"] and "certificates" in result["msg"] and "names" in result["msg"]
