@@ -46,7 +46,8 @@ unit: venv
 	$(BIN)/python -m pytest -q
 
 # ansible-lint's production profile (.ansible-lint) on what users copy and what the tests run.
-LINT_PATHS := roles docs/examples tests/integration/targets tests/e2e/playbooks tests/bench/playbooks
+# tests/bench/playbooks is left out: it uses community.hashi_vault, which make bench downloads, and it is not shipped.
+LINT_PATHS := roles docs/examples tests/integration/targets tests/e2e/playbooks
 
 lint: venv checkout-link
 	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS)" \
