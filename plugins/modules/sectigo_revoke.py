@@ -137,7 +137,8 @@ def _run(module, store):
     params = module.params
     config = ConfigService(store).require(params["config"])
     service = RevokeService(store, config, lambda: scm_client_for(config), check_mode=module.check_mode)
-    result = service.revoke(reason=params["reason"], reason_code=params["reason_code"], cancel_pending=params["cancel_pending"], **{k: params[k] for k in IDENTITIES})
+    result = service.revoke(reason=params["reason"], reason_code=params["reason_code"], cancel_pending=params["cancel_pending"],
+                            **{k: params[k] for k in IDENTITIES})
     out = {"changed": result.changed, "action": result.action}
     if result.record:
         out["cert"] = public_view(result.record)

@@ -112,7 +112,8 @@ class Playbook:
             command.append(verbosity)
         self.started = time.monotonic()
         with os.fdopen(fd, "wb") as out:
-            self.proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
+            # pylint: disable-next=consider-using-with
+            self.proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
         self.killed = False
 

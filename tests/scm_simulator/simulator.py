@@ -48,4 +48,5 @@ class Simulator:
         with self.store.lock:
             orders = [order_summary(order, self.store) for order in self.store]
         return {"requests": self.stats.requests(), "total_requests": self.stats.total, "faults_injected": self.faults.counts(),
-                "tokens_issued": self.oauth.issued, "faults_after": self.faults.after_count(), "collects_per_order": self.stats.collects_per_order(), "orders": orders}
+                "tokens_issued": self.oauth.issued, "faults_after": self.faults.after_count(),
+                "collects_per_order": self.stats.collects_per_order(), "orders": orders}

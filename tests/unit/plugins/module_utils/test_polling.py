@@ -1,4 +1,7 @@
-"""Unit tests of the poll schedule and the order watch (_collector) and the renewal window (_cert_request) with a fake clock and a fake sleep (no real time passes)."""
+"""Unit tests of the poll schedule and the order watch (_collector) and the renewal window (_cert_request).
+
+A fake clock and a fake sleep: no real time passes.
+"""
 from __future__ import annotations
 
 import random

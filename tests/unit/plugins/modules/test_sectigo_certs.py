@@ -1,4 +1,7 @@
-"""sectigo_certs (the fleet path) run in-process (one worker: the fakes are not thread-safe; test_fleet covers the pool): one result per item, check mode, diff per item, partial failure."""
+"""sectigo_certs (the fleet path) run in-process: one result per item, check mode, diff per item, partial failure.
+
+One worker: the fakes are not thread-safe; test_fleet covers the pool.
+"""
 from __future__ import annotations
 
 from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_certs
