@@ -95,7 +95,7 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import OPTION_RULES, CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, vault_argspec
@@ -105,21 +105,40 @@ _CACHE: dict[tuple, dict] = {}
 _CACHE_LOCK = threading.Lock()
 VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
 READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
+# Every option name the lookup takes (with aliases); anything else is refused rather than silently ignored.
+KNOWN_OPTIONS = frozenset(VAULT_OPTION_NAMES) | frozenset(
+    alias for spec in vault_argspec(lambda *_args, **_kwargs: None).values() for alias in spec.get("aliases", [])
+) | {"config", "config_name"} | set(READ_OPTIONS)
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
+        unknown = sorted(set(kwargs) - KNOWN_OPTIONS)
+        if unknown:
+            raise AnsibleLookupError(f"sectigo_cert lookup: unknown option {unknown[0]}; the options are {', '.join(sorted(KNOWN_OPTIONS))}")
+        if not terms:
+            raise AnsibleLookupError("sectigo_cert lookup: give at least one term (a certificate name or a cert_unique_id)")
+        try:
+            # Checked as given: Ansible's own conversion would read any unknown text as false.
+            for name in READ_OPTIONS:
+                if kwargs.get(name) is not None:
+                    OPTION_RULES[name](kwargs[name], name)
+        except ValueError as exc:
+            raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None
         self.set_options(var_options=variables, direct=kwargs)
         from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
         from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError, VaultStore, connect
 
         try:
+            config = rec.validate_name(self.get_option("config"), "config")
+            read = {}
+            for name in READ_OPTIONS:
+                value = self.get_option(name)
+                read[name] = None if value is None else OPTION_RULES[name](value, name)
             options = VaultOptions.from_mapping({name: self.get_option(name) for name in VAULT_OPTION_NAMES})
-        except ValueError as exc:
-            raise AnsibleLookupError(str(exc)) from None
-        config = self.get_option("config")
-        read = {name: self.get_option(name) for name in READ_OPTIONS}
+        except (AnsibleError, ValueError) as exc:
+            raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None
         check_mode = bool((variables or {}).get("ansible_check_mode", False))
         base_key = (options.vault_addr, options.vault_namespace, options.kv_mount, options.kv_path, config, check_mode,
                     tuple(sorted(read.items())))
@@ -160,6 +179,9 @@ class LookupModule(LookupBase):
                     raise
         if result is None:
             if not rec.is_unique_id(term):
+                if not rec.is_valid_name(term):
+                    raise AnsibleError(f"a term must be a certificate name ({rec.NAME_PATTERN}) or a cert_unique_id "
+                                       f"({rec.UNIQUE_ID_PATTERN}); got {term!r}")
                 raise AnsibleError(f"no certificate named '{term}' in config '{config}'")
             result = service.ensure(CertRequest(config=config, cert_unique_id=term, **read), allow_enroll=False)
         if not result.record:

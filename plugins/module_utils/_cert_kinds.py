@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Protocol
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmNotFoundError, ScmRequestError
@@ -69,6 +70,7 @@ class CertKind:
     identity_options: tuple[str, ...] = ()  # what enrolling needs besides a profile and a term
     reason_min = 1                     # shortest revocation reason SCM takes
     renew_takes_csr = True             # False: SCM renews with the same key
+    foreign_options: tuple[str, ...] = ()  # task options that belong to another kind
     replace_in_place = True            # False: SCM cannot replace; a replacement is a new enrollment
 
     def __init__(self, scm_factory: Callable[[], ScmApi], customer_uri: str) -> None:
@@ -99,6 +101,9 @@ class CertKind:
 
     def csr_common_name(self, common_name: str | None, email: str | None) -> str | None:
         return common_name
+
+    def check_common_name(self, common_name: str) -> None:
+        """Refuse a common name this kind of certificate cannot carry, naming the option."""
 
     def drift(self, req: Any, record: rec.CertRecord) -> list[str]:
         """Options specific to this kind whose task value differs from the record."""
@@ -199,6 +204,15 @@ class SslKind(CertKind):
     other_id_option = "order_number"
     order_fields = ("ssl_id", "renew_id")
     identity_options = ("common_name",)
+    foreign_options = ("email", "first_name", "middle_name", "last_name")
+
+    def check_common_name(self, common_name: str) -> None:
+        # A server certificate names a host: a DNS name, a wildcard or an IP address (it is also its first SAN).
+        try:
+            crypto.normalize_sans([common_name])
+        except InputError:
+            raise InputError("common_name", "common_name of an SSL certificate must be a DNS name, a wildcard such as "
+                                            f"*.example.com or an IP address; got {common_name!r}") from None
 
     def order_id(self, record: rec.CertRecord) -> Any:
         return record.get("ssl_id")

@@ -269,6 +269,8 @@ def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], dat
     for status in query.statuses or []:
         if status not in rec.STATUSES:
             raise InputError("status", f"status must be one of {', '.join(rec.STATUSES)}; got {status!r}")
+    if store.read(rec.config_path(query.config))[0] is None:
+        raise InputError("config", f"config '{query.config}' does not exist in Vault; create it with sectigo.vault_pki.sectigo_config")
     records = CertRecords(store, query.config, clock)
     now = clock()
     if query.name or query.cert_unique_id:

@@ -179,15 +179,15 @@ def custom_fields(value: Any, field: str = "custom_fields") -> list[dict[str, st
 
 
 def expiry_window(value: Any, field: str = "expiry_window") -> float | str:
-    """Days (``7``, ``1.5``) or a share of the lifetime (``'33%'``)."""
+    """Days (``7``, ``1.5``) or a share of the lifetime (``'33%'``, at most 100 %)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if math.isfinite(value) and value >= 0:
             return value
     elif isinstance(value, str):
         match = _WINDOW_RE.match(value)
-        if match:
+        if match and not (match.group(2) and float(match.group(1)) > 100):
             return value.strip() if match.group(2) else float(match.group(1))
-    raise InputError(field, f"{field} must be a number of days (0 or more) or a percentage of the lifetime such as 33%; got {value!r}")
+    raise InputError(field, f"{field} must be a number of days (0 or more) or a percentage of the lifetime (0 to 100%) such as 33%; got {value!r}")
 
 
 def parse_expiry_window(value: Any, lifetime_days: float) -> tuple[float, str | None]:
@@ -223,7 +223,7 @@ OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {
     "revoke_on_replace": boolean,
     "wait": boolean,
     "max_timeout": lambda v, f: whole_number(v, f, 0),
-    "loop_period": lambda v, f: whole_number(v, f, 0),
+    "loop_period": lambda v, f: whole_number(v, f, 1),
     "expiry_window": expiry_window,
     "auto_renew": boolean,
     "read_renewed_cert": boolean,
@@ -331,6 +331,11 @@ def validate_request(req: CertRequest, config: dict[str, Any], kind: CertKind) -
         rec.validate_unique_id(req.cert_unique_id)
     if req.name is None and req.cert_unique_id is None:
         raise InputError("name", "one of name or cert_unique_id is required")
+    if req.name is not None and req.cert_unique_id is not None:
+        raise InputError("cert_unique_id", "give name or cert_unique_id, not both (a name follows its certificate; an id is one record)")
+    for key in kind.foreign_options:
+        if getattr(req, key) is not None:
+            raise InputError(key, f"{key} does not apply to config '{config.get('name')}' of type {kind.name}")
     own_id = getattr(req, kind.id_option)
     if getattr(req, kind.other_id_option) is not None:
         raise InputError(kind.other_id_option, f"{kind.other_id_option} does not fit config '{config.get('name')}' of type "
@@ -345,7 +350,7 @@ def validate_request(req: CertRequest, config: dict[str, Any], kind: CertKind) -
         text(req.reason, "reason", rec.REASON_MAX, 1)
     for key in DEFAULTABLE_OPTIONS:
         resolve_option(req, config, key)
-    validate_subject(req)
+    validate_subject(req, kind)
     if req.gives_key_spec:
         crypto.normalize_key_spec(req.key_algo, req.key_size, req.key_curve)
     if req.csr is not None:
@@ -356,15 +361,20 @@ def validate_request(req: CertRequest, config: dict[str, Any], kind: CertKind) -
             crypto.check_key_matches_csr(req.private_key, req.csr)
 
 
-def validate_subject(req: CertRequest) -> None:
+def validate_subject(req: CertRequest, kind: CertKind) -> None:
     """The subject, SANs and client identity a task gives, within X.509's and SCM's limits."""
     if req.common_name is not None:
         crypto.check_subject_value("common_name", req.common_name)
+        kind.check_common_name(req.common_name)
     for key in crypto.SUBJECT_FIELDS:
         if getattr(req, key) is not None:
             crypto.check_subject_value(key, getattr(req, key))
     if req.subject_alt_names is not None:
+        if isinstance(req.subject_alt_names, list) and any(not str(item).strip() for item in req.subject_alt_names):
+            raise InputError("subject_alt_names", "subject_alt_names must not hold empty entries")
         crypto.normalize_sans(req.subject_alt_names)
+    if req.email_address is not None:
+        email(req.email_address, "email_address", 255)
     if req.email is not None:
         email(req.email, "email")
     for key in ("first_name", "middle_name", "last_name"):

@@ -78,8 +78,9 @@ class ConfigService:
         self.scm_factory = scm_factory
         self.clock = clock
 
-    def get(self, name: str) -> dict[str, Any] | None:
-        validate_name(name, "config")
+    def get(self, name: str, field: str = "config") -> dict[str, Any] | None:
+        """The config entry, or None; ``field`` is the option that named it (for the error on a bad name)."""
+        validate_name(name, field)
         data, _version = self.store.read(config_path(name))
         return data
 

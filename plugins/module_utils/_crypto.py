@@ -373,6 +373,8 @@ def check_subject_value(field: str, value: Any) -> str | None:
     value = value.strip()
     if not value:
         return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise CryptoInputError(field, f"{field} must not contain control characters such as line breaks")
     if field == "country":
         if not re.match(r"^[A-Za-z]{2}$", value):
             raise CryptoInputError("country", f"country must be a two-letter ISO 3166 code such as US; got {value!r}")

@@ -428,6 +428,9 @@ class VaultOptions:
                 value = next((env[var] for var in ENV_FALLBACKS.get(name, ()) if env.get(var)), None)
             if isinstance(value, str) and name not in SECRET_OPTIONS:
                 value = value.strip()
+            if value == "" and name in ("kv_mount", "kv_path"):
+                # An empty path given on purpose is a mistake, not "use the default".
+                raise VaultOptionsError(name, f"{name} must not be empty (leave it out for the default {DEFAULTS[name]!r})")
             if value in (None, ""):
                 value = DEFAULTS.get(name)
             values[name] = value

@@ -75,7 +75,7 @@ def _run(module, store):
     service = ConfigService(store)
     name = module.params["name"]
     if name:
-        entry = service.get(name)
+        entry = service.get(name, "name")
         if entry is None:
             raise InputError("name", f"config '{name}' does not exist in Vault")
         configs = [public_config(entry)]

@@ -121,6 +121,7 @@ def test_public_config_hides_password():
 
 def test_cert_info_lists_and_filters():
     store = FakeStore()
+    store.write("configs/prod", {"name": "prod"}, cas=0)
     store.write("names/prod/a", {"cert_unique_id": "1_acme"}, cas=0)
     store.write("certs/prod/1_acme", {"cert_unique_id": "1_acme", "status": "Issued", "not_after": "2999-01-01T00:00:00Z",
                                       "private_key": "KEY"}, cas=0)
@@ -154,3 +155,9 @@ def test_failure_fields_shape():
     assert op["status"] == "TimeoutStateSaved" and op["cert"]["ssl_id"] == 7
     with pytest.raises(KeyError):
         failure_fields(KeyError("bug"), "x")
+
+
+def test_cert_info_of_an_unknown_config_names_it():
+    with pytest.raises(InputError) as err:
+        query_certificates(FakeStore(), CertInfoQuery(config="nope"))
+    assert err.value.field == "config" and "nope" in str(err.value)

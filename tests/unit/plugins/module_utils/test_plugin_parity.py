@@ -21,6 +21,7 @@ CLIENT = dict(SSL, name="people", config_type="client_cert", defaults={"cert_typ
 @pytest.fixture
 def bed():
     store, scm = FakeStore(), FakeScm()
+    store.write("configs/prod", SSL, cas=0)
 
     def service(config=None, check_mode=False):
         return CertificateService(store, config or SSL, lambda: scm, check_mode=check_mode, sleep=lambda _s: None)

@@ -60,6 +60,15 @@ TASK_CASES = [
     ({"format_type": "der"}, "format_type"),
     ({"state": "replaced"}, "reason"),
     ({"reason": "r" * 513, "state": "replaced"}, "reason"),
+    ({"cert_unique_id": "1001_acme"}, "cert_unique_id"),
+    ({"email": "bob@example.com"}, "email"),
+    ({"first_name": "Bob"}, "first_name"),
+    ({"common_name": "web01.example.com\nwww.example.com"}, "common_name"),
+    ({"common_name": "['a.example.com', 'b.example.com']"}, "common_name"),
+    ({"email_address": "not an address"}, "email_address"),
+    ({"subject_alt_names": [""]}, "subject_alt_names"),
+    ({"loop_period": 0}, "loop_period"),
+    ({"expiry_window": "150%"}, "expiry_window"),
 ]
 
 
@@ -153,3 +162,11 @@ def test_client_revocation_reason_may_be_empty():
 
 def test_every_defaultable_option_has_one_rule():
     assert set(req_mod.DEFAULTABLE_OPTIONS) == set(req_mod.OPTION_RULES)
+
+
+def test_a_client_certificate_may_carry_a_person_as_common_name():
+    store, scm = FakeStore(), FakeScm()
+    service = CertificateService(store, CLIENT_CONFIG, lambda: scm, sleep=lambda s: None)
+    result = service.ensure(CertRequest(config="people", name="ada", common_name="Ada Lovelace", email="ada@example.com",
+                                        first_name="Ada", last_name="Lovelace"))
+    assert result.record["status"] == "Issued" and result.record["domain"] == "Ada Lovelace"

@@ -215,7 +215,7 @@ def test_approle_credentials_from_env():
 
 
 def test_defaults():
-    opts = options(vault_token="t", vault_auth_method=None, kv_mount=None, kv_path="", vault_timeout=None, vault_validate_certs=None)
+    opts = options(vault_token="t", vault_auth_method=None, kv_mount=None, kv_path=None, vault_timeout=None, vault_validate_certs=None)
     assert (opts.vault_auth_method, opts.kv_mount, opts.kv_path, opts.vault_timeout, opts.vault_validate_certs) == (
         "token", "secret", "sectigo-vault-pki", 30, True)
     assert opts.verify is True and opts.client_cert is None and opts.vault_namespace is None
@@ -466,3 +466,10 @@ def test_session_applies_proxies_and_retries_but_never_retries_writes():
     assert "POST" not in retry.allowed_methods and "PUT" not in retry.allowed_methods
     off = _session(options(vault_token="t", vault_retries=0)).get_adapter("http://x").max_retries
     assert (off.total, off.connect, off.status) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("field", ["kv_mount", "kv_path"])
+def test_an_empty_kv_path_given_on_purpose_is_refused(field):
+    with pytest.raises(ValueError) as err:
+        options(vault_token="t", **{field: ""})
+    assert field in str(err.value) and "must not be empty" in str(err.value)
