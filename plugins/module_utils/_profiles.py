@@ -13,6 +13,7 @@ from typing import Any
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import KvStore
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
@@ -96,6 +97,9 @@ class Profiles:
 
     def ensure_present(self, profile_id: int, *, refresh: bool = False, org_id: int | None = None) -> tuple[bool, dict[str, Any]]:
         """Download the profile unless stored (or ``refresh``); changed only when Vault's copy changes."""
+        whole_number(profile_id, "profile_id", 1)
+        if org_id is not None:
+            whole_number(org_id, "org_id", 1)
         stored, version = self.store.read(self._path(profile_id))
         if stored is not None and not refresh:
             return False, stored
@@ -126,6 +130,7 @@ class Profiles:
         return fields
 
     def ensure_absent(self, profile_id: int) -> tuple[bool, dict[str, Any]]:
+        whole_number(profile_id, "profile_id", 1)
         stored, _version = self.store.read(self._path(profile_id))
         if stored is None:
             return False, {}

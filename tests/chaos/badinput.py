@@ -122,6 +122,16 @@ def write_playbook(rows: list[dict[str, Any]], directory: str) -> tuple[str, str
     return path, results
 
 
+# Read-only look-ups a refusal may need: whether a profile id exists is only SCM's to say.
+PROFILE_LOOKUPS = ("GET /api/ssl/v1/types", "GET /api/smime/v1/types")
+
+
+def scm_requests(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Requests SCM received between two ``stats()["requests"]`` readings, profile look-ups left out."""
+    return {route: count - before.get(route, 0) for route, count in after.items()
+            if count != before.get(route, 0) and route not in PROFILE_LOOKUPS}
+
+
 def run(chaos: Any) -> dict[str, Any]:
     """Run the table; ``{rows, verdicts, scm_requests, vault_changes, rc}``."""
     rows = load_table()
@@ -129,7 +139,7 @@ def run(chaos: Any) -> dict[str, Any]:
     if not setup.ok:
         raise RuntimeError(f"bad input setup failed: {setup.failure()}")
     before_tree = chaos.vault_tree(KV_PATH)
-    before_calls = chaos.simulator.stats()["total_requests"]
+    before_calls = chaos.simulator.stats()["requests"]
     directory = os.path.join(chaos.work_dir, "bad")
     os.makedirs(directory, exist_ok=True)
     playbook, results_path = write_playbook(rows, directory)
@@ -142,7 +152,7 @@ def run(chaos: Any) -> dict[str, Any]:
     after_tree = chaos.vault_tree(KV_PATH)
     changes = sorted(k for k in set(before_tree) | set(after_tree) if before_tree.get(k) != after_tree.get(k))
     return {"rows": rows, "verdicts": {r["id"]: evaluate(r, outcomes.get(r["id"])) for r in rows}, "rc": run_.rc,
-            "scm_requests": chaos.simulator.stats()["total_requests"] - before_calls, "vault_changes": changes}
+            "scm_requests": sum(scm_requests(before_calls, chaos.simulator.stats()["requests"]).values()), "vault_changes": changes}
 
 
 def rows(result: dict[str, Any]) -> list[Any]:
