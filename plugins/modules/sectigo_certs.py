@@ -135,7 +135,7 @@ options:
     description:
       - Names of certificates that need no option of their own, each one item C({name}) after those of O(certificates);
         for example every name that M(sectigo.vault_pki.sectigo_cert_info) lists, to collect pending orders and renew
-        inside the window (the O(name)-only form of M(sectigo.vault_pki.sectigo_cert)).
+        inside the window (the C(name)-only form of M(sectigo.vault_pki.sectigo_cert)).
     type: list
     elements: str
   state:
@@ -204,9 +204,10 @@ options:
     description: Validity in days of every item that does not set it.
     type: int
   format_type:
-    description: SCM collect format.
+    description:
+      - SCM collect format, one of V(x509), V(x509CO), V(x509IO), V(base64), V(bin), V(x509IOR), V(x509R), V(pem), V(pemco),
+        V(pemia) (any case, as in M(sectigo.vault_pki.sectigo_cert)).
     type: str
-    choices: [x509, x509CO, x509IO, base64, bin, x509IOR, pem, pemco, pemia]
   external_requester:
     description: External requester of every item that does not set it.
     type: str
@@ -240,6 +241,8 @@ options:
     type: bool
 seealso:
   - module: sectigo.vault_pki.sectigo_cert
+author:
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""
@@ -333,7 +336,6 @@ summary:
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import STATES
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, failure_fields, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import FORMAT_TYPES
 
 KEY_ALGOS = ["RSA", "EC", "ECDSA"]
 KEY_SIZES = [2048, 3072, 4096, 256, 384, 521]
@@ -386,7 +388,7 @@ SHARED_SPEC = dict(
     rotate_key_on_renew=dict(type="bool", default=True),
     cert_type=dict(type="int"),
     term=dict(type="int"),
-    format_type=dict(type="str", choices=list(FORMAT_TYPES)),
+    format_type=dict(type="str"),
     external_requester=dict(type="str"),
     comments=dict(type="str"),
     num_servers=dict(type="int"),

@@ -80,8 +80,8 @@ def build_playbook(rows: list[dict[str, Any]], results_path: str) -> list[dict[s
                 "bad_results": "{{ bad_results | combine({%s: {'failed': true, 'msg': (ansible_failed_result.msg | default('') | string)}}) }}"
                 % json.dumps(rid)}}],
         })
-    tasks.append({"name": "Write the results", "ansible.builtin.copy": {"content": "{{ bad_results | to_nice_json }}", "dest": results_path,
-                                                                          "mode": "0600"}})
+    write = {"content": "{{ bad_results | to_nice_json }}", "dest": results_path, "mode": "0600"}
+    tasks.append({"name": "Write the results", "ansible.builtin.copy": write})
     return [{"name": "Malformed input", "hosts": "localhost", "gather_facts": False,
              "module_defaults": {"group/sectigo.vault_pki.sectigo": {"kv_path": KV_PATH}}, "tasks": tasks}]
 

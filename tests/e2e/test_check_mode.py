@@ -1,4 +1,5 @@
-"""Under ``ansible-playbook --check`` no module, lookup or role of the collection sends a POST to SCM or writes to Vault.
+"""Under ``ansible-playbook --check`` no module, lookup or role of the collection sends a POST to SCM or writes to Vault;
+the lookup does not collect a pending order that SCM has issued.
 
 Checked by independent routes: the simulator's request counters (every POST it received) and Vault's HTTP API
 (every entry of the run's KV path, with its version, before and after).
@@ -10,7 +11,7 @@ import tempfile
 
 import pytest
 import requests
-from playbook_runner import finish, sim, start_playbook
+from playbook_runner import finish, orders_for, sim, start_playbook, vault_read
 
 pytestmark = pytest.mark.live
 
@@ -56,3 +57,7 @@ def test_check_mode_sends_no_post_and_writes_nothing(testbed):
     assert recap["failed"] == 0 and recap["changed"] >= 3
     assert _posts(testbed) == posts
     assert _vault_versions(testbed) == versions
+    # The pending order that SCM issued meanwhile was read, not collected: SCM has it issued, Vault still has it Applied.
+    assert [order["status"] for order in orders_for(testbed, "cm04.example.com")] == ["Issued"]
+    pending = vault_read(testbed, f"{KV_PATH}/names/cm/cm04")
+    assert pending and vault_read(testbed, f"{KV_PATH}/certs/cm/{pending['cert_unique_id']}")["status"] == "Applied"

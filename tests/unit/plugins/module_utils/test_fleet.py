@@ -59,8 +59,8 @@ def bed():
     locked_store, locked_scm = Locked(store, lock), Locked(scm, lock)
     locked_store.base_path = store.base_path
 
-    def fleet(check_mode=False, concurrency=4, max_timeout=None, config=CONFIG):
-        return Fleet(locked_store, config, lambda: locked_scm, concurrency=concurrency, max_timeout=max_timeout, check_mode=check_mode,
+    def fleet(check_mode=False, concurrency=4, max_timeout=None, config=None):
+        return Fleet(locked_store, config or CONFIG, lambda: locked_scm, concurrency=concurrency, max_timeout=max_timeout, check_mode=check_mode,
                      sleep=clock.sleep, monotonic=clock.monotonic, rand=lambda: 0.5)
     return store, scm, clock, fleet
 
