@@ -42,8 +42,9 @@ class FaultInjector:
         return chosen
 
     def after(self) -> bool:
-        """Whether a fault just chosen strikes after the request took effect: always with ``fault_after``, else at
-        ``fault_after_rate``. Counted, so a test knows how many answers were lost after SCM acted."""
+        """Whether a fault just chosen (a 5xx or a reset; a 429 always comes first) strikes after the request took
+        effect: always with ``fault_after``, else at ``fault_after_rate``. Counted, so a test knows how many answers
+        were lost after SCM acted."""
         with self._lock:
             late = bool(self.config["fault_after"]) or self.rng.random() < float(self.config["fault_after_rate"])
             self.injected_after += late

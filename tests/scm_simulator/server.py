@@ -221,7 +221,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         template = sim.api.template(method, path)
         sim.stats.count(f"{method} {API_PREFIX}{template or path}", path)
         fault = sim.faults.choose(f"{method} {API_PREFIX}{path}")
-        after = bool(fault) and sim.faults.after()
+        # A rate limiter answers before the request is processed: a 429 never strikes after SCM acted.
+        after = bool(fault) and fault != "429" and sim.faults.after()
         if fault and not after:
             self._fault(fault)
             return

@@ -160,3 +160,15 @@ def test_faults_never_hit_the_controls(client):
         client.control("GET", "stats")
     assert client.control("GET", "stats")["faults_injected"]["reset"] == 0
     client.configure(fault_reset_rate=0.0)
+
+
+def test_a_rate_limit_never_strikes_after_the_request_took_effect(client):
+    """A 429 is a rate limiter's answer before processing: fault_after never applies to it, so no order is made."""
+    client.configure(fault_429_count=1, fault_after=True, fault_match="^POST /api/ssl/v1/enroll$")
+    try:
+        before = len(client.control("GET", "stats")["orders"])
+        response = client.api("POST", "/ssl/v1/enroll", json=client.ssl_body())
+        assert response.status_code == 429
+        assert len(client.control("GET", "stats")["orders"]) == before
+    finally:
+        client.configure(fault_after=False, fault_match="", fault_429_count=0)
