@@ -114,11 +114,21 @@ def evaluate(row: dict[str, Any], outcome: dict[str, Any] | None) -> str:
 
 
 def write_playbook(rows: list[dict[str, Any]], directory: str) -> tuple[str, str]:
-    """``(playbook path, results path)`` in ``directory``."""
+    """``(playbook path, results path)`` in ``directory``.
+
+    The key material of the mismatched-key row goes into a vars file beside the playbook (mode 0600), not onto the
+    command line: ``ansible-playbook -vvvv`` prints its extra vars, and the secrets check would rightly flag a key there.
+    """
     results = os.path.join(directory, "bad_results.json")
     path = os.path.join(directory, "bad_inputs_playbook.yml")
+    keys = os.path.join(directory, "bad_keys.yml")
+    with open(os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(key_material(), handle)
+    plays = build_playbook(rows, results)
+    for play in plays:
+        play["vars_files"] = [keys]
     with open(path, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(build_playbook(rows, results), handle, sort_keys=False, allow_unicode=True, width=1000)
+        yaml.safe_dump(plays, handle, sort_keys=False, allow_unicode=True, width=1000)
     return path, results
 
 
@@ -143,7 +153,7 @@ def run(chaos: Any) -> dict[str, Any]:
     directory = os.path.join(chaos.work_dir, "bad")
     os.makedirs(directory, exist_ok=True)
     playbook, results_path = write_playbook(rows, directory)
-    run_ = chaos.start_playbook(playbook, bad_dir=directory, **key_material()).wait(900)
+    run_ = chaos.start_playbook(playbook, bad_dir=directory).wait(900)
     try:
         with open(results_path, encoding="utf-8") as handle:
             outcomes = json.load(handle)

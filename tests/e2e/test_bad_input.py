@@ -41,7 +41,7 @@ def _vault_tree(bed) -> dict[str, int]:
 
 def _run(bed, rows, directory) -> dict:
     playbook, results = badinput.write_playbook(rows, str(directory))
-    proc = start_playbook(bed, playbook, bad_dir=str(directory), **badinput.key_material())
+    proc = start_playbook(bed, playbook, bad_dir=str(directory))
     out, err = proc.communicate(timeout=600)
     assert os.path.exists(results), f"the bad-input playbook wrote no results (rc {proc.returncode}):\n{out[-3000:]}\n{err[-2000:]}"
     with open(results, encoding="utf-8") as handle:
