@@ -43,6 +43,7 @@ GUIDES = {
     "scm-protocol": "scm_protocol_guide",
     "migrating-from-vault-plugin": "migrating_guide",
     "testing": "testing_guide",
+    "reliability": "reliability_guide",
     "architecture": "architecture_guide",
 }
 
