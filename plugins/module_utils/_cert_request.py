@@ -370,7 +370,10 @@ def validate_subject(req: CertRequest, kind: CertKind) -> None:
         if getattr(req, key) is not None:
             crypto.check_subject_value(key, getattr(req, key))
     if req.subject_alt_names is not None:
-        if isinstance(req.subject_alt_names, list) and any(not str(item).strip() for item in req.subject_alt_names):
+        # The Vault plugin's samples write "" for "no SANs" (a list of one empty entry once Ansible has read it); an
+        # empty entry beside real ones is a mistake.
+        entries = req.subject_alt_names if isinstance(req.subject_alt_names, list) else []
+        if any(not str(item).strip() for item in entries) and any(str(item).strip() for item in entries):
             raise InputError("subject_alt_names", "subject_alt_names must not hold empty entries")
         crypto.normalize_sans(req.subject_alt_names)
     if req.email_address is not None:

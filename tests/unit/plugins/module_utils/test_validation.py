@@ -66,7 +66,7 @@ TASK_CASES = [
     ({"common_name": "web01.example.com\nwww.example.com"}, "common_name"),
     ({"common_name": "['a.example.com', 'b.example.com']"}, "common_name"),
     ({"email_address": "not an address"}, "email_address"),
-    ({"subject_alt_names": [""]}, "subject_alt_names"),
+    ({"subject_alt_names": ["www.example.com", ""]}, "subject_alt_names"),
     ({"loop_period": 0}, "loop_period"),
     ({"expiry_window": "150%"}, "expiry_window"),
 ]
