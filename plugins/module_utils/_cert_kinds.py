@@ -16,7 +16,6 @@ from typing import Any, Callable, Iterator, Protocol
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmNotFoundError, ScmRequestError
 
 MARKER_PREFIX = "vault_pki:"
 # Length of the marker the collection appends to order comments (prefix + 32 hex digits + a space).
@@ -172,6 +171,8 @@ class CertKind:
 
     def revoke(self, oid: Any, serial: str | None, reason: str, code: int) -> bool:
         """Revoke by order id, else by serial. True when SCM revoked it now, False when it already was."""
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+
         try:
             if oid is not None:
                 self._revoke_order(oid, reason, code)
@@ -390,6 +391,8 @@ def kind_for(config: dict[str, Any], scm_factory: Callable[[], ScmApi]) -> CertK
 
 def details_or_empty(kind: CertKind, oid: Any) -> dict[str, Any]:
     """SCM's details of an order, or {} when SCM does not know it."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmNotFoundError
+
     try:
         return kind.details(oid) or {}
     except ScmNotFoundError:

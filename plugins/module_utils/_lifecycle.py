@@ -18,7 +18,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
@@ -27,11 +27,17 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records im
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     CertRequest, drift, parse_expiry_window, resolve_option, validate_request,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, Waiting
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles, check_against_profile, check_mandatory_fields
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, Waiting
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
+
+# An idempotent re-run decides from Vault alone. The collector, the profiles and renewals are imported when a task
+# first needs them: a module process compiles every module_utils file it imports from its zip, and a no-op should
+# pay only for what it runs (docs/bench.md "Fleet scale").
 
 
 class Lifecycle:
@@ -42,6 +48,7 @@ class Lifecycle:
                  monotonic: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random,
                  heartbeat: float | None = HEARTBEAT_SECONDS) -> None:
         self.store = store
+        self.rand = rand
         self.heartbeat = heartbeat
         self.config = config
         self.check_mode = check_mode
@@ -51,8 +58,8 @@ class Lifecycle:
         self.warnings: list[str] = []
         self.kind: CertKind = kind_for(config, scm_factory)
         self.records = CertRecords(store, config["name"], clock)
-        self.collector = Collector(self.records, self.kind, clock=clock, sleep=sleep, monotonic=monotonic, rand=rand)
-        self.profiles = Profiles(store, config, self.kind, check_mode=check_mode)
+        self._collector: Collector | None = None
+        self._profiles: Profiles | None = None
         # The fleet (_fleet) sets defer_collect: an order's wait is then left to its one polling loop for every order,
         # and ``deferred`` holds what collect would have waited for.
         self.defer_collect = False
@@ -61,6 +68,31 @@ class Lifecycle:
     @property
     def config_name(self) -> str:
         return self.config["name"]
+
+    @property
+    def collector(self) -> "Collector":
+        if self._collector is None:
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector
+
+            self._collector = Collector(self.records, self.kind, clock=self.clock, sleep=self.sleep, monotonic=self.monotonic,
+                                        rand=self.rand)
+        return self._collector
+
+    @collector.setter
+    def collector(self, value: "Collector") -> None:
+        self._collector = value
+
+    @property
+    def profiles(self) -> "Profiles":
+        if self._profiles is None:
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
+
+            self._profiles = Profiles(self.store, self.config, self.kind, check_mode=self.check_mode)
+        return self._profiles
+
+    @profiles.setter
+    def profiles(self, value: "Profiles") -> None:
+        self._profiles = value
 
     def option(self, req: CertRequest, key: str) -> Any:
         """Task value, else the config's default, else the built-in default."""
@@ -74,6 +106,8 @@ class Lifecycle:
         """Check the term and key of an order against its SCM profile (``verify_profile``) before any order."""
         if not self.option(req, "verify_profile") or cert_type is None:
             return
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import check_against_profile
+
         profile = self.profiles.for_order(int(cert_type))
         if profile is not None:
             check_against_profile(profile, term=None if term is None else int(term), key_algo=spec.algo, key_param=spec.scm_key_param)
@@ -84,6 +118,8 @@ class Lifecycle:
         """Before an enrollment's claim: every custom field SCM marks mandatory has a value (with ``verify_profile``)."""
         if not self.option(req, "verify_profile"):
             return
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import check_mandatory_fields
+
         scm_fields = self.profiles.custom_fields()
         if scm_fields is None:
             self.warnings.append("SCM's custom-field list is not stored in Vault; check mode did not download it")
@@ -95,6 +131,8 @@ class Lifecycle:
         before = rec.summary(record) if before is None else before
         if self.check_mode:
             return CertResult(True, action, record, before=before, after=dict(rec.summary(record), status=rec.ISSUED))
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Waiting
+
         waiting = Waiting(bool(self.option(req, "wait")), self.option(req, "max_timeout"), self.option(req, "loop_period"))
         if self.defer_collect and waiting.wait:
             self.deferred = Deferred(record, version, waiting, action, before)
@@ -108,7 +146,7 @@ class Deferred:
 
     record: rec.CertRecord
     version: int
-    waiting: Waiting
+    waiting: "Waiting"
     action: str
     before: dict[str, Any]
 
@@ -119,7 +157,15 @@ class CertificateService:
     def __init__(self, store: KvStore, config: dict[str, Any], scm_factory: Callable[[], Any], **kwargs: Any) -> None:
         self.life = Lifecycle(store, config, scm_factory, **kwargs)
         self.enrollment = Enrollment(self.life)
-        self.renewal = Renewal(self.life)
+        self._renewal: Renewal | None = None
+
+    @property
+    def renewal(self) -> "Renewal":
+        if self._renewal is None:
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
+
+            self._renewal = Renewal(self.life)
+        return self._renewal
 
     @classmethod
     def for_config(cls, store: KvStore, config_name: str, *, check_mode: bool = False) -> "CertificateService":

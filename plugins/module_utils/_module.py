@@ -11,6 +11,7 @@ Private to this collection: no compatibility is promised to code outside it.
 from __future__ import annotations
 
 import copy
+import importlib.util
 from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -44,11 +45,16 @@ def _check_libraries(module: AnsibleModule, need_scm: bool) -> None:
         module.fail_json(msg=missing_required_lib("hvac"), exception=_vault_store.HVAC_IMPORT_ERROR)
     if not _crypto.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=_crypto.CRYPTOGRAPHY_IMPORT_ERROR)
-    if need_scm:
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils import _scm_client
+    # Looked up, not imported: the SCM client is imported only by a task that calls SCM (a no-op never does).
+    if need_scm and not _installed("requests"):
+        module.fail_json(msg=missing_required_lib("requests"), exception="ModuleNotFoundError: No module named 'requests'")
 
-        if not _scm_client.HAS_REQUESTS:
-            module.fail_json(msg=missing_required_lib("requests"), exception=_scm_client.REQUESTS_IMPORT_ERROR)
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def connect_store(params: dict[str, Any]) -> Any:
