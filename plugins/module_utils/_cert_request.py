@@ -12,6 +12,7 @@ drift and CSR helpers below are plain functions of their arguments.
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -43,23 +44,81 @@ DEFAULTABLE_OPTIONS = (
     "custom_fields", "revoke_on_replace", "wait", "max_timeout", "loop_period", "expiry_window", "auto_renew",
     "read_renewed_cert", "verify_profile",
 )
-# The Vault plugin's names of the default-able options: a config's ``defaults`` may use either name
-# (docs/migrating-from-vault-plugin.md). Tasks get the same names as argspec aliases.
+KEY_ALGOS = ("RSA", "EC", "ECDSA")
+KEY_SIZES = (2048, 3072, 4096, 256, 384, 521)
+KEY_CURVES = ("P-256", "P-384", "P-521")
+
+# The options of one certificate, as AnsibleModule argspec entries: one per field of ``CertRequest`` but
+# ``config``. The one table that sectigo_cert's argspec and sectigo_certs' per-item and shared argspecs are
+# built from (``cert_options``), so types, choices and the Vault plugin's names (aliases) cannot drift
+# between them. A module's DOCUMENTATION must say the same (ansible-test validate-modules compares them).
+CERT_OPTIONS: dict[str, dict[str, Any]] = {
+    "name": {"type": "str"},
+    "cert_unique_id": {"type": "str", "aliases": ["sectigo_cert_unique_id"]},
+    "state": {"type": "str", "choices": list(STATES), "default": "present"},
+    "ssl_id": {"type": "int", "aliases": ["sectigo_ssl_cert_ssl_id"]},
+    "order_number": {"type": "int", "aliases": ["sectigo_client_cert_order_number"]},
+    "org_id": {"type": "int", "aliases": ["sectigo_cm_org_id"]},
+    "common_name": {"type": "str", "aliases": ["sectigo_csr_domain", "sectigo_common_name", "sectigo_ssl_cert_common_name"]},
+    "country": {"type": "str", "aliases": ["sectigo_csr_country"]},
+    "province": {"type": "str", "aliases": ["sectigo_csr_state"]},
+    "locality": {"type": "str", "aliases": ["sectigo_csr_location"]},
+    "organization": {"type": "str", "aliases": ["sectigo_csr_organization"]},
+    "organizational_unit": {"type": "str", "aliases": ["sectigo_csr_organization_unit"]},
+    "email_address": {"type": "str", "aliases": ["sectigo_csr_email_address"]},
+    "subject_alt_names": {"type": "list", "elements": "str", "aliases": ["sectigo_ssl_cert_subject_alt_names"]},
+    "key_algo": {"type": "str", "choices": list(KEY_ALGOS), "aliases": ["sectigo_csr_key_algo"]},
+    "key_size": {"type": "int", "choices": list(KEY_SIZES), "aliases": ["sectigo_csr_key_size"]},
+    "key_curve": {"type": "str", "choices": list(KEY_CURVES)},
+    "csr": {"type": "str", "aliases": ["sectigo_csr"]},
+    "private_key": {"type": "str", "no_log": True, "aliases": ["sectigo_private_key"]},
+    "rotate_key_on_renew": {"type": "bool", "default": True},
+    "cert_type": {"type": "int", "aliases": ["sectigo_ssl_cert_type", "sectigo_client_cert_type"]},
+    "term": {"type": "int", "aliases": ["sectigo_ssl_cert_validity", "sectigo_client_cert_validity"]},
+    "format_type": {"type": "str", "aliases": ["sectigo_ssl_cert_format_type"]},
+    "external_requester": {"type": "str", "aliases": ["sectigo_ssl_cert_external_requester"]},
+    "comments": {"type": "str", "aliases": ["sectigo_ssl_cert_comments"]},
+    "num_servers": {"type": "int", "aliases": ["sectigo_ssl_cert_num_servers"]},
+    "server_type": {"type": "int", "aliases": ["sectigo_ssl_cert_server_type"]},
+    # raw: a list of {name, value} or the Vault plugin's JSON text of it; the rule custom_fields() checks both.
+    "custom_fields": {"type": "raw", "aliases": ["sectigo_ssl_cert_custom_fields", "sectigo_client_cert_custom_fields"]},
+    "email": {"type": "str", "aliases": ["sectigo_client_cert_email"]},
+    "first_name": {"type": "str", "aliases": ["sectigo_client_cert_first_name"]},
+    "middle_name": {"type": "str", "aliases": ["sectigo_client_cert_middle_name"]},
+    "last_name": {"type": "str", "aliases": ["sectigo_client_cert_last_name"]},
+    "revoke_on_replace": {"type": "bool", "aliases": ["sectigo_client_cert_revoked_on_replace", "sectigo_client_cert_revoke_on_replace"]},
+    "reason": {"type": "str", "aliases": ["sectigo_reason", "sectigo_replace_reason"]},
+    "wait": {"type": "bool"},
+    "max_timeout": {"type": "int", "aliases": ["sectigo_max_timeout"]},
+    "loop_period": {"type": "int", "aliases": ["sectigo_loop_period"]},
+    "expiry_window": {"type": "str", "aliases": ["sectigo_expiry_window"]},
+    "auto_renew": {"type": "bool", "aliases": ["sectigo_auto_renew"]},
+    "read_renewed_cert": {"type": "bool", "aliases": ["sectigo_read_renewed_cert"]},
+    "verify_profile": {"type": "bool"},
+}
+
+
+def cert_options(exclude: tuple[str, ...] = (), *, defaults: bool = True) -> dict[str, dict[str, Any]]:
+    """A copy of ``CERT_OPTIONS`` without the options in ``exclude``; with ``defaults=False`` no entry has a
+    default (a per-item option must stay None when not given, so that the shared value applies)."""
+    unknown = set(exclude) - set(CERT_OPTIONS)
+    if unknown:
+        raise KeyError(f"not certificate options: {', '.join(sorted(unknown))}")
+    out = {}
+    for name, entry in CERT_OPTIONS.items():
+        if name in exclude:
+            continue
+        entry = copy.deepcopy(entry)
+        if not defaults:
+            entry.pop("default", None)
+        out[name] = entry
+    return out
+
+
+# The Vault plugin's names of the default-able options (their aliases above): a config's ``defaults`` may use
+# either name (docs/migrating-from-vault-plugin.md).
 PLUGIN_NAMES: dict[str, tuple[str, ...]] = {
-    "cert_type": ("sectigo_ssl_cert_type", "sectigo_client_cert_type"),
-    "term": ("sectigo_ssl_cert_validity", "sectigo_client_cert_validity"),
-    "format_type": ("sectigo_ssl_cert_format_type",),
-    "external_requester": ("sectigo_ssl_cert_external_requester",),
-    "comments": ("sectigo_ssl_cert_comments",),
-    "num_servers": ("sectigo_ssl_cert_num_servers",),
-    "server_type": ("sectigo_ssl_cert_server_type",),
-    "custom_fields": ("sectigo_ssl_cert_custom_fields", "sectigo_client_cert_custom_fields"),
-    "revoke_on_replace": ("sectigo_client_cert_revoked_on_replace", "sectigo_client_cert_revoke_on_replace"),
-    "max_timeout": ("sectigo_max_timeout",),
-    "loop_period": ("sectigo_loop_period",),
-    "expiry_window": ("sectigo_expiry_window",),
-    "auto_renew": ("sectigo_auto_renew",),
-    "read_renewed_cert": ("sectigo_read_renewed_cert",),
+    option: tuple(CERT_OPTIONS[option]["aliases"]) for option in DEFAULTABLE_OPTIONS if CERT_OPTIONS[option].get("aliases")
 }
 _OPTION_OF_PLUGIN_NAME = {alias: option for option, aliases in PLUGIN_NAMES.items() for alias in aliases}
 # Options that describe the order rather than the certificate; they never drift (docs/lifecycle.md).

@@ -371,53 +371,14 @@ status:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import STATES, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, cert_options
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
 
+# The certificate options come from the table that sectigo_certs builds its per-item and shared options from.
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
-    name=dict(type="str"),
-    cert_unique_id=dict(type="str", aliases=["sectigo_cert_unique_id"]),
-    state=dict(type="str", choices=list(STATES), default="present"),
-    ssl_id=dict(type="int", aliases=["sectigo_ssl_cert_ssl_id"]),
-    order_number=dict(type="int", aliases=["sectigo_client_cert_order_number"]),
-    org_id=dict(type="int", aliases=["sectigo_cm_org_id"]),
-    common_name=dict(type="str", aliases=["sectigo_csr_domain", "sectigo_common_name", "sectigo_ssl_cert_common_name"]),
-    country=dict(type="str", aliases=["sectigo_csr_country"]),
-    province=dict(type="str", aliases=["sectigo_csr_state"]),
-    locality=dict(type="str", aliases=["sectigo_csr_location"]),
-    organization=dict(type="str", aliases=["sectigo_csr_organization"]),
-    organizational_unit=dict(type="str", aliases=["sectigo_csr_organization_unit"]),
-    email_address=dict(type="str", aliases=["sectigo_csr_email_address"]),
-    subject_alt_names=dict(type="list", elements="str", aliases=["sectigo_ssl_cert_subject_alt_names"]),
-    key_algo=dict(type="str", choices=["RSA", "EC", "ECDSA"], aliases=["sectigo_csr_key_algo"]),
-    key_size=dict(type="int", choices=[2048, 3072, 4096, 256, 384, 521], aliases=["sectigo_csr_key_size"]),
-    key_curve=dict(type="str", choices=["P-256", "P-384", "P-521"]),
-    csr=dict(type="str", aliases=["sectigo_csr"]),
-    private_key=dict(type="str", no_log=True, aliases=["sectigo_private_key"]),
-    rotate_key_on_renew=dict(type="bool", default=True),
-    cert_type=dict(type="int", aliases=["sectigo_ssl_cert_type", "sectigo_client_cert_type"]),
-    term=dict(type="int", aliases=["sectigo_ssl_cert_validity", "sectigo_client_cert_validity"]),
-    format_type=dict(type="str", aliases=["sectigo_ssl_cert_format_type"]),
-    external_requester=dict(type="str", aliases=["sectigo_ssl_cert_external_requester"]),
-    comments=dict(type="str", aliases=["sectigo_ssl_cert_comments"]),
-    num_servers=dict(type="int", aliases=["sectigo_ssl_cert_num_servers"]),
-    server_type=dict(type="int", aliases=["sectigo_ssl_cert_server_type"]),
-    custom_fields=dict(type="raw", aliases=["sectigo_ssl_cert_custom_fields", "sectigo_client_cert_custom_fields"]),
-    email=dict(type="str", aliases=["sectigo_client_cert_email"]),
-    first_name=dict(type="str", aliases=["sectigo_client_cert_first_name"]),
-    middle_name=dict(type="str", aliases=["sectigo_client_cert_middle_name"]),
-    last_name=dict(type="str", aliases=["sectigo_client_cert_last_name"]),
-    revoke_on_replace=dict(type="bool", aliases=["sectigo_client_cert_revoked_on_replace", "sectigo_client_cert_revoke_on_replace"]),
-    reason=dict(type="str", aliases=["sectigo_reason", "sectigo_replace_reason"]),
-    wait=dict(type="bool"),
-    max_timeout=dict(type="int", aliases=["sectigo_max_timeout"]),
-    loop_period=dict(type="int", aliases=["sectigo_loop_period"]),
-    expiry_window=dict(type="str", aliases=["sectigo_expiry_window"]),
-    auto_renew=dict(type="bool", aliases=["sectigo_auto_renew"]),
-    read_renewed_cert=dict(type="bool", aliases=["sectigo_read_renewed_cert"]),
-    verify_profile=dict(type="bool"),
+    **cert_options(),
     return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
 )
 

@@ -14,6 +14,8 @@ description:
     process instead of one per certificate.
   - Options given at the top level apply to every item that does not set them itself; then the config's C(defaults)
     apply, then the built-in defaults.
+  - Per item and at the top level, an option takes the same values as in M(sectigo.vault_pki.sectigo_cert), and the
+    same names of the Vault plugin's fields (C(sectigo_csr_domain) and so on) as aliases.
   - At most O(concurrency) certificates are worked on at a time. Orders waiting for issuance do not hold a worker
     each; one polling loop checks every pending order, so the waits overlap. One O(max_timeout) bounds the whole task.
   - One result per item in RV(certificates), in the order of O(certificates). A failed item is reported there with
@@ -48,36 +50,46 @@ options:
       common_name:
         description: Subject CN. Required to enroll an SSL certificate unless O(certificates[].csr) is given.
         type: str
+        aliases: [sectigo_csr_domain, sectigo_common_name, sectigo_ssl_cert_common_name]
       subject_alt_names:
         description: SANs, as in M(sectigo.vault_pki.sectigo_cert).
         type: list
         elements: str
+        aliases: [sectigo_ssl_cert_subject_alt_names]
       country:
         description: Subject C (two letters).
         type: str
+        aliases: [sectigo_csr_country]
       province:
         description: Subject ST.
         type: str
+        aliases: [sectigo_csr_state]
       locality:
         description: Subject L.
         type: str
+        aliases: [sectigo_csr_location]
       organization:
         description: Subject O.
         type: str
+        aliases: [sectigo_csr_organization]
       organizational_unit:
         description: Subject OU.
         type: str
+        aliases: [sectigo_csr_organization_unit]
       email_address:
         description: Subject emailAddress.
         type: str
+        aliases: [sectigo_csr_email_address]
       key_algo:
         description: Key algorithm of a generated key.
         type: str
         choices: [RSA, EC, ECDSA]
+        aliases: [sectigo_csr_key_algo]
       key_size:
         description: Key size.
         type: int
         choices: [2048, 3072, 4096, 256, 384, 521]
+        aliases: [sectigo_csr_key_size]
       key_curve:
         description: EC curve.
         type: str
@@ -85,52 +97,67 @@ options:
       csr:
         description: Bring your own PEM CSR.
         type: str
+        aliases: [sectigo_csr]
       private_key:
         description: Bring your own PEM private key.
         type: str
+        aliases: [sectigo_private_key]
       ssl_id:
         description: Import the existing SCM SSL order with this id.
         type: int
+        aliases: [sectigo_ssl_cert_ssl_id]
       order_number:
         description: Import the existing SCM client-certificate order with this number.
         type: int
+        aliases: [sectigo_client_cert_order_number]
       cert_type:
         description: SCM profile id.
         type: int
+        aliases: [sectigo_ssl_cert_type, sectigo_client_cert_type]
       term:
         description: Validity in days.
         type: int
+        aliases: [sectigo_ssl_cert_validity, sectigo_client_cert_validity]
       comments:
         description: Order comments.
         type: str
+        aliases: [sectigo_ssl_cert_comments]
       external_requester:
         description: E-mail address(es) of the external requester.
         type: str
+        aliases: [sectigo_ssl_cert_external_requester]
       custom_fields:
-        description: SCM custom fields, a list of C({name, value}).
-        type: list
-        elements: dict
+        description: SCM custom fields, a list of C({name, value}), or the Vault plugin's JSON text of that list.
+        type: raw
+        aliases: [sectigo_ssl_cert_custom_fields, sectigo_client_cert_custom_fields]
       email:
         description: E-mail of a client certificate.
         type: str
+        aliases: [sectigo_client_cert_email]
       first_name:
         description: First name of a client certificate.
         type: str
+        aliases: [sectigo_client_cert_first_name]
       middle_name:
         description: Middle name of a client certificate.
         type: str
+        aliases: [sectigo_client_cert_middle_name]
       last_name:
         description: Last name of a client certificate.
         type: str
+        aliases: [sectigo_client_cert_last_name]
       reason:
         description: Reason of a replacement.
         type: str
+        aliases: [sectigo_reason, sectigo_replace_reason]
       expiry_window:
         description: Renewal window in days or as a percentage of the lifetime.
         type: str
+        aliases: [sectigo_expiry_window]
       auto_renew:
         description: Renew inside the window.
         type: bool
+        aliases: [sectigo_auto_renew]
   names:
     description:
       - Names of certificates that need no option of their own, each one item C({name}) after those of O(certificates);
@@ -156,39 +183,51 @@ options:
         fails without ordering anything.
       - Default the config's default, else 600.
     type: int
+    aliases: [sectigo_max_timeout]
   loop_period:
     description: Longest pause between two checks of one pending order, in seconds. Default-able in the config.
     type: int
+    aliases: [sectigo_loop_period]
   wait:
     description: Wait for issuance. With V(false) every order is saved with action C(pending) and not collected.
     type: bool
   return_private_key:
-    description: Include each item's private key in its RV(certificates[].cert). Never shown in a diff.
+    description:
+      - Include each item's private key in its RV(certificates[].cert). Never shown in a diff.
+      - O(include_private_key) is its alias, as in M(sectigo.vault_pki.sectigo_cert).
     type: bool
     default: false
+    aliases: [include_private_key]
   country:
     description: Subject C of every item that does not set it.
     type: str
+    aliases: [sectigo_csr_country]
   province:
     description: Subject ST of every item that does not set it.
     type: str
+    aliases: [sectigo_csr_state]
   locality:
     description: Subject L of every item that does not set it.
     type: str
+    aliases: [sectigo_csr_location]
   organization:
     description: Subject O of every item that does not set it.
     type: str
+    aliases: [sectigo_csr_organization]
   organizational_unit:
     description: Subject OU of every item that does not set it.
     type: str
+    aliases: [sectigo_csr_organization_unit]
   key_algo:
     description: Key algorithm of every item that does not set it.
     type: str
     choices: [RSA, EC, ECDSA]
+    aliases: [sectigo_csr_key_algo]
   key_size:
     description: Key size of every item that does not set it.
     type: int
     choices: [2048, 3072, 4096, 256, 384, 521]
+    aliases: [sectigo_csr_key_size]
   key_curve:
     description: EC curve of every item that does not set it.
     type: str
@@ -200,42 +239,55 @@ options:
   cert_type:
     description: SCM profile id of every item that does not set it.
     type: int
+    aliases: [sectigo_ssl_cert_type, sectigo_client_cert_type]
   term:
     description: Validity in days of every item that does not set it.
     type: int
+    aliases: [sectigo_ssl_cert_validity, sectigo_client_cert_validity]
   format_type:
     description:
       - SCM collect format, one of V(x509), V(x509CO), V(x509IO), V(base64), V(bin), V(x509IOR), V(x509R), V(pem), V(pemco),
         V(pemia) (any case, as in M(sectigo.vault_pki.sectigo_cert)).
     type: str
+    aliases: [sectigo_ssl_cert_format_type]
   external_requester:
     description: External requester of every item that does not set it.
     type: str
+    aliases: [sectigo_ssl_cert_external_requester]
   comments:
     description: Order comments of every item that does not set them.
     type: str
+    aliases: [sectigo_ssl_cert_comments]
   num_servers:
     description: SCM's number of servers.
     type: int
+    aliases: [sectigo_ssl_cert_num_servers]
   server_type:
     description: SCM's server type.
     type: int
+    aliases: [sectigo_ssl_cert_server_type]
   custom_fields:
-    description: SCM custom fields of every item that does not set them.
-    type: list
-    elements: dict
+    description:
+      - SCM custom fields of every item that does not set them, a list of C({name, value}), or the Vault plugin's JSON
+        text of that list.
+    type: raw
+    aliases: [sectigo_ssl_cert_custom_fields, sectigo_client_cert_custom_fields]
   revoke_on_replace:
     description: Revoke a replaced client certificate.
     type: bool
+    aliases: [sectigo_client_cert_revoked_on_replace, sectigo_client_cert_revoke_on_replace]
   reason:
     description: Reason of every replacement that does not give one.
     type: str
+    aliases: [sectigo_reason, sectigo_replace_reason]
   expiry_window:
     description: Renewal window of every item that does not set it.
     type: str
+    aliases: [sectigo_expiry_window]
   auto_renew:
     description: Renew inside the window.
     type: bool
+    aliases: [sectigo_auto_renew]
   verify_profile:
     description: Check term and key against the SCM profile before each order.
     type: bool
@@ -334,75 +386,28 @@ summary:
   sample: {total: 200, changed: 200, failed: 0, actions: {enrolled: 200}}
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import STATES
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import cert_options
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, failure_fields, run_module
 
-KEY_ALGOS = ["RSA", "EC", "ECDSA"]
-KEY_SIZES = [2048, 3072, 4096, 256, 384, 521]
-KEY_CURVES = ["P-256", "P-384", "P-521"]
+# Both option sets are sectigo_cert's certificate options (CERT_OPTIONS, one table for the three argspecs: the
+# same types, choices and Vault plugin names), less those that have no place there.
 
-# Options of one certificate (an item of ``certificates``).
-ITEM_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=list(STATES)),
-    common_name=dict(type="str"),
-    subject_alt_names=dict(type="list", elements="str"),
-    country=dict(type="str"),
-    province=dict(type="str"),
-    locality=dict(type="str"),
-    organization=dict(type="str"),
-    organizational_unit=dict(type="str"),
-    email_address=dict(type="str"),
-    key_algo=dict(type="str", choices=KEY_ALGOS),
-    key_size=dict(type="int", choices=KEY_SIZES),
-    key_curve=dict(type="str", choices=KEY_CURVES),
-    csr=dict(type="str"),
-    private_key=dict(type="str", no_log=True),
-    ssl_id=dict(type="int"),
-    order_number=dict(type="int"),
-    cert_type=dict(type="int"),
-    term=dict(type="int"),
-    comments=dict(type="str"),
-    external_requester=dict(type="str"),
-    custom_fields=dict(type="list", elements="dict"),
-    email=dict(type="str"),
-    first_name=dict(type="str"),
-    middle_name=dict(type="str"),
-    last_name=dict(type="str"),
-    reason=dict(type="str"),
-    expiry_window=dict(type="str"),
-    auto_renew=dict(type="bool"),
-)
+# Not per item: an item is addressed by its name (no cert_unique_id, so no read_renewed_cert); the batch has one
+# polling loop and one deadline (wait, max_timeout, loop_period); the rest are set for the whole task only.
+NOT_PER_ITEM = ("cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "org_id", "rotate_key_on_renew",
+                "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile")
+# Not shared: what names one certificate (its name, identity, subject name, SANs, key, CSR or existing order), and
+# org_id, which the fleet path does not offer (the config's organization applies).
+NOT_SHARED = ("name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "org_id", "common_name", "email_address",
+              "subject_alt_names", "csr", "private_key", "email", "first_name", "middle_name", "last_name")
+
+# Options of one certificate (an item of ``certificates``). No defaults: what an item does not set comes from the
+# top level (SHARED_SPEC), then the config's defaults, then the built-in ones.
+ITEM_SPEC = cert_options(NOT_PER_ITEM, defaults=False)
+ITEM_SPEC["name"]["required"] = True
 
 # Options that apply to every item that does not set them.
-SHARED_SPEC = dict(
-    state=dict(type="str", choices=list(STATES), default="present"),
-    country=dict(type="str"),
-    province=dict(type="str"),
-    locality=dict(type="str"),
-    organization=dict(type="str"),
-    organizational_unit=dict(type="str"),
-    key_algo=dict(type="str", choices=KEY_ALGOS),
-    key_size=dict(type="int", choices=KEY_SIZES),
-    key_curve=dict(type="str", choices=KEY_CURVES),
-    rotate_key_on_renew=dict(type="bool", default=True),
-    cert_type=dict(type="int"),
-    term=dict(type="int"),
-    format_type=dict(type="str"),
-    external_requester=dict(type="str"),
-    comments=dict(type="str"),
-    num_servers=dict(type="int"),
-    server_type=dict(type="int"),
-    custom_fields=dict(type="list", elements="dict"),
-    revoke_on_replace=dict(type="bool"),
-    reason=dict(type="str"),
-    expiry_window=dict(type="str"),
-    auto_renew=dict(type="bool"),
-    verify_profile=dict(type="bool"),
-    wait=dict(type="bool"),
-    max_timeout=dict(type="int"),
-    loop_period=dict(type="int"),
-)
+SHARED_SPEC = cert_options(NOT_SHARED)
 
 ARGUMENT_SPEC = dict(
     SHARED_SPEC,
@@ -410,7 +415,7 @@ ARGUMENT_SPEC = dict(
     certificates=dict(type="list", elements="dict", options=ITEM_SPEC),
     names=dict(type="list", elements="str"),
     concurrency=dict(type="int", default=8),
-    return_private_key=dict(type="bool", default=False),
+    return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
 )
 
 

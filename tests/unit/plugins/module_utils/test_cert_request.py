@@ -1,12 +1,15 @@
 """The pure decisions on a sectigo_cert task: option resolution, validation, desired subject, drift."""
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import SmimeKind, SslKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
-    CertRequest, apply_csr, desired_subject, drift, key_and_csr, resolve_option, validate_request,
+    CERT_OPTIONS, DEFAULTABLE_OPTIONS, PLUGIN_NAMES, CertRequest, apply_csr, cert_options, desired_subject, drift, key_and_csr,
+    resolve_option, validate_defaults, validate_request,
 )
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
@@ -103,3 +106,42 @@ def test_key_and_csr_rotates_or_keeps_the_key():
     assert crypto.csr_info(new_csr)["subject_alt_names"] == crypto.csr_info(kept_csr)["subject_alt_names"]
     only_csr = CertRequest(config="prod", name="web", csr=kept_csr)
     assert key_and_csr(only_csr, desired, SSL, rotate=True, record=record) == (None, kept_csr)
+
+
+# ---- the option table (CERT_OPTIONS): one source of the certificate options of sectigo_cert and sectigo_certs ----
+
+
+def test_cert_options_are_the_fields_of_a_request():
+    assert set(CERT_OPTIONS) == {f.name for f in fields(CertRequest)} - {"config"}
+
+
+def test_cert_option_names_and_aliases_are_unique():
+    names = list(CERT_OPTIONS) + [alias for entry in CERT_OPTIONS.values() for alias in entry.get("aliases", [])]
+    assert len(names) == len(set(names))
+
+
+def test_cert_options_are_copies_without_the_excluded_ones():
+    spec = cert_options(("name", "wait"), defaults=False)
+    assert "name" not in spec and "wait" not in spec and set(spec) == set(CERT_OPTIONS) - {"name", "wait"}
+    assert "default" not in spec["state"] and "default" not in spec["rotate_key_on_renew"]
+    spec["state"]["choices"].append("gone")
+    spec["common_name"]["aliases"].clear()
+    assert CERT_OPTIONS["state"] == {"type": "str", "choices": ["present", "renewed", "replaced", "absent"], "default": "present"}
+    assert "sectigo_csr_domain" in CERT_OPTIONS["common_name"]["aliases"]
+    assert cert_options() == CERT_OPTIONS
+    with pytest.raises(KeyError, match="nmae"):
+        cert_options(("nmae",))
+
+
+def test_custom_fields_option_takes_the_plugins_json_text():
+    # type raw: Ansible passes the JSON text through; the rule checks it, for a task and a config default alike.
+    assert CERT_OPTIONS["custom_fields"]["type"] == "raw"
+    req = CertRequest(config="prod", name="web", custom_fields='[{"name": "cost", "value": "12"}]')
+    assert resolve_option(req, CONFIG, "custom_fields") == [{"name": "cost", "value": "12"}]
+
+
+def test_plugin_names_of_defaults_are_the_option_aliases():
+    for option in DEFAULTABLE_OPTIONS:
+        assert PLUGIN_NAMES.get(option, ()) == tuple(CERT_OPTIONS[option].get("aliases", ()))
+        for alias in PLUGIN_NAMES.get(option, ()):
+            assert list(validate_defaults({alias: None})) == [option]

@@ -4,6 +4,8 @@ One worker: the fakes are not thread-safe; test_fleet covers the pool.
 """
 from __future__ import annotations
 
+import json
+
 from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_certs
 
 ITEMS = [{"name": f"web{i}", "common_name": f"web{i}.example.com"} for i in range(3)]
@@ -58,3 +60,45 @@ def test_names_maintain_existing_certificates(bed, ssl_config):
 def test_certificates_or_names_is_required(bed, ssl_config):
     result = bed.run(sectigo_certs, {"config": ssl_config})
     assert result["failed"] and "certificates" in result["msg"] and "names" in result["msg"]
+
+
+# ---- the forms and names sectigo_cert takes (one option table) ------------------------------------------------
+
+COST = [{"name": "cost center", "value": "42"}]
+
+
+def test_items_take_custom_fields_as_json_text_and_the_plugins_names(bed, ssl_config):
+    bed.scm.custom_fields = [{"id": 1, "name": "cost center", "mandatory": True}]
+    items = [
+        {"name": "web0", "sectigo_csr_domain": "web0.example.com", "sectigo_ssl_cert_custom_fields": json.dumps(COST)},
+        {"name": "web1", "common_name": "web1.example.com", "custom_fields": json.dumps(COST), "sectigo_csr_key_algo": "EC",
+         "sectigo_ssl_cert_validity": "365"},
+        {"name": "web2", "common_name": "web2.example.com", "custom_fields": COST},
+    ]
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": items, "concurrency": 1})
+    assert not result.get("failed"), result
+    by_name = {c["name"]: c for c in result["certificates"]}
+    assert [c["action"] for c in result["certificates"]] == ["enrolled"] * 3
+    assert by_name["web0"]["cert"]["domain"] == "web0.example.com"
+    assert by_name["web1"]["cert"]["key_algo"] == "EC"
+    for name in ("web0", "web1", "web2"):
+        assert bed.store.read(f"certs/prod/{by_name[name]['cert']['cert_unique_id']}")[0]["custom_fields"] == COST
+
+
+def test_shared_options_take_custom_fields_as_json_text_and_the_plugins_names(bed, ssl_config):
+    bed.scm.custom_fields = [{"id": 1, "name": "cost center", "mandatory": True}]
+    result = bed.run(sectigo_certs, {"config_name": ssl_config, "certificates": ITEMS[:2], "concurrency": 1,
+                                     "sectigo_client_cert_custom_fields": json.dumps(COST), "sectigo_csr_key_algo": "EC",
+                                     "sectigo_ssl_cert_validity": "365", "include_private_key": True})
+    assert not result.get("failed"), result
+    for item in result["certificates"]:
+        assert item["cert"]["key_algo"] == "EC" and item["cert"]["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+        assert bed.store.read(f"certs/prod/{item['cert']['cert_unique_id']}")[0]["custom_fields"] == COST
+
+
+def test_custom_fields_text_that_is_not_the_list_fails_its_item_only(bed, ssl_config):
+    items = ITEMS[:1] + [{"name": "bad", "common_name": "bad.example.com", "custom_fields": "cost center=42"}]
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": items, "concurrency": 1})
+    by_name = {c["name"]: c for c in result["certificates"]}
+    assert result["failed"] and by_name["bad"]["failed"] and by_name["bad"]["field"] == "custom_fields"
+    assert by_name["web0"]["action"] == "enrolled" and bed.scm.calls.count("enroll_ssl") == 1
