@@ -14,6 +14,9 @@ description:
     config's defaults.
   - Results are memoised for the run (templating may evaluate a lookup many times), and a renewal is claimed in Vault
     with check-and-set, so any number of concurrent readers cause one renewal.
+  - The Vault login and the config entry are reused for the run too, per Vault address, login, mount, path and config, so
+    reading many names costs one login, one config read and one HTTP connection, then two reads per name. A config
+    changed later in the same run (M(sectigo.vault_pki.sectigo_config)) is seen by the next run's lookups.
   - It never enrolls; a term with no certificate is an error. A revoked or expired certificate is returned as it is, with
     a warning. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
   - Only two kinds of read call SCM. A read of an issued certificate inside its window with O(auto_renew) orders one
@@ -89,6 +92,8 @@ _raw:
   elements: dict
 """
 
+import hashlib
+import json
 import threading
 
 from ansible.errors import AnsibleError, AnsibleLookupError
@@ -103,6 +108,8 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options i
 # One ansible-playbook process is one run: memoise per (Vault, config, term, read options).
 _CACHE: dict[tuple, dict] = {}
 _CACHE_LOCK = threading.Lock()
+# One Vault client (one login, one HTTP session) and one config entry per login and config, for the run.
+_SESSIONS: dict[tuple, tuple] = {}
 VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
 READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
 # Every option name the lookup takes (with aliases); anything else is refused rather than silently ignored.
@@ -128,7 +135,7 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None
         self.set_options(var_options=variables, direct=kwargs)
         from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError, VaultStore, connect
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
 
         try:
             config = rec.validate_name(self.get_option("config"), "config")
@@ -143,8 +150,11 @@ class LookupModule(LookupBase):
         base_key = (options.vault_addr, options.vault_namespace, options.kv_mount, options.kv_path, config, check_mode,
                     tuple(sorted(read.items())))
 
+        # The login's identity only as a digest: the token or secret id never sits in a key that could be printed.
+        login = hashlib.sha256(json.dumps([self.get_option(name) for name in VAULT_OPTION_NAMES], default=str).encode()).hexdigest()
+        session_key = (login, config, check_mode)
+
         results = []
-        service = None
         for term in terms:
             key = base_key + (term,)
             with _CACHE_LOCK:
@@ -153,9 +163,7 @@ class LookupModule(LookupBase):
                 results.append(cached)
                 continue
             try:
-                if service is None:
-                    store = VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
-                    service = CertificateService.for_config(store, config, check_mode=check_mode)
+                service = self._service(session_key, options, config, check_mode)
                 record = self._read_one(service, config, term, read, check_mode)
             except (InputError, OperationError, ScmError, VaultError, ValueError) as exc:
                 raise AnsibleLookupError(f"sectigo_cert lookup of '{term}' in config '{config}': {exc}") from None
@@ -166,6 +174,22 @@ class LookupModule(LookupBase):
                 _CACHE[key] = record
             results.append(record)
         return results
+
+    @staticmethod
+    def _service(session_key, options, config, check_mode):
+        """A service for one term, on the run's Vault client and config entry (logged in and read on first use)."""
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultStore, connect
+
+        with _CACHE_LOCK:
+            session = _SESSIONS.get(session_key)
+        if session is None:
+            store = VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
+            session = (store, ConfigService(store).require(config))
+            with _CACHE_LOCK:
+                _SESSIONS[session_key] = session
+        store, entry = session
+        return CertificateService(store, entry, lambda: scm_client_for(entry), check_mode=check_mode)
 
     @staticmethod
     def _read_one(service, config, term, read, check_mode=False):

@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import environment_once
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import (
     RETRYABLE_STATUSES, ScmAuthError, ScmConnectionError, ScmError, ScmPending, ScmServerError, error_from_response, redact,
 )
@@ -338,6 +339,8 @@ class ScmClient:
                 adapter = HTTPAdapter(max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            # Proxies from the environment once, not per request (_http); verify is this class's own (below).
+            environment_once(session, [self.base_url] + ([token_url] if auth_method == "oauth2" else []), None)
         self.session = session
         session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         if auth_method == "oauth2":

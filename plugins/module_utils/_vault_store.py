@@ -15,6 +15,7 @@ import traceback
 from typing import Any
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import environment_once
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, auth_method
 
 try:
@@ -69,13 +70,14 @@ def policy_hcl(mount: str = "secret", base_path: str = "sectigo-vault-pki") -> s
 _RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 
 
-def _session(options: VaultOptions) -> Any:
+def _session(options: VaultOptions) -> tuple[Any, Any]:
     """A session that retries what is safe to retry: connecting, and reads on 412/429/5xx (honouring Retry-After).
 
     ``vault_retries`` sets the counts, the backoff and the statuses. Writes are never retried after they may have
     reached Vault (``read=0`` and only reads in ``allowed_methods``, whatever the option says): a repeated
     check-and-set write would report a conflict for a write that in fact succeeded. ``vault_proxies`` goes on
-    the session; without it ``requests`` still honours HTTP(S)_PROXY and NO_PROXY.
+    the session; without it the environment's HTTP(S)_PROXY and NO_PROXY apply, read once (``_http``).
+    Returns the session and the ``verify`` value for hvac.
     """
     session = requests.Session()
     settings = dict(options.vault_retries or {})
@@ -90,7 +92,7 @@ def _session(options: VaultOptions) -> Any:
     session.cert = options.client_cert
     if options.vault_proxies:
         session.proxies.update(options.vault_proxies)
-    return session
+    return session, environment_once(session, [options.vault_addr], options.verify)
 
 
 def connect(options: VaultOptions) -> Any:
@@ -101,8 +103,9 @@ def connect(options: VaultOptions) -> Any:
     """
     if not HAS_HVAC:
         raise VaultError("the Python library hvac is required (pip install hvac)")
-    client = hvac.Client(url=options.vault_addr, token=None, cert=options.client_cert, verify=options.verify,
-                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=_session(options),
+    session, verify = _session(options)
+    client = hvac.Client(url=options.vault_addr, token=None, cert=options.client_cert, verify=verify,
+                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=session,
                          proxies=options.vault_proxies or None)
     client.token = None  # hvac falls back to VAULT_TOKEN / ~/.vault-token; only the chosen method may set one
     client.sectigo_auth_method = options.vault_auth_method

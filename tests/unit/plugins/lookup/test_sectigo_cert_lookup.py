@@ -34,13 +34,17 @@ def lookup(monkeypatch):
 
     store.read = counting_read
     options = {"vault_addr": "http://127.0.0.1:1", "vault_token": "t", "config": "prod"}
-    monkeypatch.setattr(_vault_store, "connect", lambda opts: object())
+    logins = []
+    monkeypatch.setattr(_vault_store, "connect", lambda opts: logins.append(opts) or object())
     monkeypatch.setattr(_vault_store, "VaultStore", lambda client, mount, base_path: store)
     monkeypatch.setattr(_config_service, "scm_client_for", lambda config, timeout=30: scm)
     monkeypatch.setattr(lookup_plugin.LookupModule, "set_options", lambda self, var_options=None, direct=None: None)
     monkeypatch.setattr(lookup_plugin.LookupModule, "get_option", lambda self, name, hostvars=None: options.get(name))
     monkeypatch.setattr(lookup_plugin, "_CACHE", {})
-    return lookup_plugin.LookupModule(), store, scm, reads, options
+    monkeypatch.setattr(lookup_plugin, "_SESSIONS", {})
+    plugin = lookup_plugin.LookupModule()
+    plugin.logins = logins
+    return plugin, store, scm, reads, options
 
 
 def test_returns_the_record_with_its_key_and_no_claims(lookup):
@@ -79,3 +83,25 @@ def test_a_bad_read_option_fails_before_any_scm_call(lookup):
     with pytest.raises(AnsibleError) as err:
         plugin.run(["web01"])
     assert "expiry_window" in str(err.value) and scm.calls == []
+
+
+def test_many_names_share_one_login_and_one_config_read(lookup):
+    plugin, store, _scm, reads, _options = lookup
+    CertificateService(store, CONFIG, lambda: FakeScm(), sleep=lambda s: None).ensure(
+        CertRequest(config="prod", name="web02", common_name="web02.example.com"))
+    reads["count"] = 0
+    plugin.run(["web01"])
+    assert reads["count"] == 3  # config, name, record
+    plugin.run(["web02"])
+    assert reads["count"] == 5  # name and record only: the config entry is reused
+    assert len(plugin.logins) == 1
+
+
+def test_another_login_is_another_session(lookup):
+    plugin, _store, _scm, _reads, options = lookup
+    plugin.run(["web01"])
+    options["vault_token"] = "another-token"
+    lookup_plugin._CACHE.clear()  # pylint: disable=protected-access
+    plugin.run(["web01"])
+    assert len(plugin.logins) == 2
+    assert all("another-token" not in repr(key) and "t" != key[0] for key in lookup_plugin._SESSIONS)  # pylint: disable=protected-access

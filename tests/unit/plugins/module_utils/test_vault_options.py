@@ -459,12 +459,12 @@ def test_bad_retries_name_the_option(given):
 def test_session_applies_proxies_and_retries_but_never_retries_writes():
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import _session  # pylint: disable=import-outside-toplevel
 
-    session = _session(options(vault_token="t", vault_proxies="http://proxy:3128", vault_retries={"total": 6, "status_forcelist": [502]}))
+    session, _verify = _session(options(vault_token="t", vault_proxies="http://proxy:3128", vault_retries={"total": 6, "status_forcelist": [502]}))
     assert session.proxies == {"http": "http://proxy:3128", "https": "http://proxy:3128"}
     retry = session.get_adapter("https://vault.example").max_retries
     assert (retry.total, retry.connect, retry.read, retry.status, tuple(retry.status_forcelist)) == (6, 2, 0, 3, (502,))
     assert "POST" not in retry.allowed_methods and "PUT" not in retry.allowed_methods
-    off = _session(options(vault_token="t", vault_retries=0)).get_adapter("http://x").max_retries
+    off = _session(options(vault_token="t", vault_retries=0))[0].get_adapter("http://x").max_retries
     assert (off.total, off.connect, off.status) == (0, 0, 0)
 
 
