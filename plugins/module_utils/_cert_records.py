@@ -21,6 +21,7 @@ from typing import Any, Callable, Protocol
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 # A live owner refreshes its claim this often while it orders (docs/lifecycle.md "Claims").
@@ -240,6 +241,42 @@ class ClaimKeeper:
                 except Exception:  # pylint: disable=broad-exception-caught
                     # Vault unreachable for a moment: the next beat tries again; a longer outage lets the claim go stale.
                     continue
+
+
+@dataclass
+class ClaimedOrder:
+    """What an order sent under a kept claim came to (``order_under_claim``)."""
+
+    version: int              # the claim's document version once the keeper stopped: the next write goes on it
+    answer: Any               # the POST's answer, or what ``look_up`` found after an answer that may have been lost
+    error: ScmError | None    # why the POST failed, if it did
+
+    @property
+    def failure(self) -> ScmError | None:
+        """The POST's error when no order is known (None once one is): its ``may_have_reached`` tells whether SCM may
+        still hold one (keep the claim with ``outcome: unknown``) or not (give the claim up)."""
+        return None if self.answer else self.error
+
+
+def order_under_claim(keeper: ClaimKeeper, post: Callable[[], Any], look_up: Callable[[], Any]) -> ClaimedOrder | None:
+    """Send ``post`` (one SCM POST) once while ``keeper`` keeps the claim fresh; never send it again.
+
+    When the POST fails in a way that may have reached SCM, ``look_up`` asks SCM what became of it (the order,
+    or whether it landed; None or False: nothing seen). None when the claim was lost meanwhile: another run
+    took it over and follows this order, so the caller writes nothing more and follows that run instead.
+    """
+    answer = None
+    error: ScmError | None = None
+    with keeper:
+        try:
+            answer = post()
+        except ScmError as exc:
+            error = exc
+            if exc.may_have_reached:
+                answer = look_up()
+    if keeper.lost:
+        return None
+    return ClaimedOrder(keeper.version, answer, error)
 
 
 # ---- read-only queries (sectigo_cert_info): Vault only, no SCM ----------------------------------------

@@ -16,7 +16,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto a
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import details_or_empty, with_marker
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder, order_under_claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     ISSUANCE_OPTIONS, CertRequest, apply_csr, desired_subject, key_and_csr,
 )
@@ -106,31 +106,28 @@ class Enrollment:
         life = self.life
         claim = entry["claim"]
         record = claim["record"]
-        error: ScmError | None = None
-        order = None
-        with life.records.keep(lambda doc, v: life.records.write_name(req.name, doc, v), entry, claim, entry_version,  # type: ignore[arg-type]
-                               life.heartbeat) as keeper:
-            try:
-                org_id = int(record.get("org_id") or life.config["org_id"])
-                order = life.kind.place(record, issuance, org_id, with_marker(issuance.get("comments"), claim["request_id"]))
-            except ScmError as exc:
-                error = exc
-                if exc.may_have_reached:
-                    order = life.kind.find(record, claim["request_id"])
-        entry_version = keeper.version
-        if keeper.lost:
+
+        def post() -> dict[str, Any]:
+            org_id = int(record.get("org_id") or life.config["org_id"])
+            return life.kind.place(record, issuance, org_id, with_marker(issuance.get("comments"), claim["request_id"]))
+
+        keeper = life.records.keep(lambda doc, v: life.records.write_name(req.name, doc, v), entry, claim, entry_version,  # type: ignore[arg-type]
+                                   life.heartbeat)
+        ordered = order_under_claim(keeper, post, lambda: life.kind.find(record, claim["request_id"]))
+        if ordered is None:
             # Another run judged this claim abandoned and took it over; it finds this order by its marker.
             return self.follow_winner(req)
-        if order is None and error is not None:
+        error = ordered.failure
+        if error is not None:
             if not error.may_have_reached:
-                life.records.drop_name_claim(req.name, entry, entry_version)  # type: ignore[arg-type]
+                life.records.drop_name_claim(req.name, entry, ordered.version)  # type: ignore[arg-type]
                 raise error
             claim["outcome"] = "unknown"
-            life.records.write_name(req.name, entry, entry_version)  # type: ignore[arg-type]
+            life.records.write_name(req.name, entry, ordered.version)  # type: ignore[arg-type]
             raise OperationError(f"Failed to enroll certificate '{req.name}': the answer to the order was lost ({error}) and no order "
                                  "carrying this request is visible in SCM yet; the next run looks again before ordering",
                                  result={"request_id": claim["request_id"]})
-        return self.persist(req, entry, entry_version, order, previous, action=action)  # type: ignore[arg-type]
+        return self.persist(req, entry, ordered.version, ordered.answer, previous, action=action)
 
     def persist(self, req: CertRequest, entry: rec.NameEntry, entry_version: int, order: dict[str, Any],
                 previous: rec.CertRecord | None, action: str) -> CertResult:

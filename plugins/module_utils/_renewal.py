@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import copy
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder, held_claim
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import (
+    CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, ClaimedOrder, claim_holder, held_claim, order_under_claim,
+)
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, apply_csr, desired_subject, key_and_csr
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,31 +58,39 @@ class Renewal:
         if new_key:
             key, csr = key_and_csr(req, desired, life.kind, rotate=rotate, record=record)
         pending = life.records.new_claim("renew", uuid.uuid4().hex, csr=csr, private_key=key)
+        ordered = self._claim_and_order(req, record, version, pending, lambda: life.kind.renew(record, csr), lambda: self._find_renewal(record))
+        if isinstance(ordered, CertResult):
+            return ordered
+        error = ordered.failure
+        if error is not None:
+            if not error.may_have_reached:
+                raise error
+            raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': the answer was lost ({error}) and SCM shows no "
+                                 "renewal yet; the next run looks again before renewing", result={"cert": rec.public_view(record)})
+        return self._persist(req, record, ordered.version, ordered.answer, key, csr, desired, before)
+
+    def _claim_and_order(self, req: CertRequest, record: rec.CertRecord, version: int, pending: dict[str, Any],
+                         post: Callable[[], Any], look_up: Callable[[], Any]) -> CertResult | ClaimedOrder:
+        """Claim the record, send ``post`` once while the claim is kept fresh, ``look_up`` an answer that may have been lost.
+
+        A claim another run holds, or takes over meanwhile, is followed instead (its result returned), ordering nothing. A failed
+        order leaves the claim given up when nothing reached SCM, else kept with ``outcome: unknown`` for the next run to reconcile;
+        the caller raises."""
+        life = self.life
         claimed_version = life.records.claim_record(record, version, pending)  # type: ignore[arg-type]
         if claimed_version is None:
             return self._after_lost_claim(req, record)
-        error: ScmError | None = None
-        order = None
-        with life.records.keep(life.records.write, record, record["pending"], claimed_version, life.heartbeat) as keeper:  # type: ignore[arg-type]
-            try:
-                order = life.kind.renew(record, csr)
-            except ScmError as exc:
-                error = exc
-                if exc.may_have_reached:
-                    order = self._find_renewal(record)
-        claimed_version = keeper.version
-        if keeper.lost:
+        keeper = life.records.keep(life.records.write, record, record["pending"], claimed_version, life.heartbeat)  # type: ignore[arg-type]
+        ordered = order_under_claim(keeper, post, look_up)
+        if ordered is None:
             return self._after_lost_claim(req, record)
-        if order is None and error is not None:
-            if not error.may_have_reached:
+        if ordered.failure is not None:
+            if ordered.failure.may_have_reached:
+                record["pending"]["outcome"] = "unknown"
+            else:
                 record.pop("pending", None)
-                life.records.write(record, claimed_version)
-                raise error
-            record["pending"]["outcome"] = "unknown"
-            life.records.write(record, claimed_version)
-            raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': the answer was lost ({error}) and SCM shows no "
-                                 "renewal yet; the next run looks again before renewing", result={"cert": rec.public_view(record)})
-        return self._persist(req, record, claimed_version, order, key, csr, desired, before)  # type: ignore[arg-type]
+            life.records.write(record, ordered.version)
+        return ordered
 
     def _find_renewal(self, record: rec.CertRecord) -> dict[str, Any] | None:
         """Reconcile a renewal whose answer was lost (see CertKind.find_renewal)."""
@@ -195,28 +204,15 @@ class Renewal:
         info = crypto.csr_info(csr)
         pending = life.records.new_claim("replace", uuid.uuid4().hex, csr=csr, private_key=key, requested_sans=desired["sans"],
                                          reason=reason, previous_serial=record.get("serial_number"))
-        claimed_version = life.records.claim_record(record, version, pending)  # type: ignore[arg-type]
-        if claimed_version is None:
-            return self._after_lost_claim(req, record)
-        error: ScmError | None = None
-        landed = True
-        with life.records.keep(life.records.write, record, record["pending"], claimed_version, life.heartbeat) as keeper:  # type: ignore[arg-type]
-            try:
-                life.kind.replace(record, csr=csr, reason=reason, common_name=info["common_name"], sans=desired["sans"])
-            except ScmError as exc:
-                error = exc
-                landed = exc.may_have_reached and life.kind.replace_landed(record)
-        claimed_version = keeper.version
-        if keeper.lost:
-            return self._after_lost_claim(req, record)
-        if error is not None and not landed:
-            if error.may_have_reached:
-                record["pending"]["outcome"] = "unknown"
-            else:
-                record.pop("pending", None)
-            life.records.write(record, claimed_version)
-            raise error
-        return self._mark_ordered(req, record, claimed_version, info, before)
+        ordered = self._claim_and_order(
+            req, record, version, pending,
+            lambda: life.kind.replace(record, csr=csr, reason=reason, common_name=info["common_name"], sans=desired["sans"]),
+            lambda: life.kind.replace_landed(record))
+        if isinstance(ordered, CertResult):
+            return ordered
+        if ordered.failure is not None:
+            raise ordered.failure
+        return self._mark_ordered(req, record, ordered.version, info, before)
 
     def _mark_ordered(self, req: CertRequest, record: rec.CertRecord, version: int, info: dict[str, Any],
                       before: dict[str, Any]) -> CertResult:

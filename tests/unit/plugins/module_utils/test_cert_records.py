@@ -11,8 +11,11 @@ from datetime import datetime, timedelta, timezone
 
 from lifecycle_fakes import FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_STALE_SECONDS, CertRecords
+import pytest
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_STALE_SECONDS, CertRecords, order_under_claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import iso
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmConnectionError, ScmRequestError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -96,6 +99,57 @@ def test_a_keeper_that_loses_its_claim_stops_and_says_so():
         while not keeper.lost and time.monotonic() < deadline:
             time.sleep(0.01)
     assert keeper.lost and store.read("names/prod/web01")[0]["claim"] == {"taken": "over"}
+
+
+def claimed_name(interval=None):
+    """A name entry with this run's claim, and a keeper for it (no heartbeat thread unless ``interval``)."""
+    store = FakeStore()
+    repo = CertRecords(store, "prod", clock=lambda: NOW)
+    entry = {"name": "web01", "claim": repo.new_claim("enroll", "r1")}
+    version = repo.write_name("web01", entry, 0)
+    return store, repo.keep(lambda doc, v: repo.write_name("web01", doc, v), entry, entry["claim"], version, interval=interval), version
+
+
+def test_an_order_under_a_claim_is_sent_once_and_looked_up_only_when_its_answer_may_be_lost():
+    looked = []
+
+    def look_up(found):
+        return lambda: looked.append(1) or found
+
+    def fail(error):
+        def post():
+            raise error
+        return post
+
+    _store, keeper, version = claimed_name()
+    ordered = order_under_claim(keeper, lambda: {"ssl_id": 7}, look_up(None))
+    assert (ordered.version, ordered.answer, ordered.failure) == (version, {"ssl_id": 7}, None) and looked == []
+    lost_answer = ScmConnectionError("reset", may_have_reached=True)
+    ordered = order_under_claim(claimed_name()[1], fail(lost_answer), look_up({"ssl_id": 7}))
+    assert (ordered.answer, ordered.error, ordered.failure) == ({"ssl_id": 7}, lost_answer, None) and looked == [1]
+    ordered = order_under_claim(claimed_name()[1], fail(lost_answer), look_up(None))
+    assert ordered.failure is lost_answer and looked == [1, 1]
+    refused = ScmRequestError("refused")
+    ordered = order_under_claim(claimed_name()[1], fail(refused), look_up({"ssl_id": 7}))
+    assert ordered.failure is refused and ordered.answer is None and looked == [1, 1]      # nothing reached SCM: no look-up
+    # A POST that answers nothing (a replacement) is an order all the same; a look-up that says False is none.
+    assert order_under_claim(claimed_name()[1], lambda: None, look_up(None)).failure is None
+    assert order_under_claim(claimed_name()[1], fail(lost_answer), look_up(False)).failure is lost_answer
+
+
+def test_an_order_whose_claim_is_taken_over_meanwhile_says_so_and_writes_nothing():
+    store, keeper, version = claimed_name(interval=0.01)
+    taken = {"name": "web01", "claim": {"taken": "over"}}
+
+    def post():
+        store.write("names/prod/web01", taken, cas=version)  # another run judged the claim abandoned
+        deadline = time.monotonic() + 5
+        while not keeper.lost and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise ScmRequestError("refused")
+
+    assert order_under_claim(keeper, post, lambda: pytest.fail("nothing reached SCM: no look-up")) is None
+    assert keeper.lost and store.read("names/prod/web01") == (taken, version + 1)   # the claim is not given up over the other run's
 
 
 def test_a_claim_of_an_exited_process_on_this_host_is_stale_at_once():

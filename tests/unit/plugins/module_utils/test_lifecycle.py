@@ -21,6 +21,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle impor
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import iso, utc_now
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import MARKER_PREFIX
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
 
 SSL_CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
               "defaults": {"cert_type": 101, "term": 365, "max_timeout": 30, "loop_period": 5}}
@@ -395,6 +396,64 @@ def test_a_run_killed_during_a_renewal_post_is_adopted_at_once(bed):
     assert result.record["renewed_from"] == first["cert_unique_id"] and result.record["status"] == "Issued"
     assert scm.calls.count("renew_ssl") == 1
     assert store.read("names/prod/web01")[0]["cert_unique_id"] == result.record["cert_unique_id"]
+
+
+def take_over_during_the_post(store, scm, post, take_over):
+    """SCM's ``post`` first lets another run take this run's claim over (``take_over``), then refuses the order once this
+    run's claim keeper has lost its next beat: the refusal would give the claim up, were it still this run's."""
+    lost = threading.Event()
+    real_write = store.write
+
+    def write(*args, **kwargs):
+        try:
+            return real_write(*args, **kwargs)
+        except VaultCasConflict:
+            lost.set()
+            raise
+
+    def taken_over(*_args, **_kwargs):
+        take_over(real_write)
+        assert lost.wait(5)
+        raise ScmRequestError("refused")
+
+    store.write = write
+    setattr(scm, post, taken_over)
+
+
+def heartbeat_service(store, scm, clock):
+    return CertificateService(store, SSL_CONFIG, lambda: scm, sleep=clock.sleep, monotonic=clock.monotonic, rand=lambda: 0.5, heartbeat=0.01)
+
+
+@pytest.mark.parametrize("change, post", [({"state": "renewed"}, "renew_ssl"),
+                                          ({"subject_alt_names": "www.example.com, api.example.com"}, "replace_ssl")])
+def test_a_record_claim_taken_over_during_the_post_is_followed_not_written_over(bed, change, post):
+    store, scm, clock, service = bed
+    path = f"certs/prod/{service().ensure(web01()).record['cert_unique_id']}"
+    theirs = {}
+
+    def take_over(write):
+        record, version = store.read(path)
+        record.pop("pending")  # the other run took the claim over, then gave it up without an order
+        theirs["record"] = (record, write(path, record, cas=version))
+
+    take_over_during_the_post(store, scm, post, take_over)
+    with pytest.raises(OperationError) as err:
+        heartbeat_service(store, scm, clock).ensure(web01(**change))
+    assert "another run claimed it and gave up without an order" in str(err.value)
+    assert store.read(path) == theirs["record"]
+
+
+def test_a_name_claim_taken_over_during_the_post_is_followed_not_written_over(bed):
+    store, scm, clock, _service = bed
+
+    def take_over(_write):
+        store.delete("names/prod/web01")  # the other run took the claim over, then gave it up without an order
+
+    take_over_during_the_post(store, scm, "enroll_ssl", take_over)
+    with pytest.raises(OperationError) as err:
+        heartbeat_service(store, scm, clock).ensure(web01())
+    assert "has not placed an order yet" in str(err.value)
+    assert store.read("names/prod/web01") == (None, 0)
 
 
 def test_renewal_whose_answer_was_lost_is_adopted_not_sent_again(bed):
