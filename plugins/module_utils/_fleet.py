@@ -127,18 +127,22 @@ def shared_factory(factory: Callable[[], Any], pool_size: int) -> Callable[[], A
 
 
 def widen_pool(session: Any, size: int) -> None:
-    """Let a ``requests.Session`` keep ``size`` connections per host, with the retry settings it already has."""
+    """Let a ``requests.Session`` keep ``size`` connections per host.
+
+    The adapters stay the same objects, so whatever they carry stays too: the retry settings, and the TLS context
+    of a client certificate given as PEM (``_scm_client``'s adapter passes it to every pool it builds).
+    """
     if session is None or not hasattr(session, "get_adapter"):
         return
     from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
 
     for prefix in ("https://", "http://"):
         try:
-            old = session.get_adapter(prefix)
+            adapter = session.get_adapter(prefix)
         except Exception:  # pylint: disable=broad-exception-caught
             continue
-        if isinstance(old, HTTPAdapter) and getattr(old, "_pool_maxsize", 0) < size:
-            session.mount(prefix, HTTPAdapter(max_retries=old.max_retries, pool_connections=4, pool_maxsize=size))
+        if isinstance(adapter, HTTPAdapter) and getattr(adapter, "_pool_maxsize", 0) < size:
+            adapter.init_poolmanager(getattr(adapter, "_pool_connections", 4), size, block=getattr(adapter, "_pool_block", False))
 
 
 class Fleet:

@@ -159,3 +159,18 @@ def test_widen_pool_keeps_retry_settings():
     widen_pool(session, 32)
     adapter = session.get_adapter("http://")
     assert adapter._pool_maxsize == 32 and adapter.max_retries.total == 3
+
+
+def test_widen_pool_keeps_a_client_certificate_context():
+    pytest.importorskip("requests")
+    import ssl
+
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import _ContextAdapter
+
+    context = ssl.create_default_context()
+    session = __import__("requests").Session()
+    adapter = _ContextAdapter(context, max_retries=0)
+    session.mount("https://", adapter)
+    widen_pool(session, 32)
+    assert session.get_adapter("https://") is adapter and adapter._pool_maxsize == 32
+    assert adapter.poolmanager.connection_pool_kw["ssl_context"] is context
