@@ -14,6 +14,9 @@ the fleet adds is how the work is scheduled:
 - the waits overlap: an order's service does not sleep; its wait is handed to the one polling loop
   of the batch, which checks every pending order on its own ``PollSchedule`` (docs/lifecycle.md
   "Waiting for issuance") and sends the due checks to the same pool;
+- the batch learns how long issuance takes: its first order scouts (checked on its own schedule), the others
+  wait for what it shows, and every later order is first checked at the issuance time the batch has seen
+  (docs/lifecycle.md "The fleet path"), so a batch of orders of one profile costs few checks each;
 - one deadline, ``max_timeout`` seconds after the batch started, ends every wait: an order not
   issued by then is saved as ``TimeoutStateSaved`` (the next run collects it), and a certificate
   not even started by then fails without ordering anything.
@@ -42,6 +45,11 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors impo
 
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 64
+# Before the batch has seen an order issued, an order other than the scout is first checked at the scout's age when
+# it was placed (at least HOLD_FIRST s), then each time its age doubles: should the scout be far slower than the rest, they
+# are still seen at about twice their issuance time at worst (docs/lifecycle.md "The fleet path").
+HOLD_GROWTH = 1.0
+HOLD_FIRST = 2.0
 
 
 @dataclass
@@ -66,6 +74,12 @@ class _Wait:
     schedule: PollSchedule
     due: float
     expired: bool = False
+    # The order's age at its latest check that found it not issued (-1: not checked yet).
+    checked_age: float = -1.0
+
+    def age(self, now: float) -> float:
+        """Seconds since the order was placed."""
+        return now - self.schedule.start
 
 
 def build_requests(items: list[dict[str, Any]], shared: dict[str, Any]) -> list[tuple[str | None, CertRequest | BaseException]]:
@@ -165,6 +179,12 @@ class Fleet:
         self._profiles: _SharedProfiles | None = None
         self._lock = threading.Lock()
         self._deadline = float("inf")
+        # What the batch learned about issuance (seconds from an order to its certificate) and the order that scouts
+        # until then (index into the batch). An order seen issued after a check that found it waiting brackets its
+        # issuance time between the two ages: the latest lower and the earliest upper bound are kept.
+        self.learned: float | None = None
+        self._bounds: tuple[float, float] | None = None
+        self._scout: int | None = None
 
     # ---- one certificate -----------------------------------------------------------------------------
 
@@ -258,11 +278,12 @@ class Fleet:
         """Take in a finished task: an outcome, a new wait, or the next due time of a wait."""
         index = outcome.index
         error = future.exception()
+        now = self.monotonic()
         if error is not None:
             outcome.error = error
             waits.pop(index, None)
+            self._scout_ended(index, waits, now)
             return
-        now = self.monotonic()
         if what == "ensure":
             deferred = outcome.service.life.deferred if outcome.service else None  # type: ignore[union-attr]
             if deferred is not None:
@@ -270,17 +291,67 @@ class Fleet:
                 # One deadline for the batch: the wait of an order placed now ends when the batch's does.
                 schedule = PollSchedule(max(0.0, self._deadline - now), deferred.waiting.loop_period, clock=self.monotonic,
                                         rand=self.rand, start=now)
-                waits[index] = _Wait(outcome, deferred, collector.watch(deferred.record, start=now), schedule, now)
+                item = _Wait(outcome, deferred, collector.watch(deferred.record, start=now), schedule, now)
+                if self.learned is None and self._scout is None:
+                    self._scout = index  # checked at once and on its own schedule
+                elif self.learned is None:
+                    scout = waits.get(self._scout)  # type: ignore[arg-type]
+                    scout_age = scout.age(now) if scout is not None else 0.0
+                    item.due = min(now + max(HOLD_FIRST, scout_age), self._deadline)
+                else:
+                    item.due = self._first_due(item, now)
+                waits[index] = item
             return
         result = future.result()
-        if result is not None:
-            outcome.result = result
-            waits.pop(index, None)
-            return
         item = waits[index]
+        if result is not None:
+            waits.pop(index, None)
+            outcome.result = result
+            self._learn(item, now, waits)
+            self._scout_ended(index, waits, now)
+            return
+        item.checked_age = item.age(now)
         delay = item.schedule.next_delay()
         if delay is None:
             item.expired = True
             item.due = now
+        elif self.learned is None and index != self._scout:
+            item.due = min(now + max(delay, min(item.schedule.cap, HOLD_GROWTH * item.age(now))), self._deadline)
         else:
-            item.due = now + delay
+            item.due = max(now + delay, self._first_due(item, now))
+
+    def _first_due(self, item: _Wait, now: float) -> float:
+        """When an order that does not scout is first worth checking (docs/lifecycle.md "The fleet path")."""
+        if self.learned is None:
+            return min(item.schedule.start + item.schedule.min_delay, self._deadline)
+        return min(max(now, item.schedule.start + self.learned), self._deadline)
+
+    def _learn(self, issued: _Wait, now: float, waits: dict[int, _Wait]) -> None:
+        """``issued`` was seen issued now: refine the batch's issuance time and move the waits not checked at it yet."""
+        age = issued.age(now)
+        if issued.checked_age >= 0:
+            low, high = self._bounds or (issued.checked_age, age)
+            self._bounds = (max(low, issued.checked_age), min(high, age))
+            low, high = self._bounds
+            learned = (low + high) / 2 if low < high else high
+        elif self.learned is None:
+            learned = age  # issued at its first check: at most this long
+        else:
+            return  # checked first at the learned time and found issued: nothing new
+        self.learned = max(0.0, learned)
+        for item in waits.values():
+            if not item.expired and item.checked_age < self.learned and item.outcome.index != self._scout:
+                item.due = self._first_due(item, now)
+
+    def _scout_ended(self, index: int, waits: dict[int, _Wait], now: float) -> None:
+        """The scout got its answer (or an error) before the batch learned anything: the oldest waiting order scouts next."""
+        if index != self._scout:
+            return
+        self._scout = None
+        if self.learned is not None:
+            return
+        waiting = [item for item in waits.values() if not item.expired]
+        if waiting:
+            scout = min(waiting, key=lambda item: item.schedule.start)
+            self._scout = scout.outcome.index
+            scout.due = min(scout.due, now)

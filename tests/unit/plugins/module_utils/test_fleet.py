@@ -174,3 +174,68 @@ def test_widen_pool_keeps_a_client_certificate_context():
     widen_pool(session, 32)
     assert session.get_adapter("https://") is adapter and adapter._pool_maxsize == 32
     assert adapter.poolmanager.connection_pool_kw["ssl_context"] is context
+
+
+class TimedScm(FakeScm):
+    """Orders issued ``delay(n)`` seconds (fake clock) after the n-th was placed; records when each was first seen issued."""
+
+    def __init__(self, clock, delay):
+        super().__init__()
+        self.clock, self.delay = clock, delay
+        self.placed, self.seen, self.requests = {}, {}, {}
+
+    def _new(self, **order):
+        oid = super()._new(**order)
+        self.orders[oid]["polls_left"] = 10 ** 9
+        self.placed[oid] = self.clock.monotonic()
+        return oid
+
+    def _ready(self, order):
+        self.requests[order["id"]] = self.requests.get(order["id"], 0) + 1
+        number = sorted(self.placed).index(order["id"])
+        if order["status"] == "Applied" and self.clock.monotonic() >= self.placed[order["id"]] + self.delay(number):
+            order["polls_left"] = 0
+            self.seen.setdefault(order["id"], self.clock.monotonic())
+
+    def _collect(self, oid):
+        self._ready(self.orders[int(oid)])
+        return super()._collect(oid)
+
+    def _details_poll(self, order):
+        self._ready(order)
+        super()._details_poll(order)
+
+
+def timed_fleet(delay, max_timeout=120):
+    lock = threading.RLock()
+    store, clock = FakeStore(), Clock()
+    scm = TimedScm(clock, delay)
+    locked_store, locked_scm = Locked(store, lock), Locked(scm, lock)
+    locked_store.base_path = store.base_path
+    fleet = Fleet(locked_store, CONFIG, lambda: locked_scm, concurrency=4, max_timeout=max_timeout,
+                  sleep=clock.sleep, monotonic=clock.monotonic, rand=lambda: 0.5)
+    return fleet, scm
+
+
+def test_the_batch_learns_the_issuance_time_from_its_first_order():
+    fleet, scm = timed_fleet(lambda number: 5.0)
+    outcomes = fleet.run(build_requests(names(12), {"config": "prod"}))
+    assert [o.error for o in outcomes] == [None] * 12 and all(o.result.record["status"] == "Issued" for o in outcomes)
+    assert 4.0 <= fleet.learned <= 6.25
+    # Every order is stored within 1.25 x the issuance time, and only the scout polled its way there.
+    assert all(scm.seen[oid] - scm.placed[oid] <= 1.25 * 5.0 for oid in scm.placed)
+    scout = min(scm.requests, key=lambda oid: -scm.requests[oid])
+    assert scm.requests[scout] >= 4
+    assert all(scm.requests[oid] <= 4 for oid in scm.placed if oid != scout), scm.requests
+
+
+def test_a_slow_scout_does_not_hold_the_others_back_for_long():
+    # The first order is never issued; the others are issued after 5 s.
+    fleet, scm = timed_fleet(lambda number: 10 ** 6 if number == 0 else 5.0, max_timeout=60)
+    outcomes = fleet.run(build_requests(names(6), {"config": "prod"}))
+    stuck = sorted(scm.placed)[0]
+    failed = [o for o in outcomes if o.error is not None]
+    assert len(failed) == 1 and failed[0].error.result["status"] == "TimeoutStateSaved"
+    assert failed[0].error.result["cert"]["ssl_id"] == stuck
+    assert all(scm.seen[oid] - scm.placed[oid] <= 2 * 5.0 + 1 for oid in scm.placed if oid != stuck), (scm.seen, scm.placed)
+    assert stuck not in scm.seen
