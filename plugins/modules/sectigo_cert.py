@@ -371,31 +371,20 @@ status:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, cert_options
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import ARGUMENT_SPEC, CONSTRAINTS, task_output
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
-
-# The certificate options come from the table that sectigo_certs builds its per-item and shared options from.
-ARGUMENT_SPEC = dict(
-    config=CONFIG_OPTION,
-    **cert_options(),
-    return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
-)
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
 
 
 def run_task(module, store):
     """One certificate: the service decides; this turns its result into the task result."""
     service = CertificateService.for_config(store, module.params["config"], check_mode=module.check_mode)
-    result = service.ensure(CertRequest.from_params(module.params))
-    out = service.task_result(result, include_private_key=module.params["return_private_key"])
-    out["warnings"] = service.warnings
-    out.update(diff_for(module, result.before, result.after))
+    out, _result = task_output(service, module.params, diff=module._diff)  # pylint: disable=protected-access
     return out
 
 
 def main():
-    run_module(ARGUMENT_SPEC, run_task, verb="manage the certificate",
-               mutually_exclusive=[("ssl_id", "order_number")], required_one_of=[("name", "cert_unique_id")])
+    run_module(ARGUMENT_SPEC, run_task, verb="manage the certificate", **CONSTRAINTS)
 
 
 if __name__ == "__main__":

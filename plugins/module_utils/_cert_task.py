@@ -1,0 +1,92 @@
+# Copyright: sectigo.vault_pki contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One ``sectigo_cert`` task: its options and its result, for the module and for its action plugin.
+
+Private to this collection: no compatibility is promised to code outside it.
+
+The module runs every task. Its action plugin first tries to answer an idempotent re-run on the controller
+(docs/architecture.md "A re-run decided on the controller"): the same service decides, on a Vault store that
+refuses to write and with no SCM client, so the moment anything would change, ``CannotDecideHere`` ends the
+attempt before any write or SCM call and the module runs as usual.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, cert_options
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION
+
+# The certificate options come from the table that sectigo_certs builds its per-item and shared options from.
+ARGUMENT_SPEC = dict(
+    config=CONFIG_OPTION,
+    **cert_options(),
+    return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
+)
+CONSTRAINTS = dict(mutually_exclusive=[("ssl_id", "order_number")], required_one_of=[("name", "cert_unique_id")])
+
+
+def task_output(service: Any, params: dict[str, Any], *, diff: bool) -> tuple[dict[str, Any], Any]:
+    """Ensure the certificate of ``params`` with ``service``: the task's result fields, and the service's result."""
+    result = service.ensure(CertRequest.from_params(params))
+    out = service.task_result(result, include_private_key=params["return_private_key"])
+    out["warnings"] = list(service.warnings)
+    if diff:
+        out["diff"] = {"before": result.before, "after": result.after}
+    return out, result
+
+
+class CannotDecideHere(Exception):
+    """The re-run needs a write or SCM: the module has to run the task."""
+
+
+class ReadOnlyStore:
+    """A Vault store that reads and refuses every change (raising ``CannotDecideHere`` before sending anything)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def read(self, path: str) -> Any:
+        return self._store.read(path)
+
+    def list(self, path: str) -> list[str]:
+        return self._store.list(path)
+
+    def read_metadata(self, path: str) -> Any:
+        return self._store.read_metadata(path)
+
+    def write(self, path: str, data: Any, cas: int) -> int:
+        raise CannotDecideHere(f"writes {path}")
+
+    def delete(self, path: str) -> None:
+        raise CannotDecideHere(f"deletes {path}")
+
+
+def _no_scm() -> Any:
+    raise CannotDecideHere("calls SCM")
+
+
+def _no_wait(_seconds: float) -> None:
+    raise CannotDecideHere("waits for another run's claim")
+
+
+def unchanged_on_controller(params: dict[str, Any], *, check_mode: bool, diff: bool) -> dict[str, Any] | None:
+    """The result of a ``state=present`` task that changes nothing, decided from Vault alone; None when it would
+    change something or cannot be decided this way (the module then runs it)."""
+    # Imported here: the module never runs this, and an AnsiballZ payload compiles what it imports.
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import connect_store
+
+    if params.get("state") != "present":
+        return None
+    store = ReadOnlyStore(connect_store(params))
+    config = ConfigService(store).require(params["config"])
+    service = CertificateService(store, config, _no_scm, check_mode=check_mode, sleep=_no_wait)
+    try:
+        out, result = task_output(service, params, diff=diff)
+    except CannotDecideHere:
+        return None
+    return None if result.changed else out

@@ -1,0 +1,93 @@
+"""_cert_task.unchanged_on_controller: a re-run that changes nothing is answered from Vault reads alone; anything
+else (a renewal due, a pending order, another run's claim, another state) is left to the module, before any write
+or SCM call."""
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _cert_task, _module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, FakeStore
+
+CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "base_url": "https://scm.example.com/api",
+          "login": "api", "password": "pw", "defaults": {"cert_type": 101, "term": 365, "loop_period": 1}}
+
+
+def params(**given):
+    out = {option: None for option in _cert_task.ARGUMENT_SPEC}
+    out.update(config="prod", state="present", return_private_key=False, rotate_key_on_renew=True)
+    out.update(given)
+    return out
+
+
+@pytest.fixture
+def vault(monkeypatch):
+    store, scm = FakeStore(), FakeScm()
+    store.write("configs/prod", CONFIG, cas=0)
+    CertificateService(store, CONFIG, lambda: scm, sleep=lambda s: None).ensure(
+        CertRequest(config="prod", name="web01", common_name="web01.example.com"))
+    monkeypatch.setattr(_module, "connect_store", lambda p: store)
+    return store, scm
+
+
+def test_an_issued_certificate_is_answered_from_reads(vault):
+    store, scm = vault
+    writes, calls = store.writes, list(scm.calls)
+    out = _cert_task.unchanged_on_controller(params(name="web01", common_name="web01.example.com"), check_mode=False, diff=True)
+    assert out["changed"] is False and out["action"] == "none" and out["cert"]["domain"] == "web01.example.com"
+    assert "private_key" not in out["cert"] and out["diff"]["before"] == out["diff"]["after"]
+    assert store.writes == writes and scm.calls == calls
+
+
+@pytest.mark.parametrize("change", [
+    {"common_name": "other.example.com"},        # drift: a replacement
+    {"name": "web02", "common_name": "web02.example.com"},  # no record: an enrollment
+    {"state": "renewed"},
+    {"state": "absent"},
+])
+def test_anything_that_changes_is_left_to_the_module(vault, change):
+    store, scm = vault
+    writes, calls = store.writes, list(scm.calls)
+    given = dict({"name": "web01", "common_name": "web01.example.com"}, **change)
+    assert _cert_task.unchanged_on_controller(params(**given), check_mode=False, diff=False) is None
+    assert store.writes == writes and scm.calls == calls
+
+
+def test_a_renewal_due_is_left_to_the_module(vault):
+    store, scm = vault
+    path = next(p for p in store.data if p.startswith("certs/"))
+    record, version = store.read(path)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    record["not_before"] = (now - datetime.timedelta(days=363)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record["not_after"] = (now + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    store.write(path, record, cas=version)
+    writes, calls = store.writes, list(scm.calls)
+    assert _cert_task.unchanged_on_controller(params(name="web01"), check_mode=False, diff=False) is None
+    assert store.writes == writes and scm.calls == calls
+    # In check mode the service predicts the renewal (changed): the module reports the prediction.
+    assert _cert_task.unchanged_on_controller(params(name="web01"), check_mode=True, diff=False) is None
+
+
+def test_another_runs_claim_is_left_to_the_module(vault):
+    store, _scm = vault
+    path = next(p for p in store.data if p.startswith("certs/"))
+    record, version = store.read(path)
+    claims = CertificateService(store, CONFIG, FakeScm).records
+    record["pending"] = claims.new_claim("renew", "other-run", csr=None, private_key=None)
+    store.write(path, record, cas=version)
+    writes = store.writes
+    assert _cert_task.unchanged_on_controller(params(name="web01"), check_mode=False, diff=False) is None
+    assert store.writes == writes
+
+
+def test_the_read_only_store_refuses_changes_before_sending_them():
+    store = FakeStore()
+    read_only = _cert_task.ReadOnlyStore(store)
+    with pytest.raises(_cert_task.CannotDecideHere):
+        read_only.write("certs/prod/1_acme", {}, cas=0)
+    with pytest.raises(_cert_task.CannotDecideHere):
+        read_only.delete("certs/prod/1_acme")
+    assert store.writes == 0 and read_only.read("nothing") == (None, 0)
