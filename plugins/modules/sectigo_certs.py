@@ -118,6 +118,10 @@ options:
         description: Validity in days.
         type: int
         aliases: [sectigo_ssl_cert_validity, sectigo_client_cert_validity]
+      org_id:
+        description: SCM organization or department id of this certificate's new order.
+        type: int
+        aliases: [sectigo_cm_org_id]
       comments:
         description: Order comments.
         type: str
@@ -244,6 +248,12 @@ options:
     description: Validity in days of every item that does not set it.
     type: int
     aliases: [sectigo_ssl_cert_validity, sectigo_client_cert_validity]
+  org_id:
+    description:
+      - SCM organization or department id of the new orders of every item that does not set it; the config's
+        O(sectigo.vault_pki.sectigo_config#module:org_id) when omitted. Renewals keep the order's organization.
+    type: int
+    aliases: [sectigo_cm_org_id]
   format_type:
     description:
       - SCM collect format, one of V(x509), V(x509CO), V(x509IO), V(base64), V(bin), V(x509IOR), V(x509R), V(pem), V(pemco),
@@ -394,11 +404,10 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import C
 
 # Not per item: an item is addressed by its name (no cert_unique_id, so no read_renewed_cert); the batch has one
 # polling loop and one deadline (wait, max_timeout, loop_period); the rest are set for the whole task only.
-NOT_PER_ITEM = ("cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "org_id", "rotate_key_on_renew",
+NOT_PER_ITEM = ("cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "rotate_key_on_renew",
                 "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile")
-# Not shared: what names one certificate (its name, identity, subject name, SANs, key, CSR or existing order), and
-# org_id, which the fleet path does not offer (the config's organization applies).
-NOT_SHARED = ("name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "org_id", "common_name", "email_address",
+# Not shared: what names one certificate (its name, identity, subject name, SANs, key, CSR or existing order).
+NOT_SHARED = ("name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "common_name", "email_address",
               "subject_alt_names", "csr", "private_key", "email", "first_name", "middle_name", "last_name")
 
 # Options of one certificate (an item of ``certificates``). No defaults: what an item does not set comes from the

@@ -28,7 +28,7 @@ BIN = os.path.dirname(sys.executable)
 KV_PATH = "bench"
 sys.path.insert(0, TESTS)
 
-from bench.stats import format_quantity, format_ratio, metric_row, ratio, recap, render_table, vault_route  # noqa: E402  pylint: disable=wrong-import-position
+from bench.stats import format_quantity, format_ratio, metric_row, ratio, recap, render_table, vault_route, write_results  # noqa: E402  pylint: disable=wrong-import-position
 from bench.vault_counter import VaultCounter  # noqa: E402  pylint: disable=wrong-import-position
 from testbed.testbed import TestBed, collections_path  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -243,16 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     print_report(parameters, table, counts, scm_timed)
     results = {"parameters": parameters, "metrics": table, "counts": counts, "scm_requests_timed_runs": scm_timed,
                "rounds": rounds, "failures": failures, "wall_seconds": round(time.monotonic() - started, 1)}
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as handle:
-        json.dump(_json_safe(results), handle, indent=2)
-        handle.write("\n")
-    shown = os.path.relpath(args.output, ROOT) if os.path.abspath(args.output).startswith(ROOT + os.sep) else args.output
-    print(f"results: {shown}  ({results['wall_seconds']:.0f} s)")
-    for failure in failures:
-        print(f"FAILED: {failure}", file=sys.stderr)
-    return 1 if failures else 0
-
+    return write_results(_json_safe(results), args.output, ROOT, failures)
 
 if __name__ == "__main__":
     sys.exit(main())

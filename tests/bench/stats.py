@@ -1,12 +1,15 @@
-"""Pure helpers of ``make bench``: ratios per round, their median and range, the table, the PLAY RECAP.
+"""Helpers of ``make bench``: ratios per round, their median and range, the table, the PLAY RECAP, the results file.
 
 Standard library only; ``tests/bench/tests/test_stats.py`` covers them.
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 import statistics
+import sys
 from typing import Any, Sequence
 
 EN_DASH = "\u2013"
@@ -83,3 +86,16 @@ def metric_row(name: str, baseline: Sequence[float], measured: Sequence[float], 
         "ratios": list(ratios),
         "rounds": len(ratios),
     }
+
+
+def write_results(results: dict[str, Any], output: str, root: str, failures: Sequence[str]) -> int:
+    """Write ``results`` as JSON to ``output``, print where and each failure; the exit status (1 when any failed)."""
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=2, default=str)
+        handle.write("\n")
+    shown = os.path.relpath(output, root) if os.path.abspath(output).startswith(root + os.sep) else output
+    print(f"results: {shown}  ({results.get('wall_seconds', 0):.0f} s)")
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0

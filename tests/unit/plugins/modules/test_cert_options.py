@@ -12,9 +12,9 @@ from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_cert, 
 
 # What the fleet path leaves out, on purpose (see NOT_PER_ITEM and NOT_SHARED in sectigo_certs). A change here is a
 # change of the module's interface: its DOCUMENTATION, docs/lifecycle.md and a changelog fragment go with it.
-NOT_PER_ITEM = {"cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "org_id", "rotate_key_on_renew",
+NOT_PER_ITEM = {"cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "rotate_key_on_renew",
                 "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile"}
-NOT_SHARED = {"name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "org_id", "common_name", "email_address",
+NOT_SHARED = {"name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "common_name", "email_address",
               "subject_alt_names", "csr", "private_key", "email", "first_name", "middle_name", "last_name"}
 
 
