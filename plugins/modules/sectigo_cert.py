@@ -141,7 +141,7 @@ options:
   format_type:
     description:
       - SCM collect format. Whatever the format, the record holds the leaf PEM and the chain PEMs.
-      - One of V(x509), V(x509CO), V(x509IO), V(base64), V(bin), V(x509IOR), V(pem), V(pemco), V(pemia); the case is
+      - One of V(x509), V(x509CO), V(x509IO), V(base64), V(bin), V(x509IOR), V(x509R), V(pem), V(pemco), V(pemia); the case is
         ignored (the Vault plugin's samples write V(X509)).
       - Default-able; V(x509) when neither the task nor the config sets it.
     type: str
