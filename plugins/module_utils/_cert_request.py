@@ -98,9 +98,10 @@ CERT_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def cert_options(exclude: tuple[str, ...] = (), *, defaults: bool = True) -> dict[str, dict[str, Any]]:
+def cert_options(exclude: tuple[str, ...] = (), *, defaults: bool = True, required: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
     """A copy of ``CERT_OPTIONS`` without the options in ``exclude``; with ``defaults=False`` no entry has a
-    default (a per-item option must stay None when not given, so that the shared value applies)."""
+    default (a per-item option must stay None when not given, so that the shared value applies); the options in
+    ``required`` are required."""
     unknown = set(exclude) - set(CERT_OPTIONS)
     if unknown:
         raise KeyError(f"not certificate options: {', '.join(sorted(unknown))}")
@@ -111,6 +112,8 @@ def cert_options(exclude: tuple[str, ...] = (), *, defaults: bool = True) -> dic
         entry = copy.deepcopy(entry)
         if not defaults:
             entry.pop("default", None)
+        if name in required:
+            entry["required"] = True
         out[name] = entry
     return out
 

@@ -412,8 +412,7 @@ NOT_SHARED = ("name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_nu
 
 # Options of one certificate (an item of ``certificates``). No defaults: what an item does not set comes from the
 # top level (SHARED_SPEC), then the config's defaults, then the built-in ones.
-ITEM_SPEC = cert_options(NOT_PER_ITEM, defaults=False)
-ITEM_SPEC["name"]["required"] = True
+ITEM_SPEC = cert_options(NOT_PER_ITEM, defaults=False, required=("name",))
 
 # Options that apply to every item that does not set them.
 SHARED_SPEC = cert_options(NOT_SHARED)

@@ -245,5 +245,6 @@ def main(argv: list[str] | None = None) -> int:
                "rounds": rounds, "failures": failures, "wall_seconds": round(time.monotonic() - started, 1)}
     return write_results(_json_safe(results), args.output, ROOT, failures)
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -311,5 +311,6 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
     results.update(rows=rows, facts=facts, failures=failures, wall_seconds=round(time.monotonic() - started, 1), big_first=big_first)
     return write_results(results, args.output, ROOT, failures)
 
+
 if __name__ == "__main__":
     sys.exit(main())

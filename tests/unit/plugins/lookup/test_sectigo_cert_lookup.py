@@ -87,7 +87,7 @@ def test_a_bad_read_option_fails_before_any_scm_call(lookup):
 
 def test_many_names_share_one_login_and_one_config_read(lookup):
     plugin, store, _scm, reads, _options = lookup
-    CertificateService(store, CONFIG, lambda: FakeScm(), sleep=lambda s: None).ensure(
+    CertificateService(store, CONFIG, FakeScm, sleep=lambda s: None).ensure(
         CertRequest(config="prod", name="web02", common_name="web02.example.com"))
     reads["count"] = 0
     plugin.run(["web01"])
