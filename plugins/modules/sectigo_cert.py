@@ -29,6 +29,13 @@ extends_documentation_fragment:
   - sectigo.vault_pki.config
   - sectigo.vault_pki.attributes
 attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the task can run on the controller.
+    support: full
+    details:
+      - With O(state=present) on the controller (connection C(local), no C(become), no task C(environment), not C(async)),
+        a certificate that needs nothing is answered by the action plugin from the same Vault reads, without starting the
+        module; anything that would change runs the module. This needs C(hvac) in the Python that runs Ansible.
   check_mode:
     details: Predicts the action from Vault alone; calls neither SCM nor writes to Vault.
   diff_mode:
