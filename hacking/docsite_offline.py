@@ -17,6 +17,7 @@ import zlib
 ANSIBLE_DOCS = "https://docs.ansible.com/projects/ansible/devel/"
 # label -> (page, title), as the Ansible docs define them.
 LABELS = {
+    "action_plugins": ("plugins/action.html#action-plugins", "Action plugins"),
     "ansible_configuration_settings": ("reference_appendices/config.html#ansible-configuration-settings",
                                        "Ansible Configuration Settings"),
     "common_return_values": ("reference_appendices/common_return_values.html#common-return-values", "Return Values"),
