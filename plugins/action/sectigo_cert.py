@@ -27,8 +27,9 @@ class ActionModule(ActionBase):
 
         decided = self._decide_on_controller()
         if decided is not None:
-            for warning in decided.pop("warnings", []):
-                display.warning(warning)
+            # Warnings stay in the result, as a module returns them: Ansible shows them and `register` keeps them.
+            if not decided.get("warnings"):
+                decided.pop("warnings", None)
             return merge_hash(result, decided)
 
         wrap_async = self._task.async_val and not self._connection.has_native_async

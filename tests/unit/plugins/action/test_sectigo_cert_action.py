@@ -74,3 +74,10 @@ def test_vault_trouble_runs_the_module_which_reports_it(monkeypatch):
     monkeypatch.setattr(_module, "connect_store", refuse)
     action = make_action(dict(ARGS))
     assert action.run(task_vars={})["ran"] == "module"
+
+
+def test_warnings_stay_in_the_result_as_a_module_returns_them(store):
+    action = make_action(dict(ARGS, expiry_window="100%"))
+    result = action.run(task_vars={})
+    assert not action._execute_module.called  # pylint: disable=protected-access
+    assert result["changed"] is False and any("expiry_window" in warning for warning in result["warnings"])
