@@ -12,7 +12,7 @@ from ansible_collections.sectigo.vault_pki.plugins.lookup import sectigo_cert as
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _config_service, _vault_store
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
-from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, FakeStore
+from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, vault_with_one_certificate
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "base_url": "https://scm.example.com/api",
           "login": "api", "password": "pw", "defaults": {"cert_type": 101, "term": 365, "loop_period": 1}}
@@ -20,10 +20,7 @@ CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "or
 
 @pytest.fixture
 def lookup(monkeypatch):
-    store, scm = FakeStore(), FakeScm()
-    store.write("configs/prod", CONFIG, cas=0)
-    CertificateService(store, CONFIG, lambda: scm, sleep=lambda s: None).ensure(
-        CertRequest(config="prod", name="web01", common_name="web01.example.com"))
+    store, scm = vault_with_one_certificate(CONFIG)
     scm.calls.clear()
     reads = {"count": 0}
     real_read = store.read

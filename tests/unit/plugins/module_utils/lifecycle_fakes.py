@@ -222,3 +222,15 @@ class FakeScm:
     def list_smime_types(self, org_id=None):
         self.calls.append("list_smime_types")
         return [{"id": 201, "name": "S/MIME", "terms": [365, 730], "keyTypes": {"RSA": ["2048"], "EC": ["P-256"]}}]
+
+
+def vault_with_one_certificate(config, name="web01", common_name="web01.example.com"):
+    """A FakeStore holding ``config`` and one issued certificate ``name``, ordered through a FakeScm; both fakes."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+
+    store, scm = FakeStore(), FakeScm()
+    store.write(f"configs/{config['name']}", config, cas=0)
+    CertificateService(store, config, lambda: scm, sleep=lambda s: None).ensure(
+        CertRequest(config=config["name"], name=name, common_name=common_name))
+    return store, scm
