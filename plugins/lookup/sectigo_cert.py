@@ -108,8 +108,8 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options i
 # One ansible-playbook process is one run: memoise per (Vault, config, term, read options).
 _CACHE: dict[tuple, dict] = {}
 _CACHE_LOCK = threading.Lock()
-# One Vault client (one login, one HTTP session) and one config entry per login and config, for the run.
-_SESSIONS: dict[tuple, tuple] = {}
+# One service (one Vault login, one HTTP session, one config entry) per login, config and check mode, for the run.
+_SESSIONS: dict[tuple, CertificateService] = {}
 VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
 READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
 # Every option name the lookup takes (with aliases); anything else is refused rather than silently ignored.
@@ -134,9 +134,6 @@ class LookupModule(LookupBase):
         except ValueError as exc:
             raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None
         self.set_options(var_options=variables, direct=kwargs)
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
-
         try:
             config = rec.validate_name(self.get_option("config"), "config")
             read = {}
@@ -165,7 +162,13 @@ class LookupModule(LookupBase):
             try:
                 service = self._service(session_key, options, config, check_mode)
                 record = self._read_one(service, config, term, read, check_mode)
-            except (InputError, OperationError, ScmError, VaultError, ValueError) as exc:
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                # The SCM and Vault error classes are imported only here: a read that succeeds never needs SCM's.
+                from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+                from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
+
+                if not isinstance(exc, (InputError, OperationError, ScmError, VaultError, ValueError)):
+                    raise
                 raise AnsibleLookupError(f"sectigo_cert lookup of '{term}' in config '{config}': {exc}") from None
             for warning in service.warnings:
                 self._display.warning(warning)
@@ -177,19 +180,16 @@ class LookupModule(LookupBase):
 
     @staticmethod
     def _service(session_key, options, config, check_mode):
-        """A service for one term, on the run's Vault client and config entry (logged in and read on first use)."""
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultStore, connect
+        """The run's service for this login and config: logged in and the config entry read on first use."""
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import open_store
 
         with _CACHE_LOCK:
-            session = _SESSIONS.get(session_key)
-        if session is None:
-            store = VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
-            session = (store, ConfigService(store).require(config))
+            service = _SESSIONS.get(session_key)
+        if service is None:
+            service = CertificateService.for_config(open_store(options), config, check_mode=check_mode)
             with _CACHE_LOCK:
-                _SESSIONS[session_key] = session
-        store, entry = session
-        return CertificateService(store, entry, lambda: scm_client_for(entry), check_mode=check_mode)
+                _SESSIONS[session_key] = service
+        return service
 
     @staticmethod
     def _read_one(service, config, term, read, check_mode=False):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Protocol
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 
@@ -209,8 +208,10 @@ class SslKind(CertKind):
 
     def check_common_name(self, common_name: str) -> None:
         # A server certificate names a host: a DNS name, a wildcard or an IP address (it is also its first SAN).
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._crypto import normalize_sans
+
         try:
-            crypto.normalize_sans([common_name])
+            normalize_sans([common_name])
         except InputError:
             raise InputError("common_name", "common_name of an SSL certificate must be a DNS name, a wildcard such as "
                                             f"*.example.com or an IP address; got {common_name!r}") from None

@@ -19,12 +19,20 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import MARKER_LENGTH, CertKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 STATES = ("present", "renewed", "replaced", "absent")
+
+
+def _crypto() -> Any:
+    """``_crypto``, imported on first use: a request that gives no key, CSR, subject or SANs (every lookup, most
+    re-runs) never needs it, and a process compiles what it imports (docs/bench.md)."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+
+    return crypto
+
 
 BUILTIN_DEFAULTS: dict[str, Any] = {
     "format_type": "x509",
@@ -414,30 +422,30 @@ def validate_request(req: CertRequest, config: dict[str, Any], kind: CertKind) -
         resolve_option(req, config, key)
     validate_subject(req, kind)
     if req.gives_key_spec:
-        crypto.normalize_key_spec(req.key_algo, req.key_size, req.key_curve)
+        _crypto().normalize_key_spec(req.key_algo, req.key_size, req.key_curve)
     if req.csr is not None:
-        crypto.csr_info(req.csr)
+        _crypto().csr_info(req.csr)
     if req.private_key is not None:
-        crypto.private_key_info(req.private_key)
+        _crypto().private_key_info(req.private_key)
         if req.csr is not None:
-            crypto.check_key_matches_csr(req.private_key, req.csr)
+            _crypto().check_key_matches_csr(req.private_key, req.csr)
 
 
 def validate_subject(req: CertRequest, kind: CertKind) -> None:
     """The subject, SANs and client identity a task gives, within X.509's and SCM's limits."""
     if req.common_name is not None:
-        crypto.check_subject_value("common_name", req.common_name)
+        _crypto().check_subject_value("common_name", req.common_name)
         kind.check_common_name(req.common_name)
-    for key in crypto.SUBJECT_FIELDS:
+    for key in rec.SUBJECT_FIELDS:
         if getattr(req, key) is not None:
-            crypto.check_subject_value(key, getattr(req, key))
+            _crypto().check_subject_value(key, getattr(req, key))
     if req.subject_alt_names is not None:
         # The Vault plugin's samples write "" for "no SANs" (a list of one empty entry once Ansible has read it); an
         # empty entry beside real ones is a mistake.
         entries = req.subject_alt_names if isinstance(req.subject_alt_names, list) else []
         if any(not str(item).strip() for item in entries) and any(str(item).strip() for item in entries):
             raise InputError("subject_alt_names", "subject_alt_names must not hold empty entries")
-        crypto.normalize_sans(req.subject_alt_names)
+        _crypto().normalize_sans(req.subject_alt_names)
     if req.email_address is not None:
         email(req.email_address, "email_address", 255)
     if req.email is not None:
@@ -455,9 +463,10 @@ def validate_subject(req: CertRequest, kind: CertKind) -> None:
 
 def desired_subject(req: CertRequest, record: rec.CertRecord | None) -> dict[str, Any]:
     """The subject, SANs and key spec a new CSR gets: task values over the record's."""
+    crypto = _crypto()
     base: dict[str, Any] = dict(record or {})
     subject = dict(base.get("subject") or {})
-    for key in crypto.SUBJECT_FIELDS:
+    for key in rec.SUBJECT_FIELDS:
         if getattr(req, key) is not None:
             subject[key] = getattr(req, key)
     common_name = req.common_name if req.common_name is not None else base.get("domain")
@@ -485,16 +494,16 @@ def drift(req: CertRequest, record: rec.CertRecord, kind: CertKind) -> list[str]
     found = []
     if req.common_name is not None and req.common_name != record.get("domain"):
         found.append("common_name")
-    if req.subject_alt_names is not None and set(crypto.normalize_sans(req.subject_alt_names)) != set(record.get("requested_sans") or []):
+    if req.subject_alt_names is not None and set(_crypto().normalize_sans(req.subject_alt_names)) != set(record.get("requested_sans") or []):
         found.append("subject_alt_names")
     subject = record.get("subject") or {}
-    found.extend(key for key in crypto.SUBJECT_FIELDS if getattr(req, key) is not None and getattr(req, key) != subject.get(key))
+    found.extend(key for key in rec.SUBJECT_FIELDS if getattr(req, key) is not None and getattr(req, key) != subject.get(key))
     if req.gives_key_spec:
-        spec = crypto.normalize_key_spec(req.key_algo, req.key_size, req.key_curve)
+        spec = _crypto().normalize_key_spec(req.key_algo, req.key_size, req.key_curve)
         if (spec.algo, spec.size) != (record.get("key_algo"), record.get("key_size")):
             found.append("key spec")
     if req.private_key is not None and record.get("public_key_sha256") and \
-            crypto.private_key_info(req.private_key)["public_key_sha256"] != record["public_key_sha256"]:
+            _crypto().private_key_info(req.private_key)["public_key_sha256"] != record["public_key_sha256"]:
         found.append("private_key")
     if req.csr is not None and req.csr.strip() != (record.get("csr") or "").strip():
         found.append("csr")
@@ -505,6 +514,7 @@ def drift(req: CertRequest, record: rec.CertRecord, kind: CertKind) -> list[str]
 def key_and_csr(req: CertRequest, desired: dict[str, Any], kind: CertKind, *, rotate: bool,
                 record: rec.CertRecord | None) -> tuple[str | None, str]:
     """The private key (None when the user brings only a CSR) and CSR for a new order."""
+    crypto = _crypto()
     if req.csr is not None:
         return req.private_key, req.csr
     if req.private_key is not None:
@@ -520,6 +530,7 @@ def key_and_csr(req: CertRequest, desired: dict[str, Any], kind: CertKind, *, ro
 
 def apply_csr(record: rec.CertRecord, key: str | None, csr: str, desired: dict[str, Any]) -> None:
     """Put the CSR, its key and the facts read from the CSR into ``record``."""
+    crypto = _crypto()
     info = crypto.csr_info(csr)
     record.update({  # type: ignore[typeddict-item]
         "csr": csr, "private_key": key, "domain": info["common_name"], "subject": {k: v for k, v in info["subject"].items() if v},

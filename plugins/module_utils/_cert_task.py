@@ -76,15 +76,13 @@ def unchanged_on_controller(params: dict[str, Any], *, check_mode: bool, diff: b
     """The result of a ``state=present`` task that changes nothing, decided from Vault alone; None when it would
     change something or cannot be decided this way (the module then runs it)."""
     # Imported here: the module never runs this, and an AnsiballZ payload compiles what it imports.
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import connect_store
 
     if params.get("state") != "present":
         return None
     store = ReadOnlyStore(connect_store(params))
-    config = ConfigService(store).require(params["config"])
-    service = CertificateService(store, config, _no_scm, check_mode=check_mode, sleep=_no_wait)
+    service = CertificateService.for_config(store, params["config"], scm_factory=_no_scm, check_mode=check_mode, sleep=_no_wait)
     try:
         out, result = task_output(service, params, diff=diff)
     except CannotDecideHere:

@@ -69,7 +69,6 @@ _CURVE_ALIASES = {
 }
 _NIST_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 _ALGO_ALIASES = {"RSA": "RSA", "EC": "EC", "ECDSA": "EC"}
-SUBJECT_FIELDS = ("country", "province", "locality", "organization", "organizational_unit", "email_address")
 _PEM_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 _DNS_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?\.?$")
 # DNS SANs: letters, digits, '-' and '_' in dot-separated labels, an optional leading '*.' label.
@@ -401,7 +400,7 @@ def build_csr(private_key_pem: str, *, common_name: str, country: str | None = N
     attributes = [x509.NameAttribute(_oid.NameOID.COMMON_NAME, cn)]
     given = {"country": country, "province": province, "locality": locality, "organization": organization,
              "organizational_unit": organizational_unit, "email_address": email_address}
-    for field in SUBJECT_FIELDS:
+    for field in rec.SUBJECT_FIELDS:
         value = check_subject_value(field, given[field])
         if value is not None:
             attributes.append(x509.NameAttribute(getattr(_oid.NameOID, _SUBJECT_OID_NAMES[field]), value))

@@ -167,10 +167,10 @@ class Enrollment:
         """The name entry once no other run's claim is in flight on it (or the result of settling that claim)."""
         entry, version = self.life.records.read_name(req.name)
         if entry and entry.get("claim"):
-            return self._settle_claim(req, entry, version)
+            return self.settle_claim(req, entry, version)
         return entry, version
 
-    def _settle_claim(self, req: CertRequest, entry: rec.NameEntry, version: int) -> CertResult | tuple[rec.NameEntry | None, int]:
+    def settle_claim(self, req: CertRequest, entry: rec.NameEntry, version: int) -> CertResult | tuple[rec.NameEntry | None, int]:
         """A name with a claim: wait while its owner keeps it fresh, reconcile it once it is stale or its answer was lost."""
         life = self.life
         deadline = life.monotonic() + CLAIM_WAIT_SECONDS

@@ -27,16 +27,16 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records im
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
     CertRequest, drift, parse_expiry_window, resolve_option, validate_request,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, Waiting
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
 
-# An idempotent re-run decides from Vault alone. The collector, the profiles and renewals are imported when a task
-# first needs them: a module process compiles every module_utils file it imports from its zip, and a no-op should
+# An idempotent re-run decides from Vault alone. Enrollment, the collector, the profiles and renewals are imported
+# when a task first needs them: a module process compiles every module_utils file it imports from its zip, and a no-op should
 # pay only for what it runs (docs/bench.md "Fleet scale").
 
 
@@ -156,8 +156,16 @@ class CertificateService:
 
     def __init__(self, store: KvStore, config: dict[str, Any], scm_factory: Callable[[], Any], **kwargs: Any) -> None:
         self.life = Lifecycle(store, config, scm_factory, **kwargs)
-        self.enrollment = Enrollment(self.life)
+        self._enrollment: Enrollment | None = None
         self._renewal: Renewal | None = None
+
+    @property
+    def enrollment(self) -> "Enrollment":
+        if self._enrollment is None:
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
+
+            self._enrollment = Enrollment(self.life)
+        return self._enrollment
 
     @property
     def renewal(self) -> "Renewal":
@@ -168,12 +176,17 @@ class CertificateService:
         return self._renewal
 
     @classmethod
-    def for_config(cls, store: KvStore, config_name: str, *, check_mode: bool = False) -> "CertificateService":
-        """The service for one config: the config entry is read once from Vault; SCM is reached only when needed."""
+    def for_config(cls, store: KvStore, config_name: str, *, scm_factory: Callable[[], Any] | None = None,
+                   **kwargs: Any) -> "CertificateService":
+        """The service for one config: the config entry is read once from Vault; SCM is reached only when needed.
+
+        ``scm_factory`` replaces the config's SCM client (the controller's read-only decision gives one that refuses);
+        ``kwargs`` go to :class:`Lifecycle` (``check_mode``, ``sleep``, ...).
+        """
         from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
 
         config = ConfigService(store).require(config_name)
-        return cls(store, config, lambda: scm_client_for(config), check_mode=check_mode)
+        return cls(store, config, scm_factory or (lambda: scm_client_for(config)), **kwargs)
 
     @property
     def warnings(self) -> list[str]:
@@ -202,10 +215,13 @@ class CertificateService:
         validate_request(req, life.config, life.kind)
         if req.state == "absent":
             return self._absent(req)
-        settled = self.enrollment.read_settled_name(req)
-        if isinstance(settled, CertResult):
-            return settled
-        entry, entry_version = settled
+        entry, entry_version = life.records.read_name(req.name)
+        if entry and entry.get("claim"):
+            # Another run is enrolling this name (or died doing so): settle that first.
+            settled = self.enrollment.settle_claim(req, entry, entry_version)
+            if isinstance(settled, CertResult):
+                return settled
+            entry, entry_version = settled
         uid = (entry or {}).get("cert_unique_id") or req.cert_unique_id
         import_id = getattr(req, life.kind.id_option)
         if import_id is not None:

@@ -59,10 +59,9 @@ def _installed(name: str) -> bool:
 
 def connect_store(params: dict[str, Any]) -> Any:
     """Authenticate to Vault with the task's options and return the collection's KV store."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultStore, connect
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import open_store
 
-    options = vopts.VaultOptions.from_mapping(params)
-    return VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
+    return open_store(vopts.VaultOptions.from_mapping(params))
 
 
 def failure_fields(exc: BaseException, verb: str) -> dict[str, Any]:

@@ -55,6 +55,8 @@ EXTERNAL_REQUESTER_MAX = 512  # one e-mail or a comma-separated list
 EMAIL_MAX = 128               # a client certificate's e-mail
 PERSON_NAME_MAX = 64          # first, middle and last name joined by spaces
 COMMON_NAME_MAX = 64          # X.520 upper bound
+# Subject attributes a task may set beside the common name (each has its own option and record field).
+SUBJECT_FIELDS = ("country", "province", "locality", "organization", "organizational_unit", "email_address")
 
 # ---- names, record ids and paths (docs/vault.md "Layout") -------------------------------------------
 

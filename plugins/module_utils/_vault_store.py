@@ -118,6 +118,11 @@ def connect(options: VaultOptions) -> Any:
     return client
 
 
+def open_store(options: VaultOptions) -> "VaultStore":
+    """The collection's KV store for ``options``: logged in (see :func:`connect`) under ``kv_mount``/``kv_path``."""
+    return VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
+
+
 def _errors_text(exc: Any) -> str:
     errors = getattr(exc, "errors", None)
     if errors:

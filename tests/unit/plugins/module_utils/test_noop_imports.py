@@ -1,8 +1,9 @@
 """An idempotent re-run decides from Vault alone: it must not even import cryptography, nor the parts of the
-collection that order, collect or talk to SCM (docs/bench.md: a module process compiles what it imports)."""
+collection that enroll, order, collect or talk to SCM (docs/bench.md: a process compiles what it imports)."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.d
 LINK_BASE = os.path.join(ROOT, ".build", "pytest")
 
 SCRIPT = textwrap.dedent("""
+    import json
     import sys
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
@@ -32,23 +34,38 @@ SCRIPT = textwrap.dedent("""
         raise AssertionError("a re-run called SCM")
 
     config = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1, "defaults": {"cert_type": 101, "term": 365}}
-    result = CertificateService(Store(), config, no_scm).ensure(CertRequest(
-        config="prod", name="web01", common_name="web01.example.com", subject_alt_names=["www.example.com"], key_algo="EC"))
+    request, allow_enroll = json.loads(sys.argv[1])
+    result = CertificateService(Store(), config, no_scm).ensure(CertRequest(config="prod", **request), allow_enroll=allow_enroll)
     assert not result.changed, result
     print(sorted(name for name in sys.modules if name.split(".")[0] == "cryptography"))
     print(sorted(name.rsplit(".", 1)[1] for name in sys.modules if name.startswith("ansible_collections.sectigo.vault_pki.plugins.module_utils.")))
 """)
 
-# What a no-op may import from module_utils: the vocabulary, validation, Vault and the decisions; not the SCM client,
-# the collector, profiles or renewals.
-NOOP_MODULE_UTILS = {"_cert_kinds", "_cert_records", "_cert_request", "_crypto", "_enrollment", "_errors", "_http", "_lifecycle",
-                     "_records", "_scm_errors", "_vault_options", "_vault_store"}
+# What a no-op may import from module_utils: the vocabulary, validation, Vault and the decisions; not enrollment, the
+# SCM client or its errors, the collector, profiles or renewals.
+NOOP_MODULE_UTILS = {"_cert_kinds", "_cert_records", "_cert_request", "_crypto", "_errors", "_http", "_lifecycle", "_records",
+                     "_vault_options", "_vault_store"}
+
+
+def imports_of(request: dict, *, allow_enroll: bool = True) -> tuple[str, set[str]]:
+    """The cryptography modules and the module_utils files one ``ensure`` of the issued web01 imports, in a fresh process."""
+    env = dict(os.environ, PYTHONPATH=LINK_BASE)
+    out = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps([request, allow_enroll])], env=env, capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    crypto_modules, own = out.stdout.strip().splitlines()
+    return crypto_modules, set(ast.literal_eval(own))
 
 
 def test_a_noop_ensure_does_not_import_cryptography():
-    env = dict(os.environ, PYTHONPATH=LINK_BASE)
-    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert out.returncode == 0, out.stderr
-    crypto_modules, own = out.stdout.strip().splitlines()
+    crypto_modules, own = imports_of({"name": "web01", "common_name": "web01.example.com", "subject_alt_names": ["www.example.com"],
+                                      "key_algo": "EC"})
     assert crypto_modules == "[]"
-    assert set(ast.literal_eval(own)) <= NOOP_MODULE_UTILS, own
+    assert own <= NOOP_MODULE_UTILS, own
+
+
+def test_a_read_by_name_imports_no_key_or_san_checks():
+    # The lookup's read gives no subject, SANs or key: the syntax checks of _crypto are not even compiled.
+    crypto_modules, own = imports_of({"name": "web01"}, allow_enroll=False)
+    assert crypto_modules == "[]"
+    assert own <= NOOP_MODULE_UTILS - {"_crypto"}, own
