@@ -118,14 +118,21 @@ class RevokeService:
         before = rec.summary(record)
         if self.check_mode:
             return CertResult(True, "cancelled", record, before=before, after=dict(before, status=rec.CANCELLED))
-        try:
-            self.kind.cancel(oid, reason or "Cancelled")
-        except ScmRequestError:
-            # A second run, or an administrator, may have withdrawn it already.
-            if str(self.kind.status(oid)).lower() not in WITHDRAWN_SCM_STATUSES:
-                raise
+        # An ErrorCode record may be an order SCM ended itself (declined or rejected, seen by the last collect): ask
+        # first rather than send a withdrawal SCM refuses. Any other pending order is withdrawn straight away.
+        if not (status == rec.ERROR_CODE and self._withdrawn(oid)):
+            try:
+                self.kind.cancel(oid, reason or "Cancelled")
+            except ScmRequestError:
+                # A second run, or an administrator, may have withdrawn it already.
+                if not self._withdrawn(oid):
+                    raise
         record = self._mark(record, version, rec.CANCELLED, "cancelled", {"reason": reason})
         return CertResult(True, "cancelled", record, before=before, after=rec.summary(record))
+
+    def _withdrawn(self, oid: Any) -> bool:
+        """SCM shows the order declined, rejected or revoked: there is nothing left to withdraw."""
+        return str(self.kind.status(oid)).lower() in WITHDRAWN_SCM_STATUSES
 
     def _mark(self, record: rec.CertRecord, version: int, status: str, field: str, details: dict[str, Any]) -> rec.CertRecord:
         """Record what SCM just did; a record another run changed meanwhile is read again, never overwritten blind."""

@@ -115,6 +115,22 @@ def test_pending_client_order_is_withdrawn_by_revoking_the_order(bed):
     assert store.read(f"certs/people/{pending['cert_unique_id']}")[0]["status"] == "Cancelled"
 
 
+def test_order_scm_rejected_is_cancelled_without_a_decline(bed):
+    store, scm, service, revoker = bed
+    scm.pending_polls = 100
+    pending = service().ensure(web01(wait=False)).record
+    scm.orders[pending["ssl_id"]]["status"] = "Rejected"
+    with pytest.raises(Exception, match="Rejected"):
+        service().ensure(web01())
+    assert store.read(f"certs/prod/{pending['cert_unique_id']}")[0]["status"] == "ErrorCode"
+    calls = len(scm.calls)
+    result = revoker().revoke(reason="rejected by the CA", name="web01", cancel_pending=True)
+    assert (result.changed, result.action) == (True, "cancelled")
+    # One status read, no decline SCM would refuse.
+    assert scm.calls[calls:] == ["get_ssl"]
+    assert store.read(f"certs/prod/{pending['cert_unique_id']}")[0]["status"] == "Cancelled"
+
+
 def test_cancel_that_scm_refuses_is_reported(bed):
     _store, scm, service, revoker = bed
     scm.pending_polls = 100
