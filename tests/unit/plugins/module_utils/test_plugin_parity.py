@@ -115,11 +115,18 @@ def test_pending_client_order_is_withdrawn_by_revoking_the_order(bed):
     assert store.read(f"certs/people/{pending['cert_unique_id']}")[0]["status"] == "Cancelled"
 
 
-def test_order_scm_rejected_is_cancelled_without_a_decline(bed):
-    store, scm, service, revoker = bed
+def pending_web01(bed, scm_status):
+    """web01 ordered and left Applied in Vault (wait=false), while SCM shows the order as ``scm_status``."""
+    _store, scm, service, _revoker = bed
     scm.pending_polls = 100
     pending = service().ensure(web01(wait=False)).record
-    scm.orders[pending["ssl_id"]]["status"] = "Rejected"
+    scm.orders[pending["ssl_id"]]["status"] = scm_status
+    return pending
+
+
+def test_order_scm_rejected_is_cancelled_without_a_decline(bed):
+    store, scm, service, revoker = bed
+    pending = pending_web01(bed, "Rejected")
     with pytest.raises(Exception, match="Rejected"):
         service().ensure(web01())
     assert store.read(f"certs/prod/{pending['cert_unique_id']}")[0]["status"] == "ErrorCode"
@@ -132,10 +139,8 @@ def test_order_scm_rejected_is_cancelled_without_a_decline(bed):
 
 
 def test_cancel_that_scm_refuses_is_reported(bed):
-    _store, scm, service, revoker = bed
-    scm.pending_polls = 100
-    pending = service().ensure(web01(wait=False)).record
-    scm.orders[pending["ssl_id"]]["status"] = "Issued-elsewhere"
+    revoker = bed[3]
+    pending_web01(bed, "Issued-elsewhere")
     with pytest.raises(Exception, match="not approvable"):
         revoker().revoke(reason="too late", name="web01", cancel_pending=True)
 
