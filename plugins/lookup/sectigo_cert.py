@@ -161,6 +161,7 @@ class LookupModule(LookupBase):
                 continue
             try:
                 service = self._service(session_key, options, config, check_mode)
+                service.warnings.clear()  # the service serves the whole run: only this term's warnings are shown
                 record = self._read_one(service, config, term, read, check_mode)
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 # The SCM and Vault error classes are imported only here: a read that succeeds never needs SCM's.

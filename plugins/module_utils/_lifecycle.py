@@ -36,8 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
 
 # An idempotent re-run decides from Vault alone. Enrollment, the collector, the profiles and renewals are imported
-# when a task first needs them: a module process compiles every module_utils file it imports from its zip, and a no-op should
-# pay only for what it runs (docs/bench.md "Fleet scale").
+# when a task first needs them: a module process compiles every module_utils file it imports from its zip (and the
+# controller's collection loader keeps no bytecode either), so a no-op pays only for what it runs (docs/bench.md).
 
 
 class Lifecycle:

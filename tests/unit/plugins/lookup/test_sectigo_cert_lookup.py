@@ -102,3 +102,14 @@ def test_another_login_is_another_session(lookup):
     plugin.run(["web01"])
     assert len(plugin.logins) == 2
     assert all("another-token" not in repr(key) and "t" != key[0] for key in lookup_plugin._SESSIONS)  # pylint: disable=protected-access
+
+
+def test_one_service_per_run_shows_each_term_only_its_own_warnings(lookup, monkeypatch):
+    plugin, _store, _scm, _reads, _options = lookup
+    [record] = plugin.run(["web01"])
+    [service] = lookup_plugin._SESSIONS.values()  # pylint: disable=protected-access
+    service.warnings.append("left by a term that failed")
+    shown = []
+    monkeypatch.setattr(plugin._display, "warning", shown.append)  # pylint: disable=protected-access
+    plugin.run([record["cert_unique_id"]])
+    assert shown == [] and len(plugin.logins) == 1
