@@ -107,7 +107,9 @@ def test_another_login_is_another_session(lookup):
 def test_one_service_per_run_shows_each_term_only_its_own_warnings(lookup, monkeypatch):
     plugin, _store, _scm, _reads, _options = lookup
     [record] = plugin.run(["web01"])
-    [service] = lookup_plugin._SESSIONS.values()  # pylint: disable=protected-access
+    services = list(lookup_plugin._SESSIONS.values())  # pylint: disable=protected-access
+    assert len(services) == 1
+    service = services[0]
     service.warnings.append("left by a term that failed")
     shown = []
     monkeypatch.setattr(plugin._display, "warning", shown.append)  # pylint: disable=protected-access
