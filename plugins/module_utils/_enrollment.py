@@ -163,13 +163,6 @@ class Enrollment:
 
     # ---- claims left by other (or dead) runs ---------------------------------------------------------
 
-    def read_settled_name(self, req: CertRequest) -> CertResult | tuple[rec.NameEntry | None, int]:
-        """The name entry once no other run's claim is in flight on it (or the result of settling that claim)."""
-        entry, version = self.life.records.read_name(req.name)
-        if entry and entry.get("claim"):
-            return self.settle_claim(req, entry, version)
-        return entry, version
-
     def settle_claim(self, req: CertRequest, entry: rec.NameEntry, version: int) -> CertResult | tuple[rec.NameEntry | None, int]:
         """A name with a claim: wait while its owner keeps it fresh, reconcile it once it is stale or its answer was lost."""
         life = self.life
@@ -206,7 +199,7 @@ class Enrollment:
 
     def follow_winner(self, req: CertRequest) -> CertResult:
         """Another run claimed this name first: follow its order instead of placing a second one."""
-        settled = self.read_settled_name(req)
+        settled = self.life.read_settled_name(req, self.settle_claim)
         if isinstance(settled, CertResult):
             return settled
         uid = (settled[0] or {}).get("cert_unique_id")

@@ -98,6 +98,14 @@ class Lifecycle:
         """Task value, else the config's default, else the built-in default."""
         return resolve_option(req, self.config, key)
 
+    def read_settled_name(self, req: CertRequest, settle: Callable[..., Any]) -> Any:
+        """The name entry ``(entry, version)`` once no other run's claim is in flight on it; a claimed entry goes
+        to ``settle(req, entry, version)`` (``Enrollment.settle_claim``, imported only then), whose answer is returned."""
+        entry, version = self.records.read_name(req.name)
+        if entry and entry.get("claim"):
+            return settle(req, entry, version)
+        return entry, version
+
     def expired(self, record: rec.CertRecord) -> bool:
         not_after = record.get("not_after")
         return bool(not_after) and rec.parse_iso(not_after) <= self.clock()
@@ -215,13 +223,11 @@ class CertificateService:
         validate_request(req, life.config, life.kind)
         if req.state == "absent":
             return self._absent(req)
-        entry, entry_version = life.records.read_name(req.name)
-        if entry and entry.get("claim"):
-            # Another run is enrolling this name (or died doing so): settle that first.
-            settled = self.enrollment.settle_claim(req, entry, entry_version)
-            if isinstance(settled, CertResult):
-                return settled
-            entry, entry_version = settled
+        # Another run enrolling this name (or dead while doing so) is settled first.
+        settled = life.read_settled_name(req, lambda *claimed: self.enrollment.settle_claim(*claimed))
+        if isinstance(settled, CertResult):
+            return settled
+        entry, entry_version = settled
         uid = (entry or {}).get("cert_unique_id") or req.cert_unique_id
         import_id = getattr(req, life.kind.id_option)
         if import_id is not None:
