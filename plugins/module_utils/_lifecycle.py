@@ -224,7 +224,7 @@ class CertificateService:
         if req.state == "absent":
             return self._absent(req)
         # Another run enrolling this name (or dead while doing so) is settled first.
-        settled = life.read_settled_name(req, lambda *claimed: self.enrollment.settle_claim(*claimed))
+        settled = life.read_settled_name(req, self._settle_claim)
         if isinstance(settled, CertResult):
             return settled
         entry, entry_version = settled
@@ -253,6 +253,10 @@ class CertificateService:
         if req.state == "present" and life.option(req, "read_renewed_cert") and not req.name:
             record, version = life.records.follow_renewals(record, version)
         return self._ensure_existing(req, record, version, entry_version, allow_enroll=allow_enroll)
+
+    def _settle_claim(self, req: CertRequest, entry: rec.NameEntry, version: int) -> Any:
+        """A name another run has claimed: enrollment settles it (and is imported only now)."""
+        return self.enrollment.settle_claim(req, entry, version)
 
     def _absent(self, req: CertRequest) -> CertResult:
         """Forget a certificate: its record and the name that points at it, whichever of the two the task names."""
