@@ -113,8 +113,9 @@ options:
     description:
       - Proxy for the requests to Vault. A URL used for both C(http) and C(https), or a dict of URL scheme to proxy URL
         (a string holding a JSON object is read as one).
-      - If not set, the E(ANSIBLE_HASHI_VAULT_PROXIES) environment variable is used; otherwise C(requests) follows
-        E(HTTP_PROXY), E(HTTPS_PROXY) and E(NO_PROXY).
+      - If not set, the E(ANSIBLE_HASHI_VAULT_PROXIES) environment variable is used; otherwise E(HTTP_PROXY),
+        E(HTTPS_PROXY), E(ALL_PROXY) and E(NO_PROXY) apply as C(requests) reads them (E(NO_PROXY) may list hosts, domain
+        suffixes, C(host:port) and networks such as C(10.0.0.0/8)).
     type: raw
   vault_retries:
     description:
@@ -143,7 +144,7 @@ notes:
     Modules are one action group, so they can be set once with C(module_defaults) for C(group/sectigo.vault_pki.sectigo).
   - See C(docs/vault.md) for the Vault policy the collection needs.
 requirements:
-  - hvac >= 2.0 (Python library)
+  - urllib3 >= 1.26 (Python library; installed with requests)
 """
 
     PLUGINS = r"""

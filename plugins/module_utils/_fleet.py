@@ -169,6 +169,10 @@ class Fleet:
         self.store = store
         self.config = config
         self.concurrency = max(1, min(MAX_CONCURRENCY, int(concurrency)))
+        # One kept Vault connection per thread (the store's client is _vault_client.VaultClient), and as many to SCM.
+        set_pool_size = getattr(getattr(store, "client", None), "set_pool_size", None)
+        if set_pool_size is not None:
+            set_pool_size(self.concurrency)
         self.scm_factory = shared_factory(scm_factory, self.concurrency)
         self.max_timeout = max_timeout
         self.check_mode = check_mode

@@ -2,13 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Vault option family every module and the lookup share (docs/vault.md): argspec, validation, auth methods.
 
-Nothing here imports Ansible or hvac. Modules get the argspec from :func:`vault_argspec` (given Ansible's
+Nothing here imports Ansible or an HTTP library. Modules get the argspec from :func:`vault_argspec` (given Ansible's
 ``env_fallback``); the lookup declares the same options through the doc fragment's ``PLUGINS`` section
 (:data:`LOOKUP_ENV_AND_INI` is the same data, kept in step by a unit test). Both then build a
 :class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before any I/O.
 
 Each auth method is one small class that names its required options, validates them and logs in
-with a client handed to it (duck-typed ``hvac.Client``), so ``_vault_store`` only dispatches by name.
+with a client handed to it (``_vault_client.VaultClient``: one POST to the method's login path), so
+``_vault_store`` only dispatches by name.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
@@ -18,6 +19,7 @@ import dataclasses
 import json
 import os
 from typing import Any, Callable, Mapping
+from urllib.parse import quote
 
 K8S_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -140,6 +142,11 @@ def vault_argspec(env_fallback: Callable[..., Any]) -> dict[str, dict[str, Any]]
 # Auth methods
 
 
+def login_path(mount: str, *suffix: str) -> str:
+    """``auth/<mount>/login[/<suffix>]``, each suffix part URL-quoted (a user name may hold any character)."""
+    return "/".join([f"auth/{mount}/login"] + [quote(part, safe="") for part in suffix])
+
+
 class AuthMethod:
     """One Vault auth method: its required options, their validation and the login."""
 
@@ -156,7 +163,7 @@ class AuthMethod:
             raise VaultOptionsError(missing[0], f"vault_auth_method '{self.name}' needs {_and(self.required)}; missing: {', '.join(missing)}")
 
     def authenticate(self, client: Any, options: VaultOptions) -> None:
-        """Log ``client`` in (hvac raises on refusal; the caller maps the exception)."""
+        """Log ``client`` in (the client raises on refusal; the caller maps the exception)."""
         raise NotImplementedError
 
 
@@ -174,7 +181,7 @@ class AppRoleAuth(AuthMethod):
     required = ("vault_role_id", "vault_secret_id")
 
     def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.auth.approle.login(role_id=options.vault_role_id, secret_id=options.vault_secret_id, mount_point=options.auth_mount)
+        client.login(login_path(options.auth_mount), {"role_id": options.vault_role_id, "secret_id": options.vault_secret_id})
 
 
 class UserpassAuth(AuthMethod):
@@ -182,7 +189,7 @@ class UserpassAuth(AuthMethod):
     required = ("vault_username", "vault_password")
 
     def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.auth.userpass.login(username=options.vault_username, password=options.vault_password, mount_point=options.auth_mount)
+        client.login(login_path(options.auth_mount, options.vault_username), {"password": options.vault_password})
 
 
 class JwtAuth(AuthMethod):
@@ -190,7 +197,7 @@ class JwtAuth(AuthMethod):
     required = ("vault_role", "vault_jwt")
 
     def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.auth.jwt.jwt_login(role=options.vault_role, jwt=options.vault_jwt, path=options.auth_mount)
+        client.login(login_path(options.auth_mount), {"role": options.vault_role, "jwt": options.vault_jwt})
 
 
 class KubernetesAuth(AuthMethod):
@@ -212,7 +219,7 @@ class KubernetesAuth(AuthMethod):
         values["vault_jwt"] = token
 
     def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.auth.kubernetes.login(role=options.vault_role, jwt=options.vault_jwt, mount_point=options.auth_mount)
+        client.login(login_path(options.auth_mount), {"role": options.vault_role, "jwt": options.vault_jwt})
 
 
 class CertAuth(AuthMethod):
@@ -226,11 +233,9 @@ class CertAuth(AuthMethod):
                 raise VaultOptionsError(option, f"{option}: no such file: {values[option]}")
 
     def authenticate(self, client: Any, options: VaultOptions) -> None:
-        # The TLS client certificate is already on the client's session (see _vault_store.connect), so the
-        # plain login call suffices (hvac's cert helper insists on re-checking files and CA options itself).
+        # The TLS client certificate is on the client's connections already (_vault_client.pool_manager).
         # vault_role optionally names the certificate role to match against.
-        body = {"name": options.vault_role} if options.vault_role else {}
-        client.login(f"/v1/auth/{options.auth_mount}/login", json=body)
+        client.login(login_path(options.auth_mount), {"name": options.vault_role} if options.vault_role else {})
 
 
 AUTH_METHODS: dict[str, AuthMethod] = {method.name: method for method in (

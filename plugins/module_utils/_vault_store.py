@@ -3,33 +3,24 @@
 """Vault side of the collection: log in (any auth method of docs/vault.md) and keep records in KV v2 with check-and-set.
 
 Every record lives under ``<kv_mount>/<kv_path>/`` (docs/vault.md); :class:`VaultStore` takes paths relative to that.
-All hvac and ``requests`` exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the
-only place that reads them, so messages have one shape and never hold a token or a secret id.
+Requests go through ``_vault_client.VaultClient`` (urllib3, one pool of kept connections). Its HTTP errors and
+urllib3's exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the only place that
+reads them, so messages have one shape and never hold a token or a secret id.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
 import re
-import traceback
 from typing import Any
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import environment_once
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_client import VaultClient, VaultHttpError, VaultLoginError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, auth_method
 
-try:
-    import hvac
-    import hvac.exceptions
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-except ImportError:
-    HAS_HVAC = False
-    HVAC_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    HAS_HVAC = True
-    HVAC_IMPORT_ERROR = None
+if _vault_client.HAS_URLLIB3:
+    import urllib3
 
 
 class VaultError(Exception):
@@ -67,51 +58,17 @@ def policy_hcl(mount: str = "secret", base_path: str = "sectigo-vault-pki") -> s
             f'path "{mount}/metadata/{base_path}/*" {{\n  capabilities = ["read", "list", "delete"]\n}}\n')
 
 
-_RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
-
-
-def _session(options: VaultOptions) -> tuple[Any, Any]:
-    """A session that retries what is safe to retry: connecting, and reads on 412/429/5xx (honouring Retry-After).
-
-    ``vault_retries`` sets the counts, the backoff and the statuses. Writes are never retried after they may have
-    reached Vault (``read=0`` and only reads in ``allowed_methods``, whatever the option says): a repeated
-    check-and-set write would report a conflict for a write that in fact succeeded. ``vault_proxies`` goes on
-    the session; without it the environment's HTTP(S)_PROXY and NO_PROXY apply, read once (``_http``).
-    Returns the session and the ``verify`` value for hvac.
-    """
-    session = requests.Session()
-    settings = dict(options.vault_retries or {})
-    retry = Retry(total=settings.get("total", 3), connect=settings.get("connect", 2), read=0, status=settings.get("status", 3),
-                  backoff_factor=settings.get("backoff_factor", 0.25), allowed_methods=_RETRY_METHODS,
-                  status_forcelist=tuple(settings.get("status_forcelist") or (412, 429, 500, 502, 503, 504)),
-                  respect_retry_after_header=True, raise_on_status=False)
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.verify = options.verify
-    session.cert = options.client_cert
-    if options.vault_proxies:
-        session.proxies.update(options.vault_proxies)
-    return session, environment_once(session, [options.vault_addr], options.verify)
-
-
-def connect(options: VaultOptions) -> Any:
-    """An ``hvac.Client`` for ``options``, logged in with ``options.vault_auth_method`` at ``options.auth_mount``.
+def connect(options: VaultOptions) -> VaultClient:
+    """A :class:`VaultClient` for ``options``, logged in with ``options.vault_auth_method`` at ``options.auth_mount``.
 
     Token auth sends no request here: the token is checked when a first request is refused.
     Raises VaultAuthError (login refused), VaultConnectionError (Vault unreachable), VaultNotFoundError.
     """
-    if not HAS_HVAC:
-        raise VaultError("the Python library hvac is required (pip install hvac)")
-    session, verify = _session(options)
-    client = hvac.Client(url=options.vault_addr, token=None, cert=options.client_cert, verify=verify,
-                         timeout=options.vault_timeout, namespace=options.vault_namespace or None, session=session,
-                         proxies=options.vault_proxies or None)
-    client.token = None  # hvac falls back to VAULT_TOKEN / ~/.vault-token; only the chosen method may set one
-    client.sectigo_auth_method = options.vault_auth_method
-    method = auth_method(options.vault_auth_method)
+    if not _vault_client.HAS_URLLIB3:
+        raise VaultError("the Python library urllib3 is required (it comes with requests: pip install requests)")
+    client = VaultClient(options)
     try:
-        method.authenticate(client, options)
+        auth_method(options.vault_auth_method).authenticate(client, options)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         raise _translate(exc, action="log in to", path=f"auth/{options.auth_mount}", addr=options.vault_addr,
                          secrets=options.secrets(), login=options.vault_auth_method) from None
@@ -123,37 +80,29 @@ def open_store(options: VaultOptions) -> "VaultStore":
     return VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
 
 
-def _errors_text(exc: Any) -> str:
-    errors = getattr(exc, "errors", None)
-    if errors:
-        return "; ".join(str(error) for error in errors)
-    text = (getattr(exc, "text", None) or "").strip()
-    return text[:300] if text else "no details"
+def _errors_text(exc: VaultHttpError) -> str:
+    return "; ".join(str(error) for error in exc.errors) if exc.errors else "no details"
 
 
 def _connection_reason(exc: BaseException) -> str:
-    """The innermost reason of a requests/urllib3 error, without urllib3's pool and URL prose."""
-    if isinstance(exc, requests.exceptions.ProxyError):
+    """The innermost reason of a urllib3 error, without urllib3's pool and URL prose."""
+    errors = urllib3.exceptions
+    if isinstance(exc, errors.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    if isinstance(exc, errors.ProxyError):
         # urllib3's text may quote the proxy URL, which can hold a password.
         return "the proxy could not be reached or refused the connection (see vault_proxies, HTTPS_PROXY, NO_PROXY)"
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, errors.SSLError):
         return "TLS verification failed (set vault_ca_cert, or vault_validate_certs: false for a test server)"
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, errors.TimeoutError):
         return "timed out (see vault_timeout)"
-    inner = exc.args[0] if exc.args else None
-    text = str(getattr(inner, "reason", None) or inner or exc)
+    text = str(exc)
     found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
     if found:
         return found.group(0).strip()
     if "resolve" in text.lower():
         return "the host name does not resolve"
     return text[-200:]
-
-
-_STATUS_BY_CLASS = {
-    "InvalidRequest": 400, "Unauthorized": 401, "Forbidden": 403, "InvalidPath": 404, "PreconditionFailed": 412,
-    "RateLimitExceeded": 429, "InternalServerError": 500, "VaultNotInitialized": 501, "BadGateway": 502, "VaultDown": 503,
-}
 
 
 class _Absent(VaultNotFoundError):
@@ -166,7 +115,7 @@ class _Absent(VaultNotFoundError):
 
 def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", secrets: list[str] | None = None,
                login: str | None = None, mount: str | None = None) -> VaultError:
-    """The one mapping from hvac/requests exceptions to VaultError classes.
+    """The one mapping from Vault's HTTP errors and urllib3's exceptions to VaultError classes.
 
     ``action`` is a verb phrase (``read``, ``write``, ``log in to``); ``login`` names the auth method when the
     request was a login, where 400/401/403 all mean the credentials were refused. Messages are scrubbed of
@@ -175,11 +124,13 @@ def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", se
     secrets = secrets or []
     if isinstance(exc, VaultError):
         return exc
-    if HAS_HVAC and isinstance(exc, requests.exceptions.RequestException):
+    if _vault_client.HAS_URLLIB3 and isinstance(exc, urllib3.exceptions.HTTPError):
         return VaultConnectionError(f"cannot reach Vault at {addr or 'vault_addr'} to {action} '{path}': {_connection_reason(exc)}", path=path)
-    if not (HAS_HVAC and isinstance(exc, hvac.exceptions.VaultError)):
+    if isinstance(exc, VaultLoginError):
+        return VaultAuthError(f"Vault refused the login (vault_auth_method '{login}', mount '{path}'): {exc}", path=path)
+    if not isinstance(exc, VaultHttpError):
         return VaultError(redact(f"failed to {action} '{path}': {type(exc).__name__}: {exc}", secrets), path=path)
-    status = _STATUS_BY_CLASS.get(type(exc).__name__)
+    status = exc.status
     detail = redact(_errors_text(exc), secrets)
     no_route = "no handler for route" in detail or "unsupported path" in detail
     if login is not None:
@@ -214,7 +165,7 @@ class VaultStore:
         self.client = client
         self.mount = mount.strip("/")
         self.base_path = base_path.strip("/")
-        self.auth_method = auth_method_name or getattr(client, "sectigo_auth_method", None) or "token"
+        self.auth_method = auth_method_name or getattr(client, "auth_method", None) or "token"
         self.requests_sent = 0
         self._mount_checked = False
 
@@ -229,13 +180,13 @@ class VaultStore:
         return f"{self.mount}/{self._rel(path)}"
 
     def _request(self, method: str, api_path: str, *, action: str, shown: str, **kwargs: Any) -> Any:
-        """One request through hvac's adapter; every failure leaves as a VaultError (see _translate)."""
+        """One request through the client; every failure leaves as a VaultError (see _translate)."""
         self.requests_sent += 1
         try:
-            return self.client.adapter.request(method, f"/v1/{api_path}", **kwargs)
+            return self.client.request(method, f"/v1/{api_path}", **kwargs)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             token = getattr(self.client, "token", None)
-            error = _translate(exc, action=action, path=shown, addr=getattr(self.client.adapter, "base_uri", ""),
+            error = _translate(exc, action=action, path=shown, addr=getattr(self.client, "base_uri", ""),
                                secrets=[token] if token else [], mount=self.mount)
         if isinstance(error, VaultAuthError) and self.auth_method == "token" and api_path != "auth/token/lookup-self":
             error = self._explain_token_refusal(error, action=action, shown=shown)
@@ -310,7 +261,7 @@ class VaultStore:
         rel = self._rel(path)
         self._check_mount()
         reply = self._request("POST", f"{self.mount}/data/{rel}", action="write", shown=f"{self.mount}/{rel}",
-                              json={"data": data, "options": {"cas": cas}})
+                              json_body={"data": data, "options": {"cas": cas}})
         try:
             return int(reply["data"]["version"])
         except (KeyError, TypeError, ValueError):

@@ -35,7 +35,7 @@ attributes:
     details:
       - With O(state=present) on the controller (connection C(local), no C(become), no task C(environment), not C(async)),
         a certificate that needs nothing is answered by the action plugin from the same Vault reads, without starting the
-        module; anything that would change runs the module. This needs C(hvac) in the Python that runs Ansible.
+        module; anything that would change runs the module. This needs C(requests) and C(cryptography) in the Python that runs Ansible.
   check_mode:
     details: Predicts the action from Vault alone; calls neither SCM nor writes to Vault.
   diff_mode:

@@ -449,13 +449,12 @@ def item_result(outcome, include_private_key, diff):
 
 def run_task(module, store):
     from ansible_collections.sectigo.vault_pki.plugins.module_utils import _config_service
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._fleet import MAX_CONCURRENCY, Fleet, build_requests, widen_pool
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._fleet import MAX_CONCURRENCY, Fleet, build_requests
 
     params = module.params
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
         module.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {params['concurrency']}", field="concurrency")
     config = _config_service.ConfigService(store).require(params["config"])
-    widen_pool(getattr(getattr(getattr(store, "client", None), "adapter", None), "session", None), params["concurrency"])
     fleet = Fleet(store, config, lambda: _config_service.scm_client_for(config), concurrency=params["concurrency"],
                   max_timeout=params["max_timeout"], check_mode=module.check_mode)
     shared = {key: params[key] for key in SHARED_SPEC}

@@ -332,3 +332,117 @@ def test_missing_mount_is_named(openbao):
         with pytest.raises(VaultNotFoundError) as err:
             call()
         assert "kv_mount 'no-such-mount'" in str(err.value)
+
+
+# --- the transport: proxies, redirects, what a read imports -------------------------------------------------
+
+class _Relay:
+    """A loopback HTTP server that either forwards each request to OpenBao as a plain proxy would (``mode='proxy'``)
+    or answers it with a 307 to the same path on OpenBao (``mode='redirect'``, as a standby Vault node does)."""
+
+    def __init__(self, upstream: str, mode: str) -> None:
+        import http.client
+        import http.server
+        from urllib.parse import urlsplit
+
+        relay = self
+        self.seen: list[tuple[str, str, bool]] = []
+        target = urlsplit(upstream)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                relay.seen.append((self.command, self.path, "X-Vault-Token" in self.headers))
+                if mode == "redirect":
+                    self.send_response(307)
+                    self.send_header("Location", upstream + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                path = urlsplit(self.path)
+                upstream_conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-authorization", "connection")}
+                upstream_conn.request(self.command, path.path + (f"?{path.query}" if path.query else ""), body=body or None, headers=headers)
+                reply = upstream_conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status)
+                for key, value in reply.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                upstream_conn.close()
+
+            do_GET = do_POST = do_DELETE = do_LIST = _any
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    def __enter__(self) -> "_Relay":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def test_vault_proxies_carry_every_request_and_the_login(openbao, approle, kv_path):
+    with _Relay(openbao.addr, "proxy") as proxy:
+        opts = VaultOptions.from_mapping({"vault_addr": openbao.addr, "vault_proxies": proxy.url, "kv_path": kv_path, **approle})
+        store = VaultStore(connect(opts), base_path=kv_path)
+        store.write("configs/p", {"via": "proxy"}, cas=0)
+        assert store.read("configs/p") == ({"via": "proxy"}, 1)
+    # A proxy sees absolute URLs: the login went through it without a token, the rest with the token it returned.
+    assert proxy.seen[0] == ("POST", f"{openbao.addr}/v1/auth/{approle['vault_auth_mount']}/login", False)
+    assert [seen[0] for seen in proxy.seen[1:]] == ["GET", "POST", "GET"] and all(seen[2] for seen in proxy.seen[1:])
+    assert all(seen[1].startswith(openbao.addr) for seen in proxy.seen)
+    assert raw_read(openbao, f"{kv_path}/configs/p") == {"via": "proxy"}
+
+
+def test_a_redirect_is_followed_with_the_token_and_the_body(openbao, kv_path):
+    with _Relay(openbao.addr, "redirect") as standby:
+        store = VaultStore(connect(VaultOptions.from_mapping({"vault_addr": standby.url, "vault_token": openbao.token, "kv_path": kv_path,
+                                                              "vault_retries": 0})), base_path=kv_path)
+        assert store.write("configs/r", {"moved": True}, cas=0) == 1
+        assert store.read("configs/r") == ({"moved": True}, 1)
+    assert [seen[0] for seen in standby.seen] == ["GET", "POST", "GET"] and all(seen[2] for seen in standby.seen)
+    assert raw_read(openbao, f"{kv_path}/configs/r") == {"moved": True}
+
+
+def test_a_vault_read_imports_neither_requests_nor_hvac(openbao, kv_path):
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions\n"
+              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultStore, connect\n"
+              f"store = VaultStore(connect(VaultOptions.from_mapping({{'vault_addr': {openbao.addr!r}, 'vault_token': {openbao.token!r}}})), "
+              f"base_path={kv_path!r})\n"
+              "assert store.read('configs/none') == (None, 0)\n"
+              "print(sorted(name for name in ('requests', 'hvac') if name in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_threads_share_one_client_with_a_pool_as_wide_as_they_are_many(store, openbao):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.client.set_pool_size(16)
+    with ThreadPoolExecutor(16) as pool:
+        versions = list(pool.map(lambda i: store.write(f"configs/t{i}", {"i": i}, cas=0), range(48)))
+    assert versions == [1] * 48
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(lambda i: store.read(f"configs/t{i}")[0]["i"], range(48))) == list(range(48))
+    manager = store.client._pool  # pylint: disable=protected-access
+    assert len(manager.pools) == 1 and manager.connection_pool_kw["maxsize"] == 16
+    assert manager.connection_from_url(openbao.addr).num_connections <= 16

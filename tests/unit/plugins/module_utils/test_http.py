@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import environment_once
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import environment_once, environment_proxy
 
 VAULT = "https://vault.example.com:8200"
 
@@ -61,3 +61,25 @@ def test_verify_takes_the_environments_bundle_only_by_default(monkeypatch, given
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert environment_once(requests.Session(), [VAULT], given) == expected
+
+
+@pytest.mark.parametrize("url, env, expected", [
+    ("https://vault.example.com:8200", {"HTTPS_PROXY": "http://proxy:3128"}, "http://proxy:3128"),
+    ("http://vault.example.com", {"HTTPS_PROXY": "http://proxy:3128"}, None),
+    ("http://vault.example.com", {"ALL_PROXY": "http://all:3128"}, "http://all:3128"),
+    ("https://vault.example.com", {"https_proxy": "http://lower:1", "HTTPS_PROXY": "http://upper:2"}, "http://lower:1"),
+    ("https://vault.example.com", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com"}, None),
+    ("https://vault.example.com", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example.com"}, None),
+    ("https://vault.example.com", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "other.com, ample.com"}, "http://p:1"),
+    ("https://vault.example.com:8200", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "vault.example.com:8200"}, None),
+    ("https://vault.example.com:8200", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "vault.example.com:9999"}, "http://p:1"),
+    ("https://10.1.2.3:8200", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8"}, None),
+    ("https://11.1.2.3:8200", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8"}, "http://p:1"),
+    ("https://vault.example.com", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, None),
+])
+def test_environment_proxy_decides_as_requests_does(monkeypatch, url, env, expected):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert environment_proxy(url) == expected
+    # The same decision as requests' own, which the SCM session uses.
+    assert requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url)) == expected

@@ -44,7 +44,7 @@ SCRIPT = textwrap.dedent("""
 # What a no-op may import from module_utils: the vocabulary, validation, Vault and the decisions; not enrollment, the
 # SCM client or its errors, the collector, profiles or renewals.
 NOOP_MODULE_UTILS = {"_cert_kinds", "_cert_records", "_cert_request", "_crypto", "_errors", "_http", "_lifecycle", "_records",
-                     "_vault_options", "_vault_store"}
+                     "_vault_client", "_vault_options", "_vault_store"}
 
 
 def imports_of(request: dict, *, allow_enroll: bool = True) -> tuple[str, set[str]]:

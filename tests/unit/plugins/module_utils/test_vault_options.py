@@ -286,40 +286,34 @@ def test_auth_dispatch_by_name():
 
 
 class _Recorder:
-    """Stands in for an hvac client: records which login call each method makes."""
+    """Stands in for the Vault client: records the login each method sends (path and body)."""
 
     def __init__(self):
         self.calls = []
         self.token = None
 
-    def __getattr__(self, name):
-        recorder = self
-
-        class _Part:
-            def __init__(self, path):
-                self.path = path
-
-            def __getattr__(self, attr):
-                return _Part(f"{self.path}.{attr}")
-
-            def __call__(self, *args, **kwargs):
-                recorder.calls.append((self.path, kwargs))
-
-        return _Part(name)
+    def login(self, path, body):
+        self.calls.append((path, body))
 
 
 @pytest.mark.parametrize("method, given, call", [
-    ("approle", {"vault_role_id": "r", "vault_secret_id": "s"}, ("auth.approle.login", {"role_id": "r", "secret_id": "s", "mount_point": "approle"})),
-    ("userpass", {"vault_username": "u", "vault_password": "p", "vault_auth_mount": "people"},
-     ("auth.userpass.login", {"username": "u", "password": "p", "mount_point": "people"})),
-    ("jwt", {"vault_role": "r", "vault_jwt": "j"}, ("auth.jwt.jwt_login", {"role": "r", "jwt": "j", "path": "jwt"})),
-    ("kubernetes", {"vault_role": "r", "vault_jwt": "j"}, ("auth.kubernetes.login", {"role": "r", "jwt": "j", "mount_point": "kubernetes"})),
+    ("approle", {"vault_role_id": "r", "vault_secret_id": "s"}, ("auth/approle/login", {"role_id": "r", "secret_id": "s"})),
+    ("userpass", {"vault_username": "u", "vault_password": "p", "vault_auth_mount": "people"}, ("auth/people/login/u", {"password": "p"})),
+    ("jwt", {"vault_role": "r", "vault_jwt": "j"}, ("auth/jwt/login", {"role": "r", "jwt": "j"})),
+    ("kubernetes", {"vault_role": "r", "vault_jwt": "j"}, ("auth/kubernetes/login", {"role": "r", "jwt": "j"})),
+    ("kubernetes", {"vault_role": "r", "vault_jwt": "j", "vault_auth_mount": "k8s/prod"}, ("auth/k8s/prod/login", {"role": "r", "jwt": "j"})),
 ])
 def test_each_method_logs_in_at_its_mount(method, given, call):
     client = _Recorder()
     opts = options(vault_auth_method=method, **given)
     vo.auth_method(method).authenticate(client, opts)
     assert client.calls == [call]
+
+
+def test_a_user_name_is_quoted_into_the_login_path():
+    client = _Recorder()
+    vo.auth_method("userpass").authenticate(client, options(vault_auth_method="userpass", vault_username="a b/c", vault_password="p"))
+    assert client.calls == [("auth/userpass/login/a%20b%2Fc", {"password": "p"})]
 
 
 def test_token_method_sends_nothing():
@@ -332,7 +326,8 @@ def test_cert_method_logs_in_with_optional_role(cert_files):
     cert, key = cert_files
     client = _Recorder()
     vo.auth_method("cert").authenticate(client, options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key, vault_role="web"))
-    assert client.calls == [("login", {"json": {"name": "web"}})]
+    vo.auth_method("cert").authenticate(client, options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key))
+    assert client.calls == [("auth/cert/login", {"name": "web"}), ("auth/cert/login", {})]
 
 
 # --- the doc fragment ----------------------------------------------------------------------------------------
@@ -456,16 +451,37 @@ def test_bad_retries_name_the_option(given):
     assert err.value.field.startswith("vault_retries")
 
 
-def test_session_applies_proxies_and_retries_but_never_retries_writes():
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import _session  # pylint: disable=import-outside-toplevel
+def test_client_applies_proxies_and_retries_but_never_retries_writes(monkeypatch):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_client  # pylint: disable=import-outside-toplevel
 
-    session, _verify = _session(options(vault_token="t", vault_proxies="http://proxy:3128", vault_retries={"total": 6, "status_forcelist": [502]}))
-    assert session.proxies == {"http": "http://proxy:3128", "https": "http://proxy:3128"}
-    retry = session.get_adapter("https://vault.example").max_retries
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxied = _vault_client.pool_manager(options(vault_token="t", vault_proxies="http://user:p%40ss@proxy:3128"))
+    assert proxied.proxy.url == "http://proxy:3128" and proxied.proxy_headers["proxy-authorization"].startswith("Basic ")
+    assert "p@ss" not in repr(proxied.proxy)
+    assert type(_vault_client.pool_manager(options(vault_token="t"))).__name__ == "PoolManager"
+    retry = _vault_client.retry_policy(options(vault_token="t", vault_retries={"total": 6, "status_forcelist": [502]}).vault_retries)
     assert (retry.total, retry.connect, retry.read, retry.status, tuple(retry.status_forcelist)) == (6, 2, 0, 3, (502,))
-    assert "POST" not in retry.allowed_methods and "PUT" not in retry.allowed_methods
-    off = _session(options(vault_token="t", vault_retries=0))[0].get_adapter("http://x").max_retries
+    assert "POST" not in retry.allowed_methods and "PUT" not in retry.allowed_methods and "LIST" in retry.allowed_methods
+    off = _vault_client.retry_policy(options(vault_token="t", vault_retries=0).vault_retries)
     assert (off.total, off.connect, off.status) == (0, 0, 0)
+
+
+def test_client_trusts_the_given_ca_else_the_environments_else_certifis(monkeypatch, tmp_path):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_client  # pylint: disable=import-outside-toplevel
+    import certifi  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert _vault_client.ca_bundle(True) == certifi.where()
+    assert _vault_client.ca_bundle("/given/ca.pem") == "/given/ca.pem"
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/env/curl.pem")
+    assert _vault_client.ca_bundle(True) == "/env/curl.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path))
+    assert _vault_client.ca_bundle(True) == str(tmp_path)
+    manager = _vault_client.pool_manager(options(vault_token="t"))
+    assert manager.connection_pool_kw["ca_cert_dir"] == str(tmp_path) and manager.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
+    assert _vault_client.pool_manager(options(vault_token="t", vault_validate_certs=False)).connection_pool_kw["cert_reqs"] == "CERT_NONE"
 
 
 @pytest.mark.parametrize("field", ["kv_mount", "kv_path"])
