@@ -100,8 +100,10 @@ def pool_manager(options: Any, size: int = POOL_SIZE) -> Any:
     if not proxy:
         return urllib3.PoolManager(**tls)
     if proxy.lower().startswith("socks"):
-        from urllib3.contrib.socks import SOCKSProxyManager  # pylint: disable=import-outside-toplevel
-
+        try:
+            from urllib3.contrib.socks import SOCKSProxyManager  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            raise ImportError("a socks proxy needs the Python package PySocks (pip install pysocks)") from None
         return SOCKSProxyManager(proxy, **tls)
     url = urllib3.util.parse_url(proxy)
     headers = urllib3.util.make_headers(proxy_basic_auth=unquote(url.auth)) if url.auth else None
@@ -151,7 +153,7 @@ class VaultClient:
             headers["Content-Type"] = "application/json"
         url = self.base_uri + path
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._pool.urlopen(method, url, body=body, headers=headers, retries=self._retries, timeout=self._timeout,
+            response = self._pool.request(method, url, body=body, headers=headers, retries=self._retries, timeout=self._timeout,
                                           redirect=False)
             location = response.headers.get("Location")
             if response.status not in _REDIRECTS or not location:

@@ -66,8 +66,8 @@ def connect(options: VaultOptions) -> VaultClient:
     """
     if not _vault_client.HAS_URLLIB3:
         raise VaultError("the Python library urllib3 is required (it comes with requests: pip install requests)")
-    client = VaultClient(options)
     try:
+        client = VaultClient(options)
         auth_method(options.vault_auth_method).authenticate(client, options)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         raise _translate(exc, action="log in to", path=f"auth/{options.auth_mount}", addr=options.vault_addr,

@@ -489,3 +489,20 @@ def test_an_empty_kv_path_given_on_purpose_is_refused(field):
     with pytest.raises(ValueError) as err:
         options(vault_token="t", **{field: ""})
     assert field in str(err.value) and "must not be empty" in str(err.value)
+
+
+def test_a_socks_proxy_without_pysocks_is_named_before_any_request(monkeypatch):
+    import builtins  # pylint: disable=import-outside-toplevel
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError, connect  # pylint: disable=import-outside-toplevel
+
+    real_import = builtins.__import__
+
+    def no_socks(name, *args, **kwargs):
+        if name == "urllib3.contrib.socks":
+            raise ImportError("No module named 'socks'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_socks)
+    with pytest.raises(VaultError) as err:
+        connect(options(vault_token="s3cret-token", vault_proxies="socks5h://user:pw@proxy:1080"))
+    assert "PySocks" in str(err.value) and "s3cret-token" not in str(err.value) and "pw@" not in str(err.value)
