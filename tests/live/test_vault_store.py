@@ -297,6 +297,94 @@ def test_jwt_login(openbao, kv_path):
         openbao.api("DELETE", f"sys/auth/{mount}")
 
 
+class _TokenReviews:
+    """A loopback stand-in for the Kubernetes API's TokenReview endpoint, the one call OpenBao's kubernetes auth makes:
+    it accepts the service-account tokens in ``valid`` and records every token it was asked about."""
+
+    def __init__(self, valid: dict[str, str]) -> None:
+        import http.server
+
+        reviews = self
+        self.asked: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                review = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                token = review["spec"]["token"]
+                reviews.asked.append(token)
+                user = valid.get(token)
+                status = {"authenticated": True, "user": {"username": user, "uid": "uid-1"}} if user else {"authenticated": False}
+                body = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "status": status}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    def __enter__(self) -> "_TokenReviews":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def _self_signed_pem(key: ec.EllipticCurvePrivateKey) -> str:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_kubernetes_login(openbao, kv_path, tmp_path):
+    mount, policy = unique("k8s"), unique("sectigo")
+    key = ec.generate_private_key(ec.SECP256R1())
+    claims = {"iss": "kubernetes/serviceaccount", "sub": "system:serviceaccount:ci:ansible",
+              "kubernetes.io/serviceaccount/namespace": "ci", "kubernetes.io/serviceaccount/service-account.name": "ansible",
+              "kubernetes.io/serviceaccount/service-account.uid": "uid-1"}
+    token, other = _es256_jwt(key, claims), _es256_jwt(key, dict(claims, sub="system:serviceaccount:ci:other"))
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    openbao.api("POST", f"sys/auth/{mount}", {"type": "kubernetes"})
+    try:
+        with _TokenReviews({token: "system:serviceaccount:ci:ansible"}) as api:
+            # OpenBao insists on a CA certificate for the Kubernetes API; over http:// it is never used.
+            openbao.api("POST", f"auth/{mount}/config", {"kubernetes_host": api.url, "disable_local_ca_jwt": True,
+                                                         "kubernetes_ca_cert": _self_signed_pem(key)})
+            openbao.api("PUT", f"sys/policies/acl/{policy}", {"policy": policy_hcl("secret", kv_path)})
+            openbao.api("POST", f"auth/{mount}/role/deployer", {"bound_service_account_names": ["ansible"],
+                                                                 "bound_service_account_namespaces": ["ci"],
+                                                                 "token_policies": [policy], "token_ttl": "10m"})
+            base = {"vault_addr": openbao.addr, "vault_auth_method": "kubernetes", "vault_auth_mount": mount, "vault_role": "deployer"}
+            # The service-account token is read from its file when vault_jwt is not given, as in a pod.
+            opts = VaultOptions.from_mapping(base, k8s_token_path=str(token_file))
+            store = VaultStore(connect(opts), base_path=kv_path)
+            assert store.write("configs/k8s", {"by": "kubernetes"}, cas=0) == 1
+            assert raw_read(openbao, f"{kv_path}/configs/k8s") == {"by": "kubernetes"}
+            assert api.asked == [token]
+            with pytest.raises(VaultAuthError) as err:
+                connect(VaultOptions.from_mapping(dict(base, vault_jwt=other)))
+            assert other not in str(err.value) and "vault_auth_method 'kubernetes'" in str(err.value)
+    finally:
+        openbao.api("DELETE", f"sys/auth/{mount}")
+
+
 # --- unreachable and wrong mounts ----------------------------------------------------------------------------
 
 def test_unreachable_address():
