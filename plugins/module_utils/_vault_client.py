@@ -40,7 +40,10 @@ RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 POOL_SIZE = 10
 # Vault answers 307 from a standby node that does not forward requests; more hops than this is a loop.
 MAX_REDIRECTS = 5
-_REDIRECTS = (301, 302, 303, 307, 308)
+# 307 and 308 keep the method and the body; 301, 302 and 303 are followed for reads only (a client would turn a
+# write into a GET, which is never what a Vault write means).
+_REDIRECTS = frozenset({307, 308})
+_READ_REDIRECTS = frozenset({301, 302, 303})
 
 
 class VaultHttpError(Exception):
@@ -156,7 +159,8 @@ class VaultClient:
             response = self._pool.request(method, url, body=body, headers=headers, retries=self._retries, timeout=self._timeout,
                                           redirect=False)
             location = response.headers.get("Location")
-            if response.status not in _REDIRECTS or not location:
+            followed = response.status in _REDIRECTS or (response.status in _READ_REDIRECTS and method in RETRY_METHODS)
+            if not followed or not location:
                 break
             url = urllib3.util.parse_url(location).url if "://" in location else self.base_uri + location
         parsed = None
