@@ -368,9 +368,9 @@ def test_kubernetes_login(openbao, kv_path, tmp_path):
             openbao.api("POST", f"auth/{mount}/config", {"kubernetes_host": api.url, "disable_local_ca_jwt": True,
                                                          "kubernetes_ca_cert": _self_signed_pem(key)})
             openbao.api("PUT", f"sys/policies/acl/{policy}", {"policy": policy_hcl("secret", kv_path)})
-            openbao.api("POST", f"auth/{mount}/role/deployer", {"bound_service_account_names": ["ansible"],
-                                                                 "bound_service_account_namespaces": ["ci"],
-                                                                 "token_policies": [policy], "token_ttl": "10m"})
+            role = {"bound_service_account_names": ["ansible"], "bound_service_account_namespaces": ["ci"], "token_policies": [policy],
+                    "token_ttl": "10m"}
+            openbao.api("POST", f"auth/{mount}/role/deployer", role)
             base = {"vault_addr": openbao.addr, "vault_auth_method": "kubernetes", "vault_auth_mount": mount, "vault_role": "deployer"}
             # The service-account token is read from its file when vault_jwt is not given, as in a pod.
             opts = VaultOptions.from_mapping(base, k8s_token_path=str(token_file))
