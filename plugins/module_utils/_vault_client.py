@@ -155,14 +155,20 @@ class VaultClient:
             body = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
         url = self.base_uri + path
-        for _hop in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             response = self._pool.request(method, url, body=body, headers=headers, retries=self._retries, timeout=self._timeout,
                                           redirect=False)
             location = response.headers.get("Location")
             followed = response.status in _REDIRECTS or (response.status in _READ_REDIRECTS and method in RETRY_METHODS)
             if not followed or not location:
                 break
-            url = urllib3.util.parse_url(location).url if "://" in location else self.base_uri + location
+            target = urllib3.util.parse_url(location).url if "://" in location else self.base_uri + location
+            if url.startswith("https://") and not target.startswith("https://"):
+                # The token travels with the request: never from TLS to plain HTTP.
+                raise VaultHttpError(response.status, ["refused a redirect from https to plain http (the token is never sent without TLS)"], None)
+            if hop == MAX_REDIRECTS:
+                raise VaultHttpError(response.status, [f"more than {MAX_REDIRECTS} redirects"], None)
+            url = target
         parsed = None
         if response.data:
             try:

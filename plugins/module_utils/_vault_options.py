@@ -398,7 +398,7 @@ class VaultOptions:
 
     @property
     def verify(self) -> bool | str:
-        """What ``requests`` takes as ``verify``: the CA bundle when given, else ``vault_validate_certs``."""
+        """``False`` (no verification), the CA bundle when given, else ``True`` (see ``_vault_client.ca_bundle``)."""
         if not self.vault_validate_certs:
             return False
         return self.vault_ca_cert or True

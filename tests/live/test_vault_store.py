@@ -297,7 +297,27 @@ def test_jwt_login(openbao, kv_path):
         openbao.api("DELETE", f"sys/auth/{mount}")
 
 
-class _TokenReviews:
+class _LoopbackServer:
+    """An HTTP server on a free loopback port, served from a thread while the ``with`` block runs, then stopped."""
+
+    def __init__(self, handler: type) -> None:
+        import http.server
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+class _TokenReviews(_LoopbackServer):
     """A loopback stand-in for the Kubernetes API's TokenReview endpoint, the one call OpenBao's kubernetes auth makes:
     it accepts the service-account tokens in ``valid`` and records every token it was asked about."""
 
@@ -324,18 +344,7 @@ class _TokenReviews:
             def log_message(self, *_args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-
-    def __enter__(self) -> "_TokenReviews":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(Handler)
 
 
 def _self_signed_pem(key: ec.EllipticCurvePrivateKey) -> str:
@@ -424,7 +433,7 @@ def test_missing_mount_is_named(openbao):
 
 # --- the transport: proxies, redirects, what a read imports -------------------------------------------------
 
-class _Relay:
+class _Relay(_LoopbackServer):
     """A loopback HTTP server that either forwards each request to OpenBao as a plain proxy would (``mode='proxy'``)
     or answers it with a 307 to the same path on OpenBao (``mode='redirect'``, as a standby Vault node does)."""
 
@@ -467,18 +476,7 @@ class _Relay:
             def log_message(self, *_args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-
-    def __enter__(self) -> "_Relay":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(Handler)
 
 
 def test_vault_proxies_carry_every_request_and_the_login(openbao, approle, kv_path):
