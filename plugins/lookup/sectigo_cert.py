@@ -99,11 +99,11 @@ import threading
 from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import OPTION_RULES, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import OPTION_RULES, CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, vault_argspec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, vault_argspec
 
 # One ansible-playbook process is one run: memoise per (Vault, config, term, read options).
 _CACHE: dict[tuple, dict] = {}
@@ -165,8 +165,8 @@ class LookupModule(LookupBase):
                 record = self._read_one(service, config, term, read, check_mode)
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 # The SCM and Vault error classes are imported only here: a read that succeeds never needs SCM's.
-                from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
-                from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
+                from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
+                from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError
 
                 if not isinstance(exc, (InputError, OperationError, ScmError, VaultError, ValueError)):
                     raise
@@ -182,7 +182,7 @@ class LookupModule(LookupBase):
     @staticmethod
     def _service(session_key, options, config, check_mode):
         """The run's service for this login and config: logged in and the config entry read on first use."""
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import open_store
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import open_store
 
         with _CACHE_LOCK:
             service = _SESSIONS.get(session_key)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, cert_options
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, cert_options
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION
 
 # The certificate options come from the table that sectigo_certs builds its per-item and shared options from.
@@ -76,7 +76,7 @@ def unchanged_on_controller(params: dict[str, Any], *, check_mode: bool, diff: b
     """The result of a ``state=present`` task that changes nothing, decided from Vault alone; None when it would
     change something or cannot be decided this way (the module then runs it)."""
     # Imported here: the module never runs this, and an AnsiballZ payload compiles what it imports.
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import connect_store
 
     if params.get("state") != "present":

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_options as vopts
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import options as vopts
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 
 
@@ -39,7 +39,8 @@ def argument_spec(own: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_libraries(module: AnsibleModule, need_scm: bool) -> None:
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto, _vault_client
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as _crypto
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 
     if not _vault_client.HAS_URLLIB3:
         module.fail_json(msg=missing_required_lib("urllib3"), exception=_vault_client.URLLIB3_IMPORT_ERROR)
@@ -59,15 +60,15 @@ def _installed(name: str) -> bool:
 
 def connect_store(params: dict[str, Any]) -> Any:
     """Authenticate to Vault with the task's options and return the collection's KV store."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import open_store
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import open_store
 
     return open_store(vopts.VaultOptions.from_mapping(params))
 
 
 def failure_fields(exc: BaseException, verb: str) -> dict[str, Any]:
     """``fail_json`` arguments for an exception raised by a service (never holds secrets)."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError
 
     if isinstance(exc, OperationError):
         out = {"msg": str(exc)}
@@ -96,8 +97,8 @@ def run_module(own_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], 
     except (InputError, OperationError, ValueError) as exc:
         module.fail_json(**failure_fields(exc, verb))
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError
 
         if not isinstance(exc, (ScmError, VaultError)):
             raise

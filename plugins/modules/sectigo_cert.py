@@ -379,7 +379,7 @@ status:
 """
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import ARGUMENT_SPEC, CONSTRAINTS, task_output
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
 
 

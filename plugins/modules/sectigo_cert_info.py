@@ -116,9 +116,9 @@ certificate:
   type: dict
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertQuery, query_certificates
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertQuery, query_certificates
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import STATUSES
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import STATUSES
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,

@@ -396,7 +396,7 @@ summary:
   sample: {total: 200, changed: 200, failed: 0, actions: {enrolled: 200}}
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import cert_options
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import cert_options
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, failure_fields, run_module
 
 # Both option sets are sectigo_cert's certificate options (CERT_OPTIONS, one table for the three argspecs: the
@@ -448,8 +448,8 @@ def item_result(outcome, include_private_key, diff):
 
 
 def run_task(module, store):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _config_service
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._fleet import MAX_CONCURRENCY, Fleet, build_requests
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _config_service
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import MAX_CONCURRENCY, Fleet, build_requests
 
     params = module.params
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:

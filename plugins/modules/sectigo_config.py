@@ -225,9 +225,9 @@ vault_path:
   sample: sectigo-vault-pki/configs/prod-ssl
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, config_path
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CERTIFICATE_TYPES, config_path
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["config_name"]),

@@ -62,7 +62,7 @@ names:
   sample: [prod-ssl]
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, public_config
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, public_config
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
 

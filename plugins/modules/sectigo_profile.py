@@ -69,10 +69,10 @@ profile:
   sample: {id: 101, name: OV Multi-Domain, terms: [365, 730], keyTypes: {RSA: ["2048", "3072", "4096"], EC: ["P-256"]}}
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import kind_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import kind_for
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, scm_client_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,

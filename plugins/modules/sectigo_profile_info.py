@@ -43,11 +43,11 @@ profiles:
   sample: [{id: 101, name: OV Multi-Domain, terms: [365, 730], keyTypes: {RSA: ["2048"]}}]
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import kind_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import kind_for
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,

@@ -115,10 +115,10 @@ cert:
     revoked: {reason: Decommissioned, reason_code: 5, time_stamp: "2026-11-23T07:40:00Z"}
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, scm_client_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import REASON_CODES, public_view
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._revoke import IDENTITIES, RevokeService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import REASON_CODES, public_view
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.revoke import IDENTITIES, RevokeService
 
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from testbed.testbed import free_port
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import (
     VaultAuthError, VaultCasConflict, VaultConnectionError, VaultError, VaultNotFoundError, VaultStore, connect, policy_hcl)
 
 pytestmark = pytest.mark.live
@@ -508,8 +508,8 @@ def test_a_vault_read_imports_neither_requests_nor_hvac(openbao, kv_path):
     import sys
 
     script = ("import sys\n"
-              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions\n"
-              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultStore, connect\n"
+              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions\n"
+              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultStore, connect\n"
               f"store = VaultStore(connect(VaultOptions.from_mapping({{'vault_addr': {openbao.addr!r}, 'vault_token': {openbao.token!r}}})), "
               f"base_path={kv_path!r})\n"
               "assert store.read('configs/none') == (None, 0)\n"

@@ -9,9 +9,10 @@ import pytest
 from ansible.errors import AnsibleError
 
 from ansible_collections.sectigo.vault_pki.plugins.lookup import sectigo_cert as lookup_plugin
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _config_service, _vault_store
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _config_service
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import store as _vault_store
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, vault_with_one_certificate
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "base_url": "https://scm.example.com/api",

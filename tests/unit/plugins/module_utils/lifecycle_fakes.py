@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmConnectionError, ScmNotFoundError, ScmPending, ScmRequestError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmConnectionError, ScmNotFoundError, ScmPending, ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 
 class FakeStore:
@@ -226,8 +226,8 @@ class FakeScm:
 
 def vault_with_one_certificate(config, name="web01", common_name="web01.example.com"):
     """A FakeStore holding ``config`` and one issued certificate ``name``, ordered through a FakeScm; both fakes."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 
     store, scm = FakeStore(), FakeScm()
     store.write(f"configs/{config['name']}", config, cas=0)

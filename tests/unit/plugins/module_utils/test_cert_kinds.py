@@ -5,12 +5,12 @@ import pytest
 
 from lifecycle_fakes import FakeScm
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import (
     MARKER_LENGTH, SmimeKind, SslKind, kind_for, marker, with_marker,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
 
 
 def kinds(scm=None):

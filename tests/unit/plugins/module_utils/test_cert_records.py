@@ -13,9 +13,9 @@ from lifecycle_fakes import FakeStore
 
 import pytest
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_STALE_SECONDS, CertRecords, order_under_claim
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import iso
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmConnectionError, ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CLAIM_STALE_SECONDS, CertRecords, order_under_claim
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import iso
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmConnectionError, ScmRequestError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 

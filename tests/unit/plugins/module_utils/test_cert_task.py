@@ -7,8 +7,9 @@ import datetime
 
 import pytest
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _cert_task, _module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _cert_task
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, FakeStore, vault_with_one_certificate
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "base_url": "https://scm.example.com/api",

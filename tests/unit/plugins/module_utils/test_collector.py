@@ -7,12 +7,12 @@ import pytest
 
 from lifecycle_fakes import FakeCA, FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import SslKind
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, TerminalStatus, Waiting, leaf_keys
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import SslKind
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Collector, TerminalStatus, Waiting, leaf_keys
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmServerError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmServerError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 KEY = crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256"))

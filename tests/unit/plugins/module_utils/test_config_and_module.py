@@ -5,12 +5,12 @@ import pytest
 
 from lifecycle_fakes import FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertQuery as CertInfoQuery, query_certificates
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, public_config
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertQuery as CertInfoQuery, query_certificates
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, public_config
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import argument_spec, failure_fields
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmAuthError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultAuthError, VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmAuthError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultAuthError, VaultCasConflict
 
 DESIRED = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "login": "api", "password": "s3cret-pw", "org_id": 1001,
            "defaults": {"cert_type": 101, "term": 365}}

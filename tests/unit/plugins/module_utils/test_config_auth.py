@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from lifecycle_fakes import FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import (
     DEFAULT_ADMIN_BASE_URL, DEFAULT_TOKEN_URL, SECRET_FIELDS, ConfigService, public_config, scm_client_for)
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.modules.sectigo_config import ARGUMENT_SPEC

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as c
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._crypto import CryptoInputError, KeySpec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as c
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.crypto import CryptoInputError, KeySpec
 
 UTC = datetime.timezone.utc
 NOT_BEFORE = datetime.datetime(2025, 11, 23, 7, 40, tzinfo=UTC)

@@ -7,11 +7,11 @@ import pytest
 
 from lifecycle_fakes import FakeScm, FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._fleet import Fleet, build_requests, widen_pool
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import Fleet, build_requests, widen_pool
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
           "defaults": {"cert_type": 101, "term": 365, "loop_period": 5}}
@@ -165,7 +165,7 @@ def test_widen_pool_keeps_a_client_certificate_context():
     pytest.importorskip("requests")
     import ssl
 
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import _ContextAdapter
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import _ContextAdapter
 
     context = ssl.create_default_context()
     session = __import__("requests").Session()

@@ -13,15 +13,15 @@ import pytest
 
 from lifecycle_fakes import FakeScm, FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_STALE_SECONDS, CLAIM_WAIT_SECONDS
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import iso, utc_now
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import MARKER_PREFIX
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CLAIM_STALE_SECONDS, CLAIM_WAIT_SECONDS
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import iso, utc_now
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import MARKER_PREFIX
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 SSL_CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
               "defaults": {"cert_type": 101, "term": 365, "max_timeout": 30, "loop_period": 5}}

@@ -8,11 +8,11 @@ import pytest
 
 from lifecycle_fakes import FakeScm, FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertQuery, query_certificates
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, custom_fields, validate_defaults
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertQuery, query_certificates
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, custom_fields, validate_defaults
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._revoke import RevokeService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.revoke import RevokeService
 
 SSL = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "defaults": {"cert_type": 101, "term": 365}}
 CLIENT = dict(SSL, name="people", config_type="client_cert", defaults={"cert_type": 201, "term": 365})

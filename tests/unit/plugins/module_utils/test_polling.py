@@ -8,15 +8,15 @@ import random
 
 import pytest
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import parse_expiry_window
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import parse_expiry_window
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import (
     MIN_DELAY, OrderWatch, PollSchedule, PollTimeout, TerminalStatus, poll,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmPending
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmPending
 
 from lifecycle_fakes import FakeCA
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
 
 _CA = FakeCA()
 ROOT = _CA.root_pem

@@ -5,9 +5,9 @@ import pytest
 
 from lifecycle_fakes import FakeScm, FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import kind_for
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import kind_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles, check_against_profile
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles, check_against_profile
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001}
 PROFILE = {"id": 101, "name": "OV", "terms": [365, 730], "keyTypes": {"RSA": ["2048", "3072"], "EC": ["P-256"]}}

@@ -6,11 +6,11 @@ import pytest
 from lifecycle_fakes import FakeScm, FakeStore
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import reason_code as normalize_reason_code
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._revoke import RevokeService
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import reason_code as normalize_reason_code
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.revoke import RevokeService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "defaults": {"cert_type": 101, "term": 365}}
 

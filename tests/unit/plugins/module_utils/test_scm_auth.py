@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from test_scm_client import FakeTransport, path_of
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _scm_client
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm import client as _scm_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import DEFAULT_TOKEN_URL, ScmClient, client_cert_context
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmAuthError, ScmConnectionError, ScmServerError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import DEFAULT_TOKEN_URL, ScmClient, client_cert_context
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmAuthError, ScmConnectionError, ScmServerError
 
 ADMIN = "https://admin.enterprise.sectigo.com/api"
 CLIENT_ID = "0d1e2f-client"

@@ -21,9 +21,9 @@ import urllib3.exceptions
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _scm_client
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import ScmClient, parse_retry_after, parse_total_count, private_api_url
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm import client as _scm_client
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import ScmClient, parse_retry_after, parse_total_count, private_api_url
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import (
     ScmAuthError, ScmConnectionError, ScmError, ScmNotFoundError, ScmPending, ScmRequestError, ScmServerError, error_from_response,
 )
 

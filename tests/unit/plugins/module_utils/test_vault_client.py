@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_client import VaultClient, VaultHttpError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import VaultClient, VaultHttpError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
 
 
 class _Reply:

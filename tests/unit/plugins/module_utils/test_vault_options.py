@@ -10,8 +10,8 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sectigo.vault_pki.plugins.doc_fragments.vault import ModuleDocFragment
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_options as vo
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, VaultOptionsError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import options as vo
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, VaultOptionsError
 
 ADDR = "http://127.0.0.1:8200"
 SECRETS = {"vault_token": "hvs.TOKEN-must-not-leak", "vault_secret_id": "SECRET-ID-must-not-leak",
@@ -452,7 +452,7 @@ def test_bad_retries_name_the_option(given):
 
 
 def test_client_applies_proxies_and_retries_but_never_retries_writes(monkeypatch):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_client  # pylint: disable=import-outside-toplevel
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client  # pylint: disable=import-outside-toplevel
 
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
@@ -468,7 +468,7 @@ def test_client_applies_proxies_and_retries_but_never_retries_writes(monkeypatch
 
 
 def test_client_trusts_the_given_ca_else_the_environments_else_certifis(monkeypatch, tmp_path):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_client  # pylint: disable=import-outside-toplevel
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client  # pylint: disable=import-outside-toplevel
     import certifi  # pylint: disable=import-outside-toplevel
 
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
@@ -493,7 +493,7 @@ def test_an_empty_kv_path_given_on_purpose_is_refused(field):
 
 def test_a_socks_proxy_without_pysocks_is_named_before_any_request(monkeypatch):
     import builtins  # pylint: disable=import-outside-toplevel
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultError, connect  # pylint: disable=import-outside-toplevel
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError, connect  # pylint: disable=import-outside-toplevel
 
     real_import = builtins.__import__
 

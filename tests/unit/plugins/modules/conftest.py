@@ -11,7 +11,8 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _config_service, _module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _config_service
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _module
 from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_profile, sectigo_revoke
 from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, FakeStore
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CERT_OPTIONS
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CERT_OPTIONS
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import argument_spec
 from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_cert, sectigo_certs
 

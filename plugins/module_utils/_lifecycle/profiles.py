@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import KvStore
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import whole_number
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import CertKind
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import KvStore
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 PROFILE_FIELDS = ("id", "name", "description", "terms", "keyTypes", "useSecondaryOrgName")
 

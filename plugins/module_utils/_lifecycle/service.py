@@ -20,20 +20,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind, kind_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import HEARTBEAT_SECONDS, CertRecords, KvStore, held_claim
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import CertKind, kind_for
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import HEARTBEAT_SECONDS, CertRecords, KvStore, held_claim
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import (
     CertRequest, drift, parse_expiry_window, resolve_option, validate_request,
 )
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector, Waiting
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Collector, Waiting
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.enrollment import Enrollment
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.renewal import Renewal
 
 # An idempotent re-run decides from Vault alone. Enrollment, the collector, the profiles and renewals are imported
 # when a task first needs them: a module process compiles every module_utils file it imports from its zip (and the
@@ -72,7 +72,7 @@ class Lifecycle:
     @property
     def collector(self) -> "Collector":
         if self._collector is None:
-            from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Collector
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Collector
 
             self._collector = Collector(self.records, self.kind, clock=self.clock, sleep=self.sleep, monotonic=self.monotonic,
                                         rand=self.rand)
@@ -85,7 +85,7 @@ class Lifecycle:
     @property
     def profiles(self) -> "Profiles":
         if self._profiles is None:
-            from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import Profiles
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
 
             self._profiles = Profiles(self.store, self.config, self.kind, check_mode=self.check_mode)
         return self._profiles
@@ -114,7 +114,7 @@ class Lifecycle:
         """Check the term and key of an order against its SCM profile (``verify_profile``) before any order."""
         if not self.option(req, "verify_profile") or cert_type is None:
             return
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import check_against_profile
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import check_against_profile
 
         profile = self.profiles.for_order(int(cert_type))
         if profile is not None:
@@ -126,7 +126,7 @@ class Lifecycle:
         """Before an enrollment's claim: every custom field SCM marks mandatory has a value (with ``verify_profile``)."""
         if not self.option(req, "verify_profile"):
             return
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._profiles import check_mandatory_fields
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import check_mandatory_fields
 
         scm_fields = self.profiles.custom_fields()
         if scm_fields is None:
@@ -139,7 +139,7 @@ class Lifecycle:
         before = rec.summary(record) if before is None else before
         if self.check_mode:
             return CertResult(True, action, record, before=before, after=dict(rec.summary(record), status=rec.ISSUED))
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import Waiting
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Waiting
 
         waiting = Waiting(bool(self.option(req, "wait")), self.option(req, "max_timeout"), self.option(req, "loop_period"))
         if self.defer_collect and waiting.wait:
@@ -170,7 +170,7 @@ class CertificateService:
     @property
     def enrollment(self) -> "Enrollment":
         if self._enrollment is None:
-            from ansible_collections.sectigo.vault_pki.plugins.module_utils._enrollment import Enrollment
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.enrollment import Enrollment
 
             self._enrollment = Enrollment(self.life)
         return self._enrollment
@@ -178,7 +178,7 @@ class CertificateService:
     @property
     def renewal(self) -> "Renewal":
         if self._renewal is None:
-            from ansible_collections.sectigo.vault_pki.plugins.module_utils._renewal import Renewal
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.renewal import Renewal
 
             self._renewal = Renewal(self.life)
         return self._renewal
@@ -191,7 +191,7 @@ class CertificateService:
         ``scm_factory`` replaces the config's SCM client (the controller's read-only decision gives one that refuses);
         ``kwargs`` go to :class:`Lifecycle` (``check_mode``, ``sleep``, ...).
         """
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._config_service import ConfigService, scm_client_for
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, scm_client_for
 
         config = ConfigService(store).require(config_name)
         return cls(store, config, scm_factory or (lambda: scm_client_for(config)), **kwargs)

@@ -34,14 +34,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import KvStore
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import BUILTIN_DEFAULTS, CertRequest, resolve_option
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._collector import OrderWatch, PollSchedule, TerminalStatus
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import KvStore
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import BUILTIN_DEFAULTS, CertRequest, resolve_option
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import OrderWatch, PollSchedule, TerminalStatus
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import CertificateService, Deferred
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService, Deferred
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
 
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 64

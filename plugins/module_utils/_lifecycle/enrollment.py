@@ -12,20 +12,20 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import details_or_empty, with_marker
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder, order_under_claim
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import details_or_empty, with_marker
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder, order_under_claim
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import (
     ISSUANCE_OPTIONS, CertRequest, apply_csr, desired_subject, key_and_csr,
 )
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import Lifecycle
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import Lifecycle
 
 # Record fields whose name differs from the option that sets them.
 _RECORD_FIELD = {"cert_type": "profile_id", "format_type": "ssl_format"}

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind, kind_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords, KvStore
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import reason_code, serial_number, text, whole_number
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import CertKind, kind_for
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords, KvStore
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import reason_code, serial_number, text, whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import CAS_ATTEMPTS, VaultCasConflict
 
 IDENTITIES = ("name", "cert_unique_id", "ssl_id", "order_number", "serial_number")
 # SCM statuses of an order that was withdrawn before issuance (SSL details, or a client order's lower-case state).

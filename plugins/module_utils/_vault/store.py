@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _vault_client
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_client import VaultClient, VaultHttpError, VaultLoginError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_options import VaultOptions, auth_method
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import VaultClient, VaultHttpError, VaultLoginError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, auth_method
 
 if _vault_client.HAS_URLLIB3:
     import urllib3

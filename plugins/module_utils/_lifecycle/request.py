@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import MARKER_LENGTH, CertKind
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import MARKER_LENGTH, CertKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 STATES = ("present", "renewed", "replaced", "absent")
@@ -29,7 +29,7 @@ STATES = ("present", "renewed", "replaced", "absent")
 def _crypto() -> Any:
     """``_crypto``, imported on first use: a request that gives no key, CSR, subject or SANs (every lookup, most
     re-runs) never needs it, and a process compiles what it imports (docs/bench.md)."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
 
     return crypto
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 if TYPE_CHECKING:  # imported where an order is placed: reading records never needs the SCM side
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
 
 # A live owner refreshes its claim this often while it orders (docs/lifecycle.md "Claims").
 HEARTBEAT_SECONDS = 5.0
@@ -267,7 +267,7 @@ def order_under_claim(keeper: ClaimKeeper, post: Callable[[], Any], look_up: Cal
     or whether it landed; None or False: nothing seen). None when the claim was lost meanwhile: another run
     took it over and follows this order, so the caller writes nothing more and follows that run instead.
     """
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
 
     answer = None
     error: ScmError | None = None

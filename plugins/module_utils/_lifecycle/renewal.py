@@ -15,18 +15,18 @@ import copy
 import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult, unchanged
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import (
     CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, ClaimedOrder, claim_holder, held_claim, order_under_claim,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import CertRequest, apply_csr, desired_subject, key_and_csr
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, apply_csr, desired_subject, key_and_csr
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import Lifecycle
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import Lifecycle
 
 # What a renewal's new record takes over from the old one.
 _RENEWAL_KEEPS = ("name", "config_name", "certificate_type", "profile_id", "term", "ssl_format", "org_id", "email", "first_name",

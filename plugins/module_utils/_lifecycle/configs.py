@@ -10,11 +10,11 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import KINDS
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_request import base_url, validate_defaults, whole_number
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import KINDS
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import base_url, validate_defaults, whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CERTIFICATE_TYPES, config_path, iso, utc_now, validate_name
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import CAS_ATTEMPTS, VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CERTIFICATE_TYPES, config_path, iso, utc_now, validate_name
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import CAS_ATTEMPTS, VaultCasConflict
 
 DEFAULT_BASE_URL = "https://cert-manager.com/api"
 # The Admin API root and Sectigo's token endpoint, for scm_auth_method oauth2 (docs/scm-protocol.md, "Authentication").
@@ -57,7 +57,7 @@ def scm_client_for(config: dict[str, Any], timeout: int = 30) -> Any:
 
     ``timeout`` is per SCM request; it is not ``vault_timeout``, which bounds Vault requests only.
     """
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_client import ScmClient
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import ScmClient
 
     return ScmClient(
         config["base_url"], config.get("customer_uri") or "", config.get("login") or "", config.get("password"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Protocol
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 
 MARKER_PREFIX = "vault_pki:"
@@ -170,7 +170,7 @@ class CertKind:
 
     def revoke(self, oid: Any, serial: str | None, reason: str, code: int) -> bool:
         """Revoke by order id, else by serial. True when SCM revoked it now, False when it already was."""
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmRequestError
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
 
         try:
             if oid is not None:
@@ -208,7 +208,7 @@ class SslKind(CertKind):
 
     def check_common_name(self, common_name: str) -> None:
         # A server certificate names a host: a DNS name, a wildcard or an IP address (it is also its first SAN).
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._crypto import normalize_sans
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.crypto import normalize_sans
 
         try:
             normalize_sans([common_name])
@@ -392,7 +392,7 @@ def kind_for(config: dict[str, Any], scm_factory: Callable[[], ScmApi]) -> CertK
 
 def details_or_empty(kind: CertKind, oid: Any) -> dict[str, Any]:
     """SCM's details of an order, or {} when SCM does not know it."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmNotFoundError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmNotFoundError
 
     try:
         return kind.details(oid) or {}

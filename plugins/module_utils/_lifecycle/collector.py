@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, TypeVar
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _crypto as crypto
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_kinds import CertKind
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_records import CertRecords
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import CertKind
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._records import CertResult
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import ScmError, ScmPending
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault_store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError, ScmPending
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 T = TypeVar("T")
 

@@ -29,10 +29,10 @@ import traceback
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import environment_once
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm_errors import (
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import (
     RETRYABLE_STATUSES, ScmAuthError, ScmConnectionError, ScmError, ScmPending, ScmServerError, error_from_response, redact,
 )
 

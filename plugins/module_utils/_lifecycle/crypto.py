@@ -22,7 +22,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils import _records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 
