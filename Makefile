@@ -7,23 +7,34 @@ BIN := $(VENV)/bin
 BUILD := .build
 COLL := $(BUILD)/ansible_collections/sectigo/vault_pki
 
-.PHONY: help venv test unit units lint docs galaxy sanity integration newest compat demo env env-stop changelog-lint \
+.PHONY: help venv system-deps test-all newest-e2e compat-e2e test unit units lint docs galaxy sanity integration newest compat demo env env-stop changelog-lint \
 	clean collection bench pythons ansible-test-pip checkout-link chaos
 
 help:
 	@echo "make demo   - start OpenBao + the SCM simulator, run docs/examples/quickstart.yml"
 	@echo "make test   - lint, unit tests, ansible-test units and sanity, the docs site, Galaxy's import of the tarball,"
-	@echo "              integration tests on the live test bed with ansible-core 2.19, the newest release and 2.16"
+	@echo "              integration tests on the live test bed with ansible-core 2.19, the newest release and 2.16,"
+	@echo "              the e2e suite on 2.19"
+	@echo "make test-all - make test, and the e2e suite on the newest release and on 2.16 too"
 	@echo "make env    - start the test bed and print export lines to use it by hand"
 	@echo "make bench  - speed and scale as ratios to a baseline run side by side (docs/bench.md)"
 	@echo "make chaos  - crashes, faults, concurrent runs, Vault outage, bad input on the live test bed (docs/reliability.md)"
 
-$(BIN)/.installed: requirements.txt requirements-test.txt
-	$(PYTHON) -m venv $(VENV)
+# Two steps into one virtualenv: what the demo needs (requirements-demo.txt), then the test tool chain on top.
+$(BIN)/.demo-installed: requirements.txt requirements-demo.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-demo.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.demo-installed requirements-test.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-test.txt
 	touch $@
 
 venv: $(BIN)/.installed
+
+# The Debian packages bindep.txt lists (run time and the test bed's), installed when missing.
+system-deps:
+	bash hacking/install_system_packages.sh
 
 # A copy (not a symlink: ansible-test resolves real paths) of the tracked tree. Only this copy is
 # replaced: the rest of .build (pytest and playbook links, bench results) stays.
@@ -131,10 +142,14 @@ $(NEWEST_VENV)/bin/.installed: requirements.txt requirements-newest.txt
 	$(NEWEST_VENV)/bin/pip install --disable-pip-version-check -q -r requirements-newest.txt
 	touch $@
 
+# make test runs the e2e suite once (on 2.19, in `integration`); the other ansible-cores run sanity, units and the
+# integration targets. make test-all adds the e2e suite on each of them (newest-e2e, compat-e2e).
 newest: collection pythons ansible-test-pip $(NEWEST_VENV)/bin/.installed
 	$(call ansible_test,$(NEWEST_VENV),sanity --venv --requirements --python 3.12)
 	$(call ansible_test,$(NEWEST_VENV),units --venv --requirements --python 3.12)
 	$(NEWEST_VENV)/bin/python tests/testbed/run_integration.py --collection $(COLL)
+
+newest-e2e: collection $(NEWEST_VENV)/bin/.installed
 	$(NEWEST_VENV)/bin/python -m pytest -q tests/e2e
 
 # The oldest ansible-core that meta/runtime.yml accepts, in a virtualenv of its own.
@@ -147,11 +162,17 @@ $(COMPAT_VENV)/bin/.installed: requirements.txt requirements-compat.txt
 
 compat: collection $(COMPAT_VENV)/bin/.installed
 	$(COMPAT_VENV)/bin/python tests/testbed/run_integration.py --collection $(COLL)
+
+compat-e2e: collection $(COMPAT_VENV)/bin/.installed
 	$(COMPAT_VENV)/bin/python -m pytest -q tests/e2e
 
-test: changelog-lint lint unit units sanity docs galaxy integration newest compat
+test: system-deps changelog-lint lint unit units sanity docs galaxy integration newest compat
 
-demo: venv
+# The whole matrix: make test, and the e2e suite on the newest ansible-core and on the oldest one too.
+test-all: test newest-e2e compat-e2e
+
+# Only ansible-core, the collection's requirements and OpenBao (requirements-demo.txt), not the test tool chain.
+demo: $(BIN)/.demo-installed
 	$(BIN)/python tests/testbed/run_demo.py
 
 bench: venv
