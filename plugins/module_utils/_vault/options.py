@@ -1,53 +1,112 @@
 # Copyright: sectigo.vault_pki contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Vault option family every module and the lookup share (docs/vault.md): argspec, validation, auth methods.
+"""The Vault option family every module and the lookup share (docs/vault.md): argspec, validation, what each login needs.
 
-Nothing here imports Ansible or an HTTP library. Modules get the argspec from :func:`vault_argspec` (given Ansible's
+Nothing here imports Ansible or an HTTP library. Every option is declared once in :data:`OPTIONS` (type, aliases,
+environment variables, default, secret or not); modules get the argspec from :func:`vault_argspec` (given Ansible's
 ``env_fallback``); the lookup declares the same options through the doc fragment's ``PLUGINS`` section
 (:data:`LOOKUP_ENV_AND_INI` is the same data, kept in step by a unit test). Both then build a
-:class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before any I/O.
-
-Each auth method is one small class that names its required options, validates them and logs in
-with a client handed to it (``_vault_client.VaultClient``: one POST to the method's login path), so
-``_vault_store`` only dispatches by name.
+:class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before any I/O,
+including what the chosen login method needs (:func:`validate_login`). The login itself is ``_vault/auth.login``,
+through hvac's auth API.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 from typing import Any, Callable, Mapping
-from urllib.parse import quote
 
 K8S_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
-AUTH_METHOD_NAMES = ("token", "approle", "userpass", "jwt", "cert", "kubernetes")
+# community.hashi_vault's login methods, in its order (docs/vault.md, "Logging in"); _vault/auth logs in with each.
+AUTH_METHOD_NAMES = ("token", "userpass", "ldap", "approle", "aws_iam", "azure", "jwt", "cert", "kubernetes", "none")
 
+# Where a method is mounted when vault_auth_mount is not set: Vault's default path, the method's name but for aws_iam.
+DEFAULT_MOUNTS = {"aws_iam": "aws"}
+
+# Methods that name a Vault role with vault_role; community.hashi_vault names it role_id, so vault_role_id stands in.
+ROLE_METHODS = ("jwt", "kubernetes", "cert", "aws_iam", "azure")
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One Vault option, declared once: argspec, aliases, environment variables, default, whether it is a secret.
+
+    ``aliases`` are community.hashi_vault's names where they cannot be mistaken for another option of a module
+    (its ``password`` is not one: ``sectigo_config`` has SCM's). ``env`` is read in order, first set wins: Vault's
+    own names, then community.hashi_vault's (docs/vault.md, "Environment variables").
+    """
+
+    name: str
+    type: str = "str"
+    secret: bool = False
+    aliases: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    default: Any = None
+    no_log: bool | None = None  # an explicit no_log=False for an option whose name looks secret but is not
+
+    @property
+    def hashi_name(self) -> str | None:
+        """community.hashi_vault's name of the option (its lookup variable is ``ansible_hashi_vault_<name>``)."""
+        return next((alias for alias in self.aliases if not alias.startswith("vault_")), None)
+
+
+_H = "ANSIBLE_HASHI_VAULT_"
+
+# The order is the order of the documentation (docs/vault.md).
+OPTIONS: tuple[Option, ...] = (
+    Option("vault_addr", aliases=("vault_url", "url"), env=("VAULT_ADDR", _H + "ADDR")),
+    Option("vault_auth_method", aliases=("auth_method",), env=("VAULT_AUTH_METHOD", _H + "AUTH_METHOD"), default="token"),
+    Option("vault_auth_mount", aliases=("mount_point",), env=(_H + "MOUNT_POINT",)),
+    Option("vault_token", secret=True, aliases=("token",), env=("VAULT_TOKEN", _H + "TOKEN")),
+    Option("vault_token_path", type="path", aliases=("token_path",), env=(_H + "TOKEN_PATH",), no_log=False),
+    Option("vault_token_file", aliases=("token_file",), env=(_H + "TOKEN_FILE",), default=".vault-token", no_log=False),
+    Option("vault_role_id", aliases=("role_id",), env=("VAULT_ROLE_ID", _H + "ROLE_ID")),
+    Option("vault_secret_id", secret=True, aliases=("secret_id",), env=("VAULT_SECRET_ID", _H + "SECRET_ID")),
+    Option("vault_username", aliases=("username",), env=(_H + "USERNAME",)),
+    Option("vault_password", secret=True, env=(_H + "PASSWORD",)),
+    Option("vault_role"),
+    Option("vault_jwt", secret=True, aliases=("jwt", "kubernetes_token"), env=(_H + "JWT", _H + "KUBERNETES_TOKEN")),
+    Option("vault_kubernetes_token_path", type="path", aliases=("kubernetes_token_path",), env=(_H + "KUBERNETES_TOKEN_PATH",),
+           no_log=False),
+    Option("vault_client_cert", type="path", aliases=("cert_auth_public_key",), env=(_H + "CERT_AUTH_PUBLIC_KEY",)),
+    Option("vault_client_key", type="path", aliases=("cert_auth_private_key",), env=(_H + "CERT_AUTH_PRIVATE_KEY",), no_log=False),
+    Option("vault_aws_profile", aliases=("aws_profile", "boto_profile"), env=("AWS_DEFAULT_PROFILE", "AWS_PROFILE")),
+    Option("vault_aws_access_key", aliases=("aws_access_key", "aws_access_key_id"),
+           env=("EC2_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID"), no_log=False),
+    Option("vault_aws_secret_key", secret=True, aliases=("aws_secret_key", "aws_secret_access_key"),
+           env=("EC2_SECRET_KEY", "AWS_SECRET_KEY", "AWS_SECRET_ACCESS_KEY")),
+    Option("vault_aws_security_token", secret=True, aliases=("aws_security_token",),
+           env=("EC2_SECURITY_TOKEN", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")),
+    Option("vault_aws_region", aliases=("region",), env=("EC2_REGION", "AWS_REGION")),
+    Option("vault_aws_iam_server_id", aliases=("aws_iam_server_id",), env=(_H + "AWS_IAM_SERVER_ID",)),
+    Option("vault_azure_tenant_id", aliases=("azure_tenant_id",), env=(_H + "AZURE_TENANT_ID",)),
+    Option("vault_azure_client_id", aliases=("azure_client_id",), env=(_H + "AZURE_CLIENT_ID",)),
+    Option("vault_azure_client_secret", secret=True, aliases=("azure_client_secret",), env=(_H + "AZURE_CLIENT_SECRET",)),
+    Option("vault_azure_resource", aliases=("azure_resource",), env=(_H + "AZURE_RESOURCE",), default="https://management.azure.com/"),
+    Option("vault_namespace", aliases=("namespace",), env=("VAULT_NAMESPACE", _H + "NAMESPACE")),
+    Option("vault_ca_cert", type="path", aliases=("ca_cert", "cacert"), env=("VAULT_CACERT", _H + "CA_CERT")),
+    Option("vault_validate_certs", type="bool", aliases=("validate_certs",)),
+    Option("vault_timeout", type="int", aliases=("timeout",), env=(_H + "TIMEOUT",), default=30),
+    Option("vault_proxies", type="raw", aliases=("proxies",), env=(_H + "PROXIES",)),
+    Option("vault_retries", type="raw", aliases=("retries",), env=(_H + "RETRIES",)),
+    Option("kv_mount", default="secret"),
+    Option("kv_path", default="sectigo-vault-pki"),
+)
+
+_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+
+# Derived views of OPTIONS, for the argspec, the lookup and the tests.
+VAULT_OPTION_NAMES: tuple[str, ...] = tuple(_BY_NAME)
 # Options whose values are secrets: never in a message, a repr or a log.
-SECRET_OPTIONS = ("vault_token", "vault_secret_id", "vault_password", "vault_jwt")
-
-# Environment variables per option, first set wins: Vault's own names, then the collection's earlier names, then
-# community.hashi_vault's ANSIBLE_HASHI_VAULT_* names where the option means the same (docs/vault.md, "Environment variables").
-ENV_FALLBACKS: dict[str, list[str]] = {
-    "vault_addr": ["VAULT_ADDR", "ANSIBLE_HASHI_VAULT_ADDR"],
-    "vault_auth_method": ["VAULT_AUTH_METHOD", "ANSIBLE_HASHI_VAULT_AUTH_METHOD"],
-    "vault_token": ["VAULT_TOKEN", "ANSIBLE_HASHI_VAULT_TOKEN"],
-    "vault_role_id": ["VAULT_ROLE_ID", "ANSIBLE_HASHI_VAULT_ROLE_ID"],
-    "vault_secret_id": ["VAULT_SECRET_ID", "ANSIBLE_HASHI_VAULT_SECRET_ID"],
-    "vault_username": ["ANSIBLE_HASHI_VAULT_USERNAME"],
-    "vault_password": ["ANSIBLE_HASHI_VAULT_PASSWORD"],
-    "vault_jwt": ["ANSIBLE_HASHI_VAULT_JWT"],
-    "vault_client_cert": ["ANSIBLE_HASHI_VAULT_CERT_AUTH_PUBLIC_KEY"],
-    "vault_client_key": ["ANSIBLE_HASHI_VAULT_CERT_AUTH_PRIVATE_KEY"],
-    "vault_auth_mount": ["ANSIBLE_HASHI_VAULT_MOUNT_POINT"],
-    "vault_namespace": ["VAULT_NAMESPACE", "ANSIBLE_HASHI_VAULT_NAMESPACE"],
-    "vault_ca_cert": ["VAULT_CACERT", "ANSIBLE_HASHI_VAULT_CA_CERT"],
-    "vault_timeout": ["ANSIBLE_HASHI_VAULT_TIMEOUT"],
-    "vault_proxies": ["ANSIBLE_HASHI_VAULT_PROXIES"],
-    "vault_retries": ["ANSIBLE_HASHI_VAULT_RETRIES"],
-}
+SECRET_OPTIONS: tuple[str, ...] = tuple(option.name for option in OPTIONS if option.secret)
+ENV_FALLBACKS: dict[str, list[str]] = {option.name: list(option.env) for option in OPTIONS if option.env}
+ALIASES: dict[str, list[str]] = {option.name: list(option.aliases) for option in OPTIONS if option.aliases}
+DEFAULTS: dict[str, Any] = {option.name: option.default for option in OPTIONS if option.default is not None}
 
 # vault_validate_certs, when not set, is the inverse of this variable (as Vault's CLI and community.hashi_vault read it).
 SKIP_VERIFY_ENV = "VAULT_SKIP_VERIFY"
@@ -57,54 +116,23 @@ RETRY_KEYS = ("total", "connect", "status", "backoff_factor", "status_forcelist"
 DEFAULT_RETRIES: dict[str, Any] = {"total": 3, "connect": 2, "status": 3, "backoff_factor": 0.25,
                                    "status_forcelist": [412, 429, 500, 502, 503, 504]}
 
-ALIASES: dict[str, list[str]] = {"vault_addr": ["vault_url"]}
-
-DEFAULTS: dict[str, Any] = {
-    "vault_auth_method": "token",
-    "vault_timeout": 30,
-    "kv_mount": "secret",
-    "kv_path": "sectigo-vault-pki",
-}
-
-# name -> (type, no_log); the order is the order of the documentation (docs/vault.md). ``no_log=False`` is
-# explicit for vault_client_key, which is a path, not a secret.
-_OPTION_TYPES: dict[str, tuple[str, bool | None]] = {
-    "vault_addr": ("str", None),
-    "vault_auth_method": ("str", None),
-    "vault_token": ("str", True),
-    "vault_role_id": ("str", None),
-    "vault_secret_id": ("str", True),
-    "vault_username": ("str", None),
-    "vault_password": ("str", True),
-    "vault_role": ("str", None),
-    "vault_jwt": ("str", True),
-    "vault_client_cert": ("path", None),
-    "vault_client_key": ("path", False),
-    "vault_auth_mount": ("str", None),
-    "vault_namespace": ("str", None),
-    "vault_ca_cert": ("path", None),
-    "vault_validate_certs": ("bool", None),
-    "vault_timeout": ("int", None),
-    "vault_proxies": ("raw", None),
-    "vault_retries": ("raw", None),
-    "kv_mount": ("str", None),
-    "kv_path": ("str", None),
-}
-
-VAULT_OPTION_NAMES: tuple[str, ...] = tuple(_OPTION_TYPES)
-
 LOOKUP_INI_SECTION = "sectigo_vault_pki"
+HASHI_INI_SECTION = "hashi_vault_collection"
 
-# What the lookup reads besides its direct keywords: the same env variables as the modules' fallbacks,
-# an ini key per option in section [sectigo_vault_pki], and a variable ``sectigo_<option>``.
-LOOKUP_ENV_AND_INI: dict[str, dict[str, list]] = {
-    name: {
-        "env": list(ENV_FALLBACKS.get(name, [])),
-        "ini": [{"section": LOOKUP_INI_SECTION, "key": name}],
-        "vars": [f"sectigo_{name}"],
-    }
-    for name in VAULT_OPTION_NAMES
-}
+
+def _lookup_sources(option: Option) -> dict[str, list]:
+    """The lookup's sources of one option: its env variables, an ini key and a variable, ours then community.hashi_vault's."""
+    ini: list[dict[str, str]] = [{"section": LOOKUP_INI_SECTION, "key": option.name}]
+    variables = [f"sectigo_{option.name}"]
+    if option.hashi_name:
+        variables.append(f"ansible_hashi_vault_{option.hashi_name}")
+        if not option.secret:
+            ini.append({"section": HASHI_INI_SECTION, "key": option.hashi_name})
+    return {"env": list(option.env), "ini": ini, "vars": variables}
+
+
+# What the lookup reads besides its direct keywords (the doc fragment's PLUGINS section, kept in step by a unit test).
+LOOKUP_ENV_AND_INI: dict[str, dict[str, list]] = {option.name: _lookup_sources(option) for option in OPTIONS}
 
 
 class VaultOptionsError(ValueError):
@@ -122,132 +150,143 @@ def vault_argspec(env_fallback: Callable[..., Any]) -> dict[str, dict[str, Any]]
     fails with a message naming both when neither is set.
     """
     spec: dict[str, dict[str, Any]] = {}
-    for name, (kind, no_log) in _OPTION_TYPES.items():
-        option: dict[str, Any] = {"type": kind}
-        if no_log is not None:
-            option["no_log"] = no_log
-        if name in DEFAULTS:
-            option["default"] = DEFAULTS[name]
-        if name in ALIASES:
-            option["aliases"] = list(ALIASES[name])
-        if name in ENV_FALLBACKS:
-            option["fallback"] = (env_fallback, list(ENV_FALLBACKS[name]))
-        if name == "vault_auth_method":
-            option["choices"] = list(AUTH_METHOD_NAMES)
-        spec[name] = option
+    for option in OPTIONS:
+        entry: dict[str, Any] = {"type": option.type}
+        if option.secret or option.no_log is not None:
+            entry["no_log"] = option.secret or bool(option.no_log)
+        if option.default is not None:
+            entry["default"] = option.default
+        if option.aliases:
+            entry["aliases"] = list(option.aliases)
+        if option.env:
+            entry["fallback"] = (env_fallback, list(option.env))
+        if option.name == "vault_auth_method":
+            entry["choices"] = list(AUTH_METHOD_NAMES)
+        spec[option.name] = entry
     return spec
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Auth methods
+# What each login method needs (the login itself is _vault/auth.py, through hvac)
+
+# The options a method cannot do without; a method's own check (below) covers the rest.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "userpass": ("vault_username", "vault_password"),
+    "ldap": ("vault_username", "vault_password"),
+    "approle": ("vault_role_id",),
+    "jwt": ("vault_role", "vault_jwt"),
+    "kubernetes": ("vault_role",),
+    "cert": ("vault_client_cert", "vault_client_key"),
+    "azure": ("vault_role",),
+}
+
+# Python libraries a method may need, by import name: (pip name, when it is needed).
+OPTIONAL_LIBRARIES = {
+    "aws_iam": ("botocore", "boto3", "when vault_aws_access_key and vault_aws_secret_key are not both set"),
+    "azure": ("azure.identity", "azure-identity", "when vault_jwt is not set"),
+}
 
 
-def login_path(mount: str, *suffix: str) -> str:
-    """``auth/<mount>/login[/<suffix>]``, each suffix part URL-quoted (a user name may hold any character)."""
-    return "/".join([f"auth/{mount}/login"] + [quote(part, safe="") for part in suffix])
-
-
-class AuthMethod:
-    """One Vault auth method: its required options, their validation and the login."""
-
-    name = ""
-    required: tuple[str, ...] = ()
-
-    def validate(self, values: dict[str, Any], *, k8s_token_path: str = K8S_TOKEN_PATH) -> None:  # pylint: disable=unused-argument
-        """Check ``values`` (mutable: a method may complete them) and raise VaultOptionsError naming the option.
-
-        ``k8s_token_path`` is only for kubernetes auth (where the service-account token is read from).
-        """
-        missing = [option for option in self.required if not values.get(option)]
-        if missing:
-            raise VaultOptionsError(missing[0], f"vault_auth_method '{self.name}' needs {_and(self.required)}; missing: {', '.join(missing)}")
-
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        """Log ``client`` in (the client raises on refusal; the caller maps the exception)."""
-        raise NotImplementedError
-
-
-class TokenAuth(AuthMethod):
-    name = "token"
-    required = ("vault_token",)
-
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        # No request: the token is checked lazily, when a first request is refused (see _vault_store).
-        client.token = options.vault_token
-
-
-class AppRoleAuth(AuthMethod):
-    name = "approle"
-    required = ("vault_role_id", "vault_secret_id")
-
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount), {"role_id": options.vault_role_id, "secret_id": options.vault_secret_id})
-
-
-class UserpassAuth(AuthMethod):
-    name = "userpass"
-    required = ("vault_username", "vault_password")
-
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount, options.vault_username), {"password": options.vault_password})
-
-
-class JwtAuth(AuthMethod):
-    name = "jwt"
-    required = ("vault_role", "vault_jwt")
-
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount), {"role": options.vault_role, "jwt": options.vault_jwt})
-
-
-class KubernetesAuth(AuthMethod):
-    name = "kubernetes"
-    required = ("vault_role",)
-
-    def validate(self, values: dict[str, Any], *, k8s_token_path: str = K8S_TOKEN_PATH) -> None:
-        super().validate(values, k8s_token_path=k8s_token_path)
-        if values.get("vault_jwt"):
-            return
-        try:
-            with open(k8s_token_path, encoding="utf-8") as handle:
-                token = handle.read().strip()
-        except OSError as exc:
-            raise VaultOptionsError("vault_jwt", f"vault_auth_method 'kubernetes' needs vault_jwt or the service-account token file "
-                                                 f"{k8s_token_path} ({exc.strerror or 'unreadable'})") from None
-        if not token:
-            raise VaultOptionsError("vault_jwt", f"vault_auth_method 'kubernetes': the service-account token file {k8s_token_path} is empty")
-        values["vault_jwt"] = token
-
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount), {"role": options.vault_role, "jwt": options.vault_jwt})
-
-
-class CertAuth(AuthMethod):
-    name = "cert"
-    required = ("vault_client_cert", "vault_client_key")
-
-    def validate(self, values: dict[str, Any], *, k8s_token_path: str = K8S_TOKEN_PATH) -> None:
-        super().validate(values, k8s_token_path=k8s_token_path)
-        for option in self.required:
-            if not os.path.isfile(values[option]):
-                raise VaultOptionsError(option, f"{option}: no such file: {values[option]}")
-
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        # The TLS client certificate is on the client's connections already (_vault_client.pool_manager).
-        # vault_role optionally names the certificate role to match against.
-        client.login(login_path(options.auth_mount), {"name": options.vault_role} if options.vault_role else {})
-
-
-AUTH_METHODS: dict[str, AuthMethod] = {method.name: method for method in (
-    TokenAuth(), AppRoleAuth(), UserpassAuth(), JwtAuth(), CertAuth(), KubernetesAuth())}
-
-
-def auth_method(name: str) -> AuthMethod:
-    """The auth method called ``name``; VaultOptionsError listing the allowed names otherwise."""
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (nothing here loads a network library)."""
     try:
-        return AUTH_METHODS[name]
-    except KeyError:
-        raise VaultOptionsError("vault_auth_method", f"vault_auth_method must be one of {', '.join(AUTH_METHOD_NAMES)}; got {name!r}") from None
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _read_token_file(path: str, field: str, what: str) -> str | None:
+    """The stripped content of ``path``; ``None`` when there is no such file; VaultOptionsError when it cannot be used."""
+    if not os.path.exists(path):
+        return None
+    if not os.path.isfile(path):
+        raise VaultOptionsError(field, f"{field}: {what} {path} is not a file")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError as exc:
+        raise VaultOptionsError(field, f"{field}: cannot read {what} {path} ({exc.strerror or 'unreadable'})") from None
+
+
+def _check_token(values: dict[str, Any], env: Mapping[str, str]) -> None:
+    if values.get("vault_token"):
+        return
+    directory = values.get("vault_token_path") or env.get("HOME") or os.path.expanduser("~")
+    path = os.path.join(directory, values.get("vault_token_file") or ".vault-token")
+    values["vault_token"] = _read_token_file(path, "vault_token", "the token file")
+    if not values["vault_token"]:
+        raise VaultOptionsError("vault_token", f"vault_auth_method 'token' needs vault_token (or VAULT_TOKEN), or a token in {path} "
+                                               "(vault_token_path, vault_token_file)")
+
+
+def _check_kubernetes(values: dict[str, Any], k8s_token_path: str) -> None:
+    if values.get("vault_jwt"):
+        return
+    path = values.get("vault_kubernetes_token_path") or k8s_token_path
+    token = _read_token_file(path, "vault_jwt", "the service-account token file")
+    if token is None and not os.path.exists(path):
+        raise VaultOptionsError("vault_jwt", f"vault_auth_method 'kubernetes' needs vault_jwt or the service-account token file {path} "
+                                             "(vault_kubernetes_token_path), which does not exist")
+    if not token:
+        raise VaultOptionsError("vault_jwt", f"vault_auth_method 'kubernetes': the service-account token file {path} is empty")
+    values["vault_jwt"] = token
+
+
+def _check_cert(values: dict[str, Any]) -> None:
+    for option in ("vault_client_cert", "vault_client_key"):
+        if not os.path.isfile(values[option]):
+            raise VaultOptionsError(option, f"{option}: no such file: {values[option]}")
+
+
+def _check_aws_iam(values: dict[str, Any]) -> None:
+    access, secret = values.get("vault_aws_access_key"), values.get("vault_aws_secret_key")
+    if access and not secret:
+        raise VaultOptionsError("vault_aws_secret_key", "vault_auth_method 'aws_iam': vault_aws_access_key is set, vault_aws_secret_key is not")
+    if secret and not access:
+        raise VaultOptionsError("vault_aws_access_key", "vault_auth_method 'aws_iam': vault_aws_secret_key is set, vault_aws_access_key is not")
+    if not access and not _installed("botocore"):
+        raise VaultOptionsError("vault_aws_access_key", "vault_auth_method 'aws_iam' without vault_aws_access_key and vault_aws_secret_key "
+                                                        "reads the AWS credentials (profile, environment, instance role) with boto3, "
+                                                        "which is not installed (pip install boto3)")
+
+
+def _check_azure(values: dict[str, Any]) -> None:
+    if values.get("vault_jwt"):
+        return
+    if values.get("vault_azure_client_secret") and not values.get("vault_azure_client_id"):
+        raise VaultOptionsError("vault_azure_client_id", "vault_auth_method 'azure': vault_azure_client_secret needs vault_azure_client_id")
+    if values.get("vault_azure_client_secret") and not values.get("vault_azure_tenant_id"):
+        raise VaultOptionsError("vault_azure_tenant_id", "vault_auth_method 'azure': a service principal (vault_azure_client_id and "
+                                                         "vault_azure_client_secret) needs vault_azure_tenant_id")
+    if not _installed("azure.identity"):
+        raise VaultOptionsError("vault_jwt", "vault_auth_method 'azure' without vault_jwt gets a token from Azure with azure-identity, "
+                                             "which is not installed (pip install azure-identity), or set vault_jwt")
+
+
+def validate_login(values: dict[str, Any], env: Mapping[str, str], k8s_token_path: str = K8S_TOKEN_PATH) -> None:
+    """Check what ``values["vault_auth_method"]`` needs (``values`` is completed in place) before any request.
+
+    Raises VaultOptionsError naming the option; a missing optional library is named with its pip name.
+    """
+    method = values["vault_auth_method"]
+    if method not in AUTH_METHOD_NAMES:
+        raise VaultOptionsError("vault_auth_method", f"vault_auth_method must be one of {', '.join(AUTH_METHOD_NAMES)}; got {method!r}")
+    if method in ROLE_METHODS and not values.get("vault_role"):
+        values["vault_role"] = values.get("vault_role_id")  # community.hashi_vault's role_id names the role here
+    required = REQUIRED.get(method, ())
+    missing = [option for option in required if not values.get(option)]
+    if missing:
+        raise VaultOptionsError(missing[0], f"vault_auth_method '{method}' needs {_and(required)}; missing: {', '.join(missing)}")
+    if method == "token":
+        _check_token(values, env)
+    elif method == "kubernetes":
+        _check_kubernetes(values, k8s_token_path)
+    elif method == "cert":
+        _check_cert(values)
+    elif method == "aws_iam":
+        _check_aws_iam(values)
+    elif method == "azure":
+        _check_azure(values)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -372,16 +411,29 @@ class VaultOptions:
 
     vault_addr: str
     vault_auth_method: str = "token"
+    vault_auth_mount: str | None = None
     vault_token: str | None = dataclasses.field(default=None, repr=False)
+    vault_token_path: str | None = None
+    vault_token_file: str = ".vault-token"
     vault_role_id: str | None = None
     vault_secret_id: str | None = dataclasses.field(default=None, repr=False)
     vault_username: str | None = None
     vault_password: str | None = dataclasses.field(default=None, repr=False)
     vault_role: str | None = None
     vault_jwt: str | None = dataclasses.field(default=None, repr=False)
+    vault_kubernetes_token_path: str | None = None
     vault_client_cert: str | None = None
     vault_client_key: str | None = None
-    vault_auth_mount: str | None = None
+    vault_aws_profile: str | None = None
+    vault_aws_access_key: str | None = None
+    vault_aws_secret_key: str | None = dataclasses.field(default=None, repr=False)
+    vault_aws_security_token: str | None = dataclasses.field(default=None, repr=False)
+    vault_aws_region: str | None = None
+    vault_aws_iam_server_id: str | None = None
+    vault_azure_tenant_id: str | None = None
+    vault_azure_client_id: str | None = None
+    vault_azure_client_secret: str | None = dataclasses.field(default=None, repr=False)
+    vault_azure_resource: str = "https://management.azure.com/"
     vault_namespace: str | None = None
     vault_ca_cert: str | None = None
     vault_validate_certs: bool = True
@@ -393,8 +445,8 @@ class VaultOptions:
 
     @property
     def auth_mount(self) -> str:
-        """The auth method's mount: ``vault_auth_mount``, else the method's name."""
-        return self.vault_auth_mount or self.vault_auth_method
+        """The login method's mount: ``vault_auth_mount``, else Vault's default (the method's name; ``aws`` for aws_iam)."""
+        return self.vault_auth_mount or DEFAULT_MOUNTS.get(self.vault_auth_method, self.vault_auth_method)
 
     @property
     def verify(self) -> bool | str:
@@ -419,9 +471,10 @@ class VaultOptions:
                      k8s_token_path: str = K8S_TOKEN_PATH) -> VaultOptions:
         """Validate ``mapping`` (module params, lookup options or a plain dict; other keys are ignored).
 
-        ``vault_url`` is accepted for ``vault_addr``. With ``env`` (e.g. ``os.environ``), options left unset
-        take the env variables of :data:`ENV_FALLBACKS`; modules and the lookup have applied them already.
-        ``k8s_token_path`` is where kubernetes auth reads the service-account token when ``vault_jwt`` is unset.
+        Aliases (``vault_url``, community.hashi_vault's names) are accepted. With ``env`` (e.g. ``os.environ``), options
+        left unset take the env variables of :data:`ENV_FALLBACKS`; modules and the lookup have applied them already.
+        ``k8s_token_path`` is where kubernetes auth reads the service-account token when neither ``vault_jwt`` nor
+        ``vault_kubernetes_token_path`` is set.
         """
         values: dict[str, Any] = {}
         for name in VAULT_OPTION_NAMES:
@@ -447,10 +500,8 @@ class VaultOptions:
             raise VaultOptionsError("vault_addr", f"vault_addr must be an http:// or https:// URL; got {addr!r}")
         values["vault_addr"] = addr.rstrip("/")
 
-        method_name = str(values["vault_auth_method"]).lower()
-        values["vault_auth_method"] = method_name
-        method = auth_method(method_name)
-        method.validate(values, k8s_token_path=k8s_token_path)
+        values["vault_auth_method"] = str(values["vault_auth_method"]).lower()
+        validate_login(values, env if env is not None else os.environ, k8s_token_path)
 
         if values["vault_validate_certs"] is None:
             # Not set: the inverse of VAULT_SKIP_VERIFY when that is set, else verify.

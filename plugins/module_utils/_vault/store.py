@@ -17,7 +17,7 @@ from typing import Any
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import VaultClient, VaultHttpError, VaultLoginError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, auth_method
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
 
 if _vault_client.HAS_URLLIB3:
     import urllib3
@@ -68,11 +68,28 @@ def connect(options: VaultOptions) -> VaultClient:
         raise VaultError("the Python library urllib3 is required (it comes with requests: pip install requests)")
     try:
         client = VaultClient(options)
-        auth_method(options.vault_auth_method).authenticate(client, options)
+        client.token = _login_token(options)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         raise _translate(exc, action="log in to", path=f"auth/{options.auth_mount}", addr=options.vault_addr,
                          secrets=options.secrets(), login=options.vault_auth_method) from None
     return client
+
+
+def _login_token(options: VaultOptions) -> str | None:
+    """The token of ``options``' login (``_vault/auth.login`` through an ``hvac.Client``; token and none need no request)."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import auth  # pylint: disable=import-outside-toplevel
+
+    if options.vault_auth_method in ("token", "none"):
+        return options.vault_token if options.vault_auth_method == "token" else None
+    import hvac  # pylint: disable=import-outside-toplevel
+
+    hv = hvac.Client(url=options.vault_addr, verify=options.verify, cert=options.client_cert, timeout=options.vault_timeout,
+                     proxies=options.vault_proxies, namespace=options.vault_namespace)
+    try:
+        auth.login(hv, options)
+    except auth.LoginError as exc:
+        raise (VaultNotFoundError if exc.missing_mount else VaultAuthError)(str(exc), path=f"auth/{exc.mount}", status=exc.status) from None
+    return hv.token
 
 
 def open_store(options: VaultOptions) -> "VaultStore":

@@ -35,25 +35,42 @@ def cert_files(tmp_path):
 def test_argspec_has_every_option_of_the_spec():
     spec = vo.vault_argspec(env_fallback)
     assert list(spec) == list(vo.VAULT_OPTION_NAMES) == [
-        "vault_addr", "vault_auth_method", "vault_token", "vault_role_id", "vault_secret_id", "vault_username", "vault_password",
-        "vault_role", "vault_jwt", "vault_client_cert", "vault_client_key", "vault_auth_mount", "vault_namespace", "vault_ca_cert",
-        "vault_validate_certs", "vault_timeout", "vault_proxies", "vault_retries", "kv_mount", "kv_path"]
+        "vault_addr", "vault_auth_method", "vault_auth_mount", "vault_token", "vault_token_path", "vault_token_file", "vault_role_id",
+        "vault_secret_id", "vault_username", "vault_password", "vault_role", "vault_jwt", "vault_kubernetes_token_path",
+        "vault_client_cert", "vault_client_key", "vault_aws_profile", "vault_aws_access_key", "vault_aws_secret_key",
+        "vault_aws_security_token", "vault_aws_region", "vault_aws_iam_server_id", "vault_azure_tenant_id", "vault_azure_client_id",
+        "vault_azure_client_secret", "vault_azure_resource", "vault_namespace", "vault_ca_cert", "vault_validate_certs",
+        "vault_timeout", "vault_proxies", "vault_retries", "kv_mount", "kv_path"]
+
+
+def test_auth_methods_are_community_hashi_vaults():
+    assert vo.AUTH_METHOD_NAMES == ("token", "userpass", "ldap", "approle", "aws_iam", "azure", "jwt", "cert", "kubernetes", "none")
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("vault_addr", {"type": "str", "aliases": ["vault_url"]}),
-    ("vault_auth_method", {"type": "str", "default": "token", "choices": list(vo.AUTH_METHOD_NAMES)}),
-    ("vault_token", {"type": "str", "no_log": True}),
-    ("vault_secret_id", {"type": "str", "no_log": True}),
-    ("vault_password", {"type": "str", "no_log": True}),
-    ("vault_jwt", {"type": "str", "no_log": True}),
-    ("vault_client_cert", {"type": "path"}),
-    ("vault_client_key", {"type": "path", "no_log": False}),
-    ("vault_ca_cert", {"type": "path"}),
-    ("vault_validate_certs", {"type": "bool"}),  # no default: VAULT_SKIP_VERIFY decides when it is not set
-    ("vault_proxies", {"type": "raw"}),
-    ("vault_retries", {"type": "raw"}),
-    ("vault_timeout", {"type": "int", "default": 30}),
+    ("vault_addr", {"type": "str", "aliases": ["vault_url", "url"]}),
+    ("vault_auth_method", {"type": "str", "default": "token", "choices": list(vo.AUTH_METHOD_NAMES), "aliases": ["auth_method"]}),
+    ("vault_auth_mount", {"type": "str", "aliases": ["mount_point"]}),
+    ("vault_token", {"type": "str", "no_log": True, "aliases": ["token"]}),
+    ("vault_token_path", {"type": "path", "no_log": False, "aliases": ["token_path"]}),
+    ("vault_token_file", {"type": "str", "no_log": False, "aliases": ["token_file"], "default": ".vault-token"}),
+    ("vault_role_id", {"type": "str", "aliases": ["role_id"]}),
+    ("vault_secret_id", {"type": "str", "no_log": True, "aliases": ["secret_id"]}),
+    ("vault_password", {"type": "str", "no_log": True}),  # no alias: sectigo_config's password is SCM's
+    ("vault_role", {"type": "str"}),
+    ("vault_jwt", {"type": "str", "no_log": True, "aliases": ["jwt", "kubernetes_token"]}),
+    ("vault_client_cert", {"type": "path", "aliases": ["cert_auth_public_key"]}),
+    ("vault_client_key", {"type": "path", "no_log": False, "aliases": ["cert_auth_private_key"]}),
+    ("vault_aws_access_key", {"type": "str", "no_log": False, "aliases": ["aws_access_key", "aws_access_key_id"]}),
+    ("vault_aws_secret_key", {"type": "str", "no_log": True, "aliases": ["aws_secret_key", "aws_secret_access_key"]}),
+    ("vault_aws_security_token", {"type": "str", "no_log": True, "aliases": ["aws_security_token"]}),
+    ("vault_azure_client_secret", {"type": "str", "no_log": True, "aliases": ["azure_client_secret"]}),
+    ("vault_azure_resource", {"type": "str", "aliases": ["azure_resource"], "default": "https://management.azure.com/"}),
+    ("vault_ca_cert", {"type": "path", "aliases": ["ca_cert", "cacert"]}),
+    ("vault_validate_certs", {"type": "bool", "aliases": ["validate_certs"]}),  # no default: VAULT_SKIP_VERIFY decides when it is not set
+    ("vault_proxies", {"type": "raw", "aliases": ["proxies"]}),
+    ("vault_retries", {"type": "raw", "aliases": ["retries"]}),
+    ("vault_timeout", {"type": "int", "default": 30, "aliases": ["timeout"]}),
     ("kv_mount", {"type": "str", "default": "secret"}),
     ("kv_path", {"type": "str", "default": "sectigo-vault-pki"}),
 ])
@@ -69,16 +86,56 @@ def test_argspec_env_fallbacks(name, variables):
 
 
 def test_env_fallback_table_is_the_spec():
-    hashi = {name: f"ANSIBLE_HASHI_VAULT_{suffix}" for name, suffix in (
-        ("vault_addr", "ADDR"), ("vault_auth_method", "AUTH_METHOD"), ("vault_token", "TOKEN"), ("vault_role_id", "ROLE_ID"),
-        ("vault_secret_id", "SECRET_ID"), ("vault_username", "USERNAME"), ("vault_password", "PASSWORD"), ("vault_jwt", "JWT"),
-        ("vault_client_cert", "CERT_AUTH_PUBLIC_KEY"), ("vault_client_key", "CERT_AUTH_PRIVATE_KEY"),
-        ("vault_auth_mount", "MOUNT_POINT"), ("vault_namespace", "NAMESPACE"), ("vault_ca_cert", "CA_CERT"),
-        ("vault_timeout", "TIMEOUT"), ("vault_proxies", "PROXIES"), ("vault_retries", "RETRIES"))}
-    ours = {"vault_addr": "VAULT_ADDR", "vault_auth_method": "VAULT_AUTH_METHOD", "vault_token": "VAULT_TOKEN",
-            "vault_role_id": "VAULT_ROLE_ID", "vault_secret_id": "VAULT_SECRET_ID", "vault_namespace": "VAULT_NAMESPACE",
-            "vault_ca_cert": "VAULT_CACERT"}
-    assert vo.ENV_FALLBACKS == {name: ([ours[name]] if name in ours else []) + [variable] for name, variable in hashi.items()}
+    hashi = "ANSIBLE_HASHI_VAULT_"
+    assert vo.ENV_FALLBACKS == {
+        "vault_addr": ["VAULT_ADDR", hashi + "ADDR"],
+        "vault_auth_method": ["VAULT_AUTH_METHOD", hashi + "AUTH_METHOD"],
+        "vault_auth_mount": [hashi + "MOUNT_POINT"],
+        "vault_token": ["VAULT_TOKEN", hashi + "TOKEN"],
+        "vault_token_path": [hashi + "TOKEN_PATH"],
+        "vault_token_file": [hashi + "TOKEN_FILE"],
+        "vault_role_id": ["VAULT_ROLE_ID", hashi + "ROLE_ID"],
+        "vault_secret_id": ["VAULT_SECRET_ID", hashi + "SECRET_ID"],
+        "vault_username": [hashi + "USERNAME"],
+        "vault_password": [hashi + "PASSWORD"],
+        "vault_jwt": [hashi + "JWT", hashi + "KUBERNETES_TOKEN"],
+        "vault_kubernetes_token_path": [hashi + "KUBERNETES_TOKEN_PATH"],
+        "vault_client_cert": [hashi + "CERT_AUTH_PUBLIC_KEY"],
+        "vault_client_key": [hashi + "CERT_AUTH_PRIVATE_KEY"],
+        "vault_aws_profile": ["AWS_DEFAULT_PROFILE", "AWS_PROFILE"],
+        "vault_aws_access_key": ["EC2_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID"],
+        "vault_aws_secret_key": ["EC2_SECRET_KEY", "AWS_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"],
+        "vault_aws_security_token": ["EC2_SECURITY_TOKEN", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"],
+        "vault_aws_region": ["EC2_REGION", "AWS_REGION"],
+        "vault_aws_iam_server_id": [hashi + "AWS_IAM_SERVER_ID"],
+        "vault_azure_tenant_id": [hashi + "AZURE_TENANT_ID"],
+        "vault_azure_client_id": [hashi + "AZURE_CLIENT_ID"],
+        "vault_azure_client_secret": [hashi + "AZURE_CLIENT_SECRET"],
+        "vault_azure_resource": [hashi + "AZURE_RESOURCE"],
+        "vault_namespace": ["VAULT_NAMESPACE", hashi + "NAMESPACE"],
+        "vault_ca_cert": ["VAULT_CACERT", hashi + "CA_CERT"],
+        "vault_timeout": [hashi + "TIMEOUT"],
+        "vault_proxies": [hashi + "PROXIES"],
+        "vault_retries": [hashi + "RETRIES"],
+    }
+
+
+def test_no_alias_is_an_option_of_a_module():
+    """An alias shared by every module must not be any module's own option (sectigo_config has SCM's password)."""
+    import ast
+    import pathlib
+
+    aliases = {alias for names in vo.ALIASES.values() for alias in names}
+    modules = pathlib.Path(__file__).parents[4] / "plugins" / "modules"
+    own = set()
+    for path in list(modules.glob("*.py")) + [modules.parent / "module_utils" / "_cert_task.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", "") == "dict":
+                own.add(node.arg)
+            if isinstance(node, ast.Dict):
+                own.update(key.value for key in node.keys if isinstance(key, ast.Constant) and isinstance(key.value, str))
+    assert "password" in own and "password" not in aliases
+    assert not aliases & own, sorted(aliases & own)
 
 
 def test_argspec_through_ansible_validator_applies_fallbacks_aliases_and_no_log(monkeypatch):
@@ -96,16 +153,15 @@ def test_argspec_through_ansible_validator_applies_fallbacks_aliases_and_no_log(
 
 
 def test_argspec_refuses_unknown_auth_method_listing_choices():
-    result = ArgumentSpecValidator(vo.vault_argspec(env_fallback)).validate({"vault_addr": ADDR, "vault_auth_method": "ldap"})
+    result = ArgumentSpecValidator(vo.vault_argspec(env_fallback)).validate({"vault_addr": ADDR, "vault_auth_method": "gcp"})
     assert "approle" in str(result.errors[0]) and "kubernetes" in str(result.errors[0])
 
 
 # --- validation per auth method ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("method, given, missing_field", [
-    ("token", {}, "vault_token"),
+    ("token", {"vault_token_path": "/nonexistent/sectigo-test"}, "vault_token"),
     ("approle", {}, "vault_role_id"),
-    ("approle", {"vault_role_id": "r"}, "vault_secret_id"),
     ("approle", {"vault_secret_id": SECRETS["vault_secret_id"]}, "vault_role_id"),
     ("userpass", {"vault_username": "u"}, "vault_password"),
     ("userpass", {"vault_password": SECRETS["vault_password"]}, "vault_username"),
@@ -114,6 +170,11 @@ def test_argspec_refuses_unknown_auth_method_listing_choices():
     ("kubernetes", {"vault_jwt": SECRETS["vault_jwt"]}, "vault_role"),
     ("cert", {"vault_client_cert": "/c.pem"}, "vault_client_key"),
     ("cert", {}, "vault_client_cert"),
+    ("ldap", {"vault_username": "u"}, "vault_password"),
+    ("ldap", {"vault_password": SECRETS["vault_password"]}, "vault_username"),
+    ("azure", {"vault_jwt": SECRETS["vault_jwt"]}, "vault_role"),
+    ("aws_iam", {"vault_aws_access_key": "AKIA"}, "vault_aws_secret_key"),
+    ("aws_iam", {"vault_aws_secret_key": "aws-secret-must-not-leak"}, "vault_aws_access_key"),
 ])
 def test_each_method_names_its_missing_option(method, given, missing_field):
     with pytest.raises(VaultOptionsError) as err:
@@ -130,11 +191,71 @@ def test_each_method_names_its_missing_option(method, given, missing_field):
     ("userpass", {"vault_username": "u", "vault_password": "p"}),
     ("jwt", {"vault_role": "r", "vault_jwt": "j"}),
     ("kubernetes", {"vault_role": "r", "vault_jwt": "j"}),
+    ("ldap", {"vault_username": "u", "vault_password": "p"}),
+    ("approle", {"vault_role_id": "r"}),  # a role without bind_secret_id
+    ("aws_iam", {"vault_aws_access_key": "AKIA", "vault_aws_secret_key": "s"}),
+    ("azure", {"vault_role": "r", "vault_jwt": "j"}),
+    ("none", {}),
 ])
 def test_each_method_accepts_its_options(method, given):
     opts = options(vault_auth_method=method, **given)
     assert opts.vault_auth_method == method
-    assert opts.auth_mount == method
+    assert opts.auth_mount == ("aws" if method == "aws_iam" else method)
+
+
+@pytest.mark.parametrize("method, extra", [("jwt", {"vault_jwt": "j"}), ("kubernetes", {"vault_jwt": "j"}), ("azure", {"vault_jwt": "j"}),
+                                           ("aws_iam", {"vault_aws_access_key": "a", "vault_aws_secret_key": "s"})])
+def test_role_id_names_the_role_as_community_hashi_vault_has_it(method, extra):
+    assert options(vault_auth_method=method, vault_role_id="ci", **extra).vault_role == "ci"
+    assert options(vault_auth_method=method, vault_role_id="ci", vault_role="mine", **extra).vault_role == "mine"
+
+
+def test_community_names_are_aliases_of_a_plain_mapping():
+    opts = VaultOptions.from_mapping({"url": ADDR, "auth_method": "approle", "role_id": "r", "secret_id": "s", "mount_point": "ci"})
+    assert (opts.vault_addr, opts.vault_auth_method, opts.vault_role_id, opts.vault_secret_id, opts.auth_mount) == (ADDR, "approle", "r", "s", "ci")
+
+
+def test_token_from_the_token_file(tmp_path):
+    (tmp_path / ".vault-token").write_text(SECRETS["vault_token"] + "\n")
+    assert options(vault_token_path=str(tmp_path)).vault_token == SECRETS["vault_token"]
+    (tmp_path / "other").write_text("other-token")
+    assert options(vault_token_path=str(tmp_path), vault_token_file="other").vault_token == "other-token"
+    assert options(vault_token_path=str(tmp_path), vault_token="given").vault_token == "given"
+    home = VaultOptions.from_mapping({"vault_addr": ADDR}, env={"HOME": str(tmp_path)})
+    assert home.vault_token == SECRETS["vault_token"]
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token_path=str(tmp_path / "nothing"))
+    assert err.value.field == "vault_token" and "vault_token_path" in str(err.value)
+
+
+def test_kubernetes_token_path_option(tmp_path):
+    token_file = tmp_path / "sa-token"
+    token_file.write_text("k8s-jwt")
+    opts = options(vault_auth_method="kubernetes", vault_role="r", vault_kubernetes_token_path=str(token_file))
+    assert opts.vault_jwt == "k8s-jwt"
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_auth_method="kubernetes", vault_role="r", vault_kubernetes_token_path=str(tmp_path / "none"))
+    assert err.value.field == "vault_jwt" and "vault_kubernetes_token_path" in str(err.value)
+
+
+def test_a_missing_optional_library_is_named_before_any_request(monkeypatch):
+    monkeypatch.setattr(vo, "_installed", lambda name: False)
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_auth_method="aws_iam", vault_role="r")
+    assert err.value.field == "vault_aws_access_key" and "boto3" in str(err.value)
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_auth_method="azure", vault_role="r")
+    assert err.value.field == "vault_jwt" and "azure-identity" in str(err.value)
+    # With keys (aws_iam) or a JWT (azure), neither library is needed.
+    options(vault_auth_method="aws_iam", vault_aws_access_key="a", vault_aws_secret_key="s")
+    options(vault_auth_method="azure", vault_role="r", vault_jwt="j")
+
+
+def test_an_azure_service_principal_needs_its_tenant(monkeypatch):
+    monkeypatch.setattr(vo, "_installed", lambda name: True)
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_auth_method="azure", vault_role="r", vault_azure_client_id="c", vault_azure_client_secret="azure-secret-xyz")
+    assert err.value.field == "vault_azure_tenant_id" and "azure-secret-xyz" not in str(err.value)
 
 
 def test_cert_method_needs_existing_files(cert_files, tmp_path):
@@ -167,7 +288,7 @@ def test_kubernetes_without_token_file_or_jwt_fails_clearly(tmp_path, content):
 
 def test_unknown_method_lists_the_allowed_ones():
     with pytest.raises(VaultOptionsError) as err:
-        options(vault_auth_method="ldap", vault_token="t")
+        options(vault_auth_method="gcp", vault_token="t")
     assert err.value.field == "vault_auth_method"
     for name in vo.AUTH_METHOD_NAMES:
         assert name in str(err.value)
@@ -278,58 +399,6 @@ def test_no_message_holds_a_secret(broken):
         assert secret not in str(err.value)
 
 
-def test_auth_dispatch_by_name():
-    assert {name: type(method).__name__ for name, method in vo.AUTH_METHODS.items()} == {
-        "token": "TokenAuth", "approle": "AppRoleAuth", "userpass": "UserpassAuth", "jwt": "JwtAuth", "cert": "CertAuth",
-        "kubernetes": "KubernetesAuth"}
-    assert vo.auth_method("jwt").required == ("vault_role", "vault_jwt")
-
-
-class _Recorder:
-    """Stands in for the Vault client: records the login each method sends (path and body)."""
-
-    def __init__(self):
-        self.calls = []
-        self.token = None
-
-    def login(self, path, body):
-        self.calls.append((path, body))
-
-
-@pytest.mark.parametrize("method, given, call", [
-    ("approle", {"vault_role_id": "r", "vault_secret_id": "s"}, ("auth/approle/login", {"role_id": "r", "secret_id": "s"})),
-    ("userpass", {"vault_username": "u", "vault_password": "p", "vault_auth_mount": "people"}, ("auth/people/login/u", {"password": "p"})),
-    ("jwt", {"vault_role": "r", "vault_jwt": "j"}, ("auth/jwt/login", {"role": "r", "jwt": "j"})),
-    ("kubernetes", {"vault_role": "r", "vault_jwt": "j"}, ("auth/kubernetes/login", {"role": "r", "jwt": "j"})),
-    ("kubernetes", {"vault_role": "r", "vault_jwt": "j", "vault_auth_mount": "k8s/prod"}, ("auth/k8s/prod/login", {"role": "r", "jwt": "j"})),
-])
-def test_each_method_logs_in_at_its_mount(method, given, call):
-    client = _Recorder()
-    opts = options(vault_auth_method=method, **given)
-    vo.auth_method(method).authenticate(client, opts)
-    assert client.calls == [call]
-
-
-def test_a_user_name_is_quoted_into_the_login_path():
-    client = _Recorder()
-    vo.auth_method("userpass").authenticate(client, options(vault_auth_method="userpass", vault_username="a b/c", vault_password="p"))
-    assert client.calls == [("auth/userpass/login/a%20b%2Fc", {"password": "p"})]
-
-
-def test_token_method_sends_nothing():
-    client = _Recorder()
-    vo.auth_method("token").authenticate(client, options(vault_token="t"))
-    assert client.calls == [] and client.token == "t"
-
-
-def test_cert_method_logs_in_with_optional_role(cert_files):
-    cert, key = cert_files
-    client = _Recorder()
-    vo.auth_method("cert").authenticate(client, options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key, vault_role="web"))
-    vo.auth_method("cert").authenticate(client, options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key))
-    assert client.calls == [("auth/cert/login", {"name": "web"}), ("auth/cert/login", {})]
-
-
 # --- the doc fragment ----------------------------------------------------------------------------------------
 
 def test_doc_fragment_documents_the_argspec():
@@ -352,7 +421,9 @@ def test_doc_fragment_plugins_section_is_the_lookup_sources():
         entry = {"env": [{"name": var} for var in sources["env"]], "ini": sources["ini"], "vars": [{"name": var} for var in sources["vars"]]}
         expected[name] = {key: value for key, value in entry.items() if value}
     assert plugins == expected
-    assert plugins["vault_addr"]["vars"] == [{"name": "sectigo_vault_addr"}]
+    assert plugins["vault_addr"]["vars"] == [{"name": "sectigo_vault_addr"}, {"name": "ansible_hashi_vault_url"}]
+    assert plugins["vault_role_id"]["ini"] == [{"section": "sectigo_vault_pki", "key": "vault_role_id"},
+                                               {"section": "hashi_vault_collection", "key": "role_id"}]
     assert plugins["kv_mount"]["ini"] == [{"section": "sectigo_vault_pki", "key": "kv_mount"}]
 
 
