@@ -104,23 +104,23 @@ def _refused(exc: Exception, options: VaultOptions) -> Exception:
 
 
 def _userpass(client: Any, o: VaultOptions) -> Any:
-    return client.auth.userpass.login(username=o.vault_username, password=o.vault_password, mount_point=o.auth_mount)
+    return client.auth.userpass.login(username=o.vault_username, password=o.vault_password, mount_point=o.auth_mount, use_token=False)
 
 
 def _ldap(client: Any, o: VaultOptions) -> Any:
-    return client.auth.ldap.login(username=o.vault_username, password=o.vault_password, mount_point=o.auth_mount)
+    return client.auth.ldap.login(username=o.vault_username, password=o.vault_password, mount_point=o.auth_mount, use_token=False)
 
 
 def _approle(client: Any, o: VaultOptions) -> Any:
-    return client.auth.approle.login(role_id=o.vault_role_id, secret_id=o.vault_secret_id, mount_point=o.auth_mount)
+    return client.auth.approle.login(role_id=o.vault_role_id, secret_id=o.vault_secret_id, mount_point=o.auth_mount, use_token=False)
 
 
 def _jwt(client: Any, o: VaultOptions) -> Any:
-    return client.auth.jwt.jwt_login(role=o.vault_role, jwt=o.vault_jwt, path=o.auth_mount)
+    return client.auth.jwt.jwt_login(role=o.vault_role, jwt=o.vault_jwt, path=o.auth_mount, use_token=False)
 
 
 def _kubernetes(client: Any, o: VaultOptions) -> Any:
-    return client.auth.kubernetes.login(role=o.vault_role, jwt=o.vault_jwt, mount_point=o.auth_mount)
+    return client.auth.kubernetes.login(role=o.vault_role, jwt=o.vault_jwt, mount_point=o.auth_mount, use_token=False)
 
 
 def _cert(client: Any, o: VaultOptions) -> Any:
@@ -133,7 +133,7 @@ def _cert(client: Any, o: VaultOptions) -> Any:
     if o.verify is False:
         return client.login(f"/v1/auth/{o.auth_mount}/login", json={"name": name} if name else {},
                             cert=(o.vault_client_cert, o.vault_client_key))
-    return client.auth.cert.login(name=name, cert_pem=o.vault_client_cert, key_pem=o.vault_client_key, mount_point=o.auth_mount)
+    return client.auth.cert.login(name=name, cert_pem=o.vault_client_cert, key_pem=o.vault_client_key, mount_point=o.auth_mount, use_token=False)
 
 
 def aws_credentials(o: VaultOptions) -> tuple[str, str, str | None]:
@@ -164,7 +164,7 @@ def _aws_iam(client: Any, o: VaultOptions) -> Any:
     access_key, secret_key, session_token = aws_credentials(o)
     return client.auth.aws.iam_login(access_key=access_key, secret_key=secret_key, session_token=session_token,
                                      header_value=o.vault_aws_iam_server_id, role=o.vault_role,
-                                     region=o.vault_aws_region or "us-east-1", mount_point=o.auth_mount)
+                                     region=o.vault_aws_region or "us-east-1", mount_point=o.auth_mount, use_token=False)
 
 
 def azure_token(o: VaultOptions) -> str:
@@ -191,7 +191,7 @@ def azure_token(o: VaultOptions) -> str:
 
 
 def _azure(client: Any, o: VaultOptions) -> Any:
-    return client.auth.azure.login(role=o.vault_role, jwt=o.vault_jwt or azure_token(o), mount_point=o.auth_mount)
+    return client.auth.azure.login(role=o.vault_role, jwt=o.vault_jwt or azure_token(o), mount_point=o.auth_mount, use_token=False)
 
 
 _METHODS: dict[str, Callable[[Any, VaultOptions], Any]] = {
