@@ -26,8 +26,9 @@ $(BIN)/.demo-installed: requirements.txt requirements-demo.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-demo.txt
 	touch $@
 
-$(BIN)/.installed: $(BIN)/.demo-installed requirements-test.txt
+$(BIN)/.installed: $(BIN)/.demo-installed requirements-test.txt tests/testbed/openbao-ldap.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-test.txt
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade --target $(VENV)/openbao-ldap -r tests/testbed/openbao-ldap.txt
 	touch $@
 
 venv: $(BIN)/.installed

@@ -21,6 +21,10 @@ if ((${#missing[@]})); then
     echo "installing Debian packages: ${missing[*]}"
     if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
     export DEBIAN_FRONTEND=noninteractive
+    # slapd: no directory of its own and no system service; the test bed starts its own on loopback (tests/testbed/ldap.py).
+    if command -v debconf-set-selections >/dev/null; then
+        echo "slapd slapd/no_configuration boolean true" | $sudo debconf-set-selections
+    fi
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

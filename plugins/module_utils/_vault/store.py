@@ -82,6 +82,7 @@ def _login_token(options: VaultOptions) -> str | None:
     if options.vault_auth_method in ("token", "none"):
         return options.vault_token if options.vault_auth_method == "token" else None
     import hvac  # pylint: disable=import-outside-toplevel
+    import requests  # pylint: disable=import-outside-toplevel
 
     hv = hvac.Client(url=options.vault_addr, verify=options.verify, cert=options.client_cert, timeout=options.vault_timeout,
                      proxies=options.vault_proxies, namespace=options.vault_namespace)
@@ -89,6 +90,9 @@ def _login_token(options: VaultOptions) -> str | None:
         auth.login(hv, options)
     except auth.LoginError as exc:
         raise (VaultNotFoundError if exc.missing_mount else VaultAuthError)(str(exc), path=f"auth/{exc.mount}", status=exc.status) from None
+    except requests.exceptions.RequestException as exc:
+        raise VaultConnectionError(f"cannot reach Vault at {options.vault_addr} to log in to 'auth/{options.auth_mount}': "
+                                   f"{type(exc).__name__}", path=f"auth/{options.auth_mount}") from None
     return hv.token
 
 
