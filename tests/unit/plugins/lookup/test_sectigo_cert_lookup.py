@@ -116,3 +116,33 @@ def test_one_service_per_run_shows_each_term_only_its_own_warnings(lookup, monke
     monkeypatch.setattr(plugin._display, "warning", shown.append)  # pylint: disable=protected-access
     plugin.run([record["cert_unique_id"]])
     assert shown == [] and len(plugin.logins) == 1
+
+
+
+_BY_ANSIBLE = """
+import json, sys
+from ansible.plugins.loader import init_plugin_loader, lookup_loader
+init_plugin_loader()
+from ansible_collections.sectigo.vault_pki.plugins.lookup.sectigo_cert import VAULT_OPTION_NAMES
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
+plugin = lookup_loader.get("sectigo.vault_pki.sectigo_cert")
+plugin.set_options(var_options={"ansible_hashi_vault_role_id": "deployer"},
+                   direct={"config": "prod", "url": "http://vault.example:8200", "auth_method": "kubernetes", "mount_point": "k8s"})
+opts = VaultOptions.from_mapping({name: plugin.get_option(name) for name in VAULT_OPTION_NAMES})
+print(json.dumps([opts.vault_addr, opts.vault_auth_method, opts.auth_mount, opts.vault_role, opts.vault_jwt]))
+"""
+
+
+def test_community_hashi_vault_names_reach_the_vault_options():
+    """Ansible's own option handling, in a process of its own: aliases as keywords, community.hashi_vault's variables and env."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    link_base = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, ".build", "pytest")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "ANSIBLE_HASHI_VAULT_", "ANSIBLE_"))}
+    env.update(ANSIBLE_COLLECTIONS_PATH=os.path.abspath(link_base), ANSIBLE_HASHI_VAULT_KUBERNETES_TOKEN="k8s-jwt")
+    proc = subprocess.run([sys.executable, "-c", _BY_ANSIBLE], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["http://vault.example:8200", "kubernetes", "k8s", "deployer", "k8s-jwt"]

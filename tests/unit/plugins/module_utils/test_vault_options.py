@@ -577,3 +577,17 @@ def test_a_socks_proxy_without_pysocks_is_named_before_any_request(monkeypatch):
     with pytest.raises(VaultError) as err:
         connect(options(vault_token="s3cret-token", vault_proxies="socks5h://user:pw@proxy:1080"))
     assert "PySocks" in str(err.value) and "s3cret-token" not in str(err.value) and "pw@" not in str(err.value)
+
+
+def test_community_names_through_the_ansible_validator(monkeypatch):
+    for name in [n for n in __import__("os").environ if n.startswith(("VAULT_", "ANSIBLE_HASHI_VAULT_", "AWS_", "EC2_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-from-env")
+    result = ArgumentSpecValidator(vo.vault_argspec(env_fallback)).validate(
+        {"url": ADDR, "auth_method": "aws_iam", "role_id": "ec2", "aws_access_key_id": "AKIA", "region": "eu-west-1", "cacert": None})
+    assert result.error_messages == []
+    opts = VaultOptions.from_mapping(result.validated_parameters)
+    assert (opts.vault_addr, opts.vault_auth_method, opts.vault_role, opts.vault_aws_access_key, opts.vault_aws_secret_key,
+            opts.vault_aws_region, opts.auth_mount) == (ADDR, "aws_iam", "ec2", "AKIA", "aws-secret-from-env", "eu-west-1", "aws")
+    assert "aws-secret-from-env" in result._no_log_values  # pylint: disable=protected-access
+    assert "aws-secret-from-env" not in repr(opts)
