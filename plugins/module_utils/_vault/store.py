@@ -17,7 +17,7 @@ from typing import Any
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import VaultClient, VaultHttpError, VaultLoginError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, VaultOptionsError
 
 if _vault_client.HAS_URLLIB3:
     import urllib3
@@ -69,6 +69,8 @@ def connect(options: VaultOptions) -> VaultClient:
     try:
         client = VaultClient(options)
         client.token = _login_token(options)
+    except VaultOptionsError:
+        raise  # names the option (an AWS profile, a library) before any request
     except Exception as exc:  # pylint: disable=broad-exception-caught
         raise _translate(exc, action="log in to", path=f"auth/{options.auth_mount}", addr=options.vault_addr,
                          secrets=options.secrets(), login=options.vault_auth_method) from None

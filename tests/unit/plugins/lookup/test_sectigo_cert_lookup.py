@@ -118,9 +118,8 @@ def test_one_service_per_run_shows_each_term_only_its_own_warnings(lookup, monke
     assert shown == [] and len(plugin.logins) == 1
 
 
-
 _BY_ANSIBLE = """
-import json, sys
+import json
 from ansible.plugins.loader import init_plugin_loader, lookup_loader
 init_plugin_loader()
 from ansible_collections.sectigo.vault_pki.plugins.lookup.sectigo_cert import VAULT_OPTION_NAMES

@@ -190,7 +190,7 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("given, status, errors", REFUSALS, ids=[f"{g['vault_auth_method']}-{s}" for g, s, _ in REFUSALS])
+@pytest.mark.parametrize("given, status, errors", REFUSALS, ids=[f"{refusal[0]['vault_auth_method']}-{refusal[1]}" for refusal in REFUSALS])
 def test_a_refused_login_names_the_method_and_mount_not_the_secret(given, status, errors):
     client = client_with(Recorder((status, {"errors": errors})))
     opts = options(**given)
