@@ -45,6 +45,11 @@ def field_list(value: Any) -> list[dict[str, str]]:
     return [{"name": str(item["name"]), "value": str(item["value"])} for item in items]
 
 
+def revoke_body(reason: str, reason_code: int) -> dict[str, Any]:
+    # Always both members: newer servers want reasonCode, older ones reason ("Revoke" in docs/scm-protocol.md).
+    return {"reason": reason or "", "reasonCode": int(reason_code)}
+
+
 def segment(value: Any) -> str:
     """An id or serial number as one path segment (serials keep their colons, "Revoke" in docs/scm-protocol.md)."""
     text = str(value)

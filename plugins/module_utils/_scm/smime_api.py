@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.endpoints import (
-    PAGE_SIZE, Endpoints, field_list, names_list, segment,
+    PAGE_SIZE, Endpoints, field_list, names_list, revoke_body, segment,
 )
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.ssl_api import revoke_body
 
 SMIME_LIST_FILTERS = {
     "date_format": "dateFormat",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.endpoints import (
-    PAGE_SIZE, Endpoints, field_list, names_list, segment,
+    PAGE_SIZE, Endpoints, field_list, names_list, revoke_body, segment,
 )
 
 # snake_case keyword -> SCM query name ("Lists and counts" in docs/scm-protocol.md).
@@ -23,11 +23,6 @@ SSL_LIST_FILTERS = {
     "md5_hash": "md5Hash", "sha256_hash": "sha256Hash", "key_usage": "keyUsage", "extended_key_usage": "extendedKeyUsage",
     "requested_via": "requestedVia",
 }
-
-
-def revoke_body(reason: str, reason_code: int) -> dict[str, Any]:
-    # Always both members: newer servers want reasonCode, older ones reason ("Revoke" in docs/scm-protocol.md).
-    return {"reason": reason or "", "reasonCode": int(reason_code)}
 
 
 class SslEndpoints(Endpoints):
