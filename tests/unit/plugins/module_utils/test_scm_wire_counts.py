@@ -2,8 +2,8 @@
 
 A certificate service on an in-memory Vault talks to the simulator through the real ``ScmClient``: what the simulator
 counts is what went over the wire, retries included. Pinned here: an order is one POST, a re-run sends nothing to SCM,
-an issued certificate costs at most two collects, an order that never issues at most MAX_COLLECTS, and under injected
-faults a POST is never sent twice.
+an issued certificate costs at most two collects, an order that never issues at most MAX_COLLECTS, under injected
+faults a POST is never sent twice, and an OAuth2 token is fetched once, again before it expires and after a 401.
 """
 from __future__ import annotations
 
@@ -102,3 +102,49 @@ def test_gets_are_retried_through_429_and_5xx_with_retry_after(bed):
     result = ensure()
     assert result.record["status"] == "Issued" and sim.faults.counts() == {"5xx": 2, "429": 2, "reset": 0}
     assert sim.stats.requests()[ENROLL] == 1
+
+
+@pytest.fixture
+def oauth_simulator():
+    from scm_simulator.server import make_server, serve_in_thread  # pylint: disable=import-outside-toplevel
+    from scm_simulator.simulator import Simulator  # pylint: disable=import-outside-toplevel
+
+    server = make_server(Simulator.create(client_id="cid", client_secret="csecret", token_lifetime=300), "127.0.0.1", 0)
+    serve_in_thread(server, poll_interval=0.01)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_oauth2_one_token_for_many_requests_again_after_expiry_and_after_a_401(oauth_simulator):
+    from scm_simulator.server import TOKEN_PATH  # pylint: disable=import-outside-toplevel
+
+    sim, clock = oauth_simulator.sim, FakeTime()
+    root = oauth_simulator.base_url.rsplit("/api", 1)[0]
+    client = scm_client_for({"base_url": oauth_simulator.base_url, "scm_auth_method": "oauth2", "client_id": "cid",
+                             "client_secret": "csecret", "scm_token_url": root + TOKEN_PATH})
+    client.auth.clock = clock.monotonic
+
+    def tokens():
+        return sim.stats.requests().get(f"POST {TOKEN_PATH}", 0)
+
+    for _ in range(5):
+        client.list_ssl_types()
+    assert tokens() == 1 and client.tokens_fetched == 1
+    clock.now = 300 - 29  # inside the last 30 s of the token's 300: fetched again before SCM refuses it
+    client.list_ssl_types()
+    assert tokens() == 2
+    sim.oauth.expire_all()  # SCM forgets the token early: one 401, one new token, the request once more
+    before = sim.stats.total
+    client.enroll_ssl(org_id=1001, csr=_csr(), cert_type=101, term=365)
+    assert tokens() == 3 and sim.stats.total - before == 3 and sim.stats.requests()[ENROLL] == 2  # the refused one and the one placed
+    assert len(sim.stats_snapshot()["orders"]) == 1
+
+
+def _csr():
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto  # pylint: disable=import-outside-toplevel
+
+    key = crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256"))
+    return crypto.build_csr(key, common_name="oauth.example.com")
