@@ -130,7 +130,7 @@ class OAuth2ClientCredentials(AuthBase):  # type: ignore[misc,valid-type]
         again = request.copy()
         again.headers["Authorization"] = f"Bearer {self.token(stale=used)}"
         again._scm_token_retried = True  # pylint: disable=protected-access
-        _ = response.content  # read the refusal so its connection goes back to the pool
+        response.content  # pylint: disable=pointless-statement  # read the refusal so its connection goes back to the pool
         response.close()
         answer = response.connection.send(again, **kwargs)
         answer.history.append(response)

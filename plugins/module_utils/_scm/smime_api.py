@@ -79,4 +79,3 @@ class SmimeEndpoints(Endpoints):
     def revoke_smime_by_serial(self, serial: str, *, reason: str = "", reason_code: int = 0) -> None:
         """POST /smime/v1/revoke/serial/{serial} [S/MIME certificates]."""
         self._request("POST", f"/smime/v1/revoke/serial/{segment(serial)}", body=revoke_body(reason, reason_code))
-

@@ -107,4 +107,3 @@ class SslEndpoints(Endpoints):
     def decline_ssl(self, ssl_id: int | str, message: str) -> None:
         """POST /ssl/v1/decline/{id} [Approve and decline]."""
         self._request("POST", f"/ssl/v1/decline/{segment(ssl_id)}", body={"message": message})
-

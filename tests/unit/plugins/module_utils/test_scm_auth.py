@@ -88,7 +88,11 @@ def test_token_is_fetched_once_and_sent_as_bearer(oauth):
 def test_one_token_for_many_requests_on_many_threads(oauth):
     client, transport = oauth
     transport.queue += [token_answer(TOKEN_A)] + [TYPES] * 24
-    workers = [threading.Thread(target=lambda: [client.list_ssl_types() for _ in range(3)]) for _ in range(8)]
+
+    def three():
+        for _request in range(3):
+            client.list_ssl_types()
+    workers = [threading.Thread(target=three) for _worker in range(8)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 import urllib3
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
