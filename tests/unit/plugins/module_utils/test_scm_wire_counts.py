@@ -130,7 +130,7 @@ def test_oauth2_one_token_for_many_requests_again_after_expiry_and_after_a_401(o
     def tokens():
         return sim.stats.requests().get(f"POST {TOKEN_PATH}", 0)
 
-    for _ in range(5):
+    for _request in range(5):
         client.list_ssl_types()
     assert tokens() == 1 and client.tokens_fetched == 1
     clock.now = 300 - 29  # inside the last 30 s of the token's 300: fetched again before SCM refuses it
