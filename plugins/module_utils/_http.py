@@ -1,42 +1,15 @@
 # Copyright: sectigo.vault_pki contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the two HTTP clients (Vault over urllib3, SCM over requests) share: proxies and CA bundles from the environment.
+"""The Vault client's view of the environment: the proxy for an address (``NO_PROXY`` honoured) and the CA bundle.
 
 Private to this collection: no compatibility is promised to code outside it.
 
 The Vault client reads them with :func:`environment_proxy` and :func:`environment_ca_bundle` when it builds its
-pool. The SCM session gets the same from :func:`environment_once`: with ``trust_env`` on, requests reads the proxy
-variables (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``) and the CA bundle variables from the environment again for
-every request, which costs about a millisecond (docs/bench.md "Fleet scale"). A session here reads them once, for
-the servers it talks to, with the same outcome: the proxies the environment names for those URLs (none when
-``NO_PROXY`` covers them) under the ones the options give, and the environment's CA bundle when the options leave
-verification at its default.
+pool. The SCM session leaves them to requests itself (``_scm/transport``).
 """
 from __future__ import annotations
 
 import os
-from typing import Any
-
-
-def environment_once(session: Any, urls: list[str], verify: Any) -> Any:
-    """Settle ``session``'s proxies from the environment for ``urls`` and stop it reading the environment again.
-
-    Returns the ``verify`` value to use: ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` when ``verify`` is True, as
-    requests would pick it per request. When the URLs would get different proxies (a ``NO_PROXY`` that covers one
-    of them), the session is left as it was and reads the environment per request.
-    """
-    import requests.utils  # pylint: disable=import-outside-toplevel
-
-    found = [requests.utils.get_environ_proxies(url) for url in urls]
-    if any(proxies != found[0] for proxies in found[1:]):
-        return verify
-    for scheme, proxy in found[0].items() if found else ():
-        if scheme != "no":
-            session.proxies.setdefault(scheme, proxy)
-    session.trust_env = False
-    if verify is True:
-        return environment_ca_bundle() or True
-    return verify
 
 
 def environment_ca_bundle() -> str | None:

@@ -127,12 +127,8 @@ class TerminalStatus(Exception):
 
 def certificates_in(data: bytes | str) -> list[str]:
     """Certificates of a collect answer, whatever the format (PEM blocks or PKCS#7)."""
-    raw = data.encode() if isinstance(data, str) else data
-    if b"-----BEGIN CERTIFICATE-----" in raw:
-        return crypto.split_pem(raw.decode("ascii", errors="replace"))
-    if not raw.strip():
-        return []
-    return crypto.pkcs7_to_pem(raw)
+    pems = crypto.split_pem(data)
+    return pems or crypto.pkcs7_to_pem(data)
 
 
 def find_leaf(pems: list[str], public_keys: list[str]) -> str | None:

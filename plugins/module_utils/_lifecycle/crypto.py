@@ -69,7 +69,6 @@ _CURVE_ALIASES = {
 }
 _NIST_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 _ALGO_ALIASES = {"RSA": "RSA", "EC": "EC", "ECDSA": "EC"}
-_PEM_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 _DNS_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?\.?$")
 # DNS SANs: letters, digits, '-' and '_' in dot-separated labels, an optional leading '*.' label.
 _DNS_SAN_RE = re.compile(r"^(\*\.)?[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?$")
@@ -517,16 +516,20 @@ def parse_certificate(pem_or_der: str | bytes) -> dict[str, Any]:
     }
 
 
-def _armour(body_b64: str) -> str:
-    lines = [body_b64[i:i + 64] for i in range(0, len(body_b64), 64)]
-    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
-
-
 def split_pem(text: str | bytes) -> list[str]:
-    """Every ``CERTIFICATE`` block of ``text`` in order, re-armoured with ``\\n`` line ends and 64-column lines."""
-    if isinstance(text, bytes):
-        text = text.decode("ascii", errors="replace")
-    return [_armour("".join(body.split())) for body in _PEM_CERT_RE.findall(text)]
+    """Every ``CERTIFICATE`` block of ``text`` in order, as PEM with ``\\n`` line ends and 64-column lines.
+
+    Other PEM blocks and text around the blocks are skipped; no block gives ``[]``; a block that is not a certificate
+    is a ``CryptoInputError``.
+    """
+    raw = _as_bytes(text)
+    try:
+        certs = x509.load_pem_x509_certificates(raw)
+    except ValueError:
+        if b"CERTIFICATE-----" not in raw:
+            return []
+        raise CryptoInputError("certificate", "certificate data holds a CERTIFICATE block that is not a valid X.509 certificate") from None
+    return [_to_pem(cert) for cert in certs]
 
 
 def _to_pem(cert: Any) -> str:

@@ -121,8 +121,10 @@ class FakeScm:
         order = self.orders[int(oid)]
         if order["status"] != "Issued":
             if order["status"] == "Applied" and order["polls_left"] <= 0:
-                order["status"] = "Issued"
+                # Signed before the status says so: a second thread collecting the same order never sees an
+                # issued order without its certificate.
                 order["cert"] = self.ca.sign(order["csr"], order["term"], self.backdate)
+                order["status"] = "Issued"
             else:
                 order["polls_left"] -= 1
                 raise ScmPending("pending", status=400, scm_code=0, description="Being processed by Sectigo")
@@ -140,8 +142,10 @@ class FakeScm:
         """Reading the details of a pending order counts as one of its ``pending_polls`` too."""
         if order["status"] == "Applied":
             if order["polls_left"] <= 0:
-                order["status"] = "Issued"
+                # Signed before the status says so: a second thread collecting the same order never sees an
+                # issued order without its certificate.
                 order["cert"] = self.ca.sign(order["csr"], order["term"], self.backdate)
+                order["status"] = "Issued"
             else:
                 order["polls_left"] -= 1
 

@@ -10,7 +10,9 @@ from lifecycle_fakes import FakeCA, FakeStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import SslKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Collector, TerminalStatus, Waiting, leaf_keys
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import (
+    Collector, TerminalStatus, Waiting, certificates_in, leaf_keys,
+)
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmServerError
 
@@ -127,3 +129,20 @@ def test_leaf_keys_put_a_pending_replacement_first():
     other = crypto.build_csr(crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256")), common_name="x")
     record = {"public_key_sha256": "old", "pending": {"csr": other}}
     assert leaf_keys(record) == [crypto.csr_info(other)["public_key_sha256"], "old"]
+
+
+def test_certificates_in_every_collect_format():
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    leaf, root = issue()
+    bundle = f"subject=CN=web01\r\n{leaf}{KEY}{root}".replace("\n", "\r\n")
+    assert certificates_in(bundle) == [leaf, root] and certificates_in(bundle.encode()) == [leaf, root]
+    der = pkcs7.serialize_certificates([x509.load_pem_x509_certificate(p.encode()) for p in (leaf, root)], serialization.Encoding.DER)
+    assert sorted(certificates_in(der)) == sorted([leaf, root])
+    assert certificates_in(b"") == [] and certificates_in(b"  \n") == []
+    with pytest.raises(crypto.CryptoInputError):
+        certificates_in(leaf + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    with pytest.raises(crypto.CryptoInputError):
+        certificates_in(b"<html>not a certificate</html>")

@@ -91,6 +91,6 @@ def test_public_config_flags_every_secret():
 def test_scm_client_for_builds_each_login():
     oauth = scm_client_for(dict(BASE, base_url="https://scm.example.org/api", scm_auth_method="oauth2", client_id="cid",
                                 client_secret=SECRET, scm_token_url="https://sso.example.org/token"))
-    assert oauth.auth_method == "oauth2" and oauth.token_url == "https://sso.example.org/token" and "login" not in oauth.session.headers
+    assert oauth.auth_method == "oauth2" and oauth.auth.token_url == "https://sso.example.org/token" and "login" not in oauth.session.headers
     password = scm_client_for(dict(BASE, base_url="https://scm.example.org/api", customer_uri="a", login="b", password="p"))
-    assert password.session.headers["password"] == "p"
+    assert password.auth.headers == {"login": "b", "customerUri": "a", "password": "p"}

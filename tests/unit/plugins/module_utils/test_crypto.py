@@ -455,6 +455,15 @@ def test_split_pem(ca, leaf, ec_key):
     assert c.split_pem("") == [] and c.split_pem(ec_key) == []
 
 
+@pytest.mark.parametrize("garbage", ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                                     "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"])
+def test_split_pem_refuses_a_block_that_is_no_certificate(leaf, garbage):
+    for text in (garbage, _pem(leaf) + garbage):
+        with pytest.raises(c.CryptoInputError) as info:
+            c.split_pem(text)
+        assert info.value.field == "certificate"
+
+
 @pytest.mark.parametrize("encoding, transform", [
     ("PEM", lambda b: b),
     ("PEM", lambda b: b.decode()),

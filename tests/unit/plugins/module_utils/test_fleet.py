@@ -165,11 +165,11 @@ def test_widen_pool_keeps_a_client_certificate_context():
     pytest.importorskip("requests")
     import ssl
 
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import _ContextAdapter
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.transport import Attempts, ScmAdapter
 
     context = ssl.create_default_context()
     session = __import__("requests").Session()
-    adapter = _ContextAdapter(context, max_retries=0)
+    adapter = ScmAdapter(Attempts(), context, max_retries=0)
     session.mount("https://", adapter)
     widen_pool(session, 32)
     assert session.get_adapter("https://") is adapter and adapter._pool_maxsize == 32

@@ -10,19 +10,21 @@ import ipaddress
 import json
 import os
 import tempfile
+import threading
 from urllib.parse import parse_qs
 
 import pytest
-import requests
+import urllib3
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from test_scm_client import FakeTransport, path_of
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm import client as _scm_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import DEFAULT_TOKEN_URL, ScmClient, client_cert_context
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import DEFAULT_TOKEN_URL
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import ScmClient
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.transport import ScmAdapter, client_cert_context
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmAuthError, ScmConnectionError, ScmServerError
 
 ADMIN = "https://admin.enterprise.sectigo.com/api"
@@ -61,8 +63,8 @@ def oauth(clock):
     transport = FakeTransport()
     sleeps: list = []
     client = ScmClient(ADMIN, "", "", auth_method="oauth2", client_id=CLIENT_ID, client_secret=CLIENT_SECRET, sleep=sleeps.append,
-                       rand=lambda: 0.5, clock=clock)
-    client.session.mount("https://", transport)
+                       rand=lambda: 0.5, clock=clock, token_url=DEFAULT_TOKEN_URL)
+    transport.install(client)
     return client, transport
 
 
@@ -83,6 +85,22 @@ def test_token_is_fetched_once_and_sent_as_bearer(oauth):
     assert client.tokens_fetched == 1
 
 
+def test_one_token_for_many_requests_on_many_threads(oauth):
+    client, transport = oauth
+    transport.queue += [token_answer(TOKEN_A)] + [TYPES] * 24
+
+    def three():
+        for _request in range(3):
+            client.list_ssl_types()
+    workers = [threading.Thread(target=three) for _worker in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert client.tokens_fetched == 1 and [path_of(r) for r in transport.requests].count("/api/ssl/v1/types") == 24
+    assert {r.headers["Authorization"] for r in transport.requests[1:]} == {f"Bearer {TOKEN_A}"}
+
+
 def test_a_401_fetches_a_new_token_once_and_repeats_even_a_post(oauth):
     client, transport = oauth
     transport.queue += [token_answer(TOKEN_A), UNAUTHORIZED, token_answer(TOKEN_B), {"status": 200, "json": {"sslId": 7, "renewId": "r"}}]
@@ -91,7 +109,16 @@ def test_a_401_fetches_a_new_token_once_and_repeats_even_a_post(oauth):
     assert answer["sslId"] == 7
     assert [path_of(r) for r in transport.requests].count("/api/ssl/v1/enroll") == 2
     assert transport.last.headers["Authorization"] == f"Bearer {TOKEN_B}"
+    assert client.tokens_fetched == 2 and client.requests_sent == 4
+
+
+def test_a_401_on_a_get_fetches_a_new_token_and_the_next_requests_keep_it(oauth):
+    client, transport = oauth
+    transport.queue += [token_answer(TOKEN_A), UNAUTHORIZED, token_answer(TOKEN_B), TYPES, TYPES]
+    client.list_ssl_types()
+    client.list_ssl_types()
     assert client.tokens_fetched == 2
+    assert [r.headers.get("Authorization") for r in transport.requests[3:]] == [f"Bearer {TOKEN_B}"] * 2
 
 
 def test_a_second_401_is_an_auth_error_without_token_or_secret(oauth):
@@ -135,9 +162,17 @@ def test_token_endpoint_5xx_is_retried_then_reported(oauth):
     assert "HTTP 503" in str(info.value) and len(transport.requests) == 5
 
 
+def test_the_token_request_places_no_order_and_is_retried_like_a_get(oauth):
+    client, transport = oauth
+    transport.queue += [urllib3.exceptions.ReadTimeoutError(None, "/token", "Read timed out."), {"status": 429, "headers": {"Retry-After": "2"}},
+                        token_answer(TOKEN_A), TYPES]
+    client.list_ssl_types()
+    assert [r.method for r in transport.requests] == ["POST", "POST", "POST", "GET"] and client.tokens_fetched == 1
+
+
 def test_token_endpoint_unreachable(oauth):
     client, transport = oauth
-    transport.queue += [requests.exceptions.ReadTimeout("read timed out")] * 5
+    transport.queue += [urllib3.exceptions.ReadTimeoutError(None, "/token", "Read timed out.")] * 5
     with pytest.raises(ScmConnectionError) as info:
         client.list_ssl_types()
     assert "OAuth2 token" in str(info.value)
@@ -156,24 +191,18 @@ def test_custom_token_url_and_smime_paths_on_the_admin_api(clock):
     transport = FakeTransport()
     client = ScmClient("https://scm.example.org/api", "", "", auth_method="oauth2", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                        token_url="https://sso.example.org/token", clock=clock)
-    client.session.mount("https://", transport)
+    transport.install(client)
     transport.queue += [token_answer(TOKEN_A), {"status": 200, "json": []}]
     client.list_smime_types()
     assert transport.requests[0].url == "https://sso.example.org/token"
     assert transport.last.url == "https://scm.example.org/api/smime/v2/types"
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"client_id": None}, "client_id"),
-    ({"client_secret": ""}, "client_secret"),
-    ({"token_url": "sso.example.org/token"}, "scm_token_url"),
-])
-def test_oauth2_needs_its_options(kwargs, field):
-    options = dict(auth_method="oauth2", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
-    options.update(kwargs)
+def test_oauth2_needs_a_token_url():
+    # _lifecycle/configs gives every oauth2 config Sectigo's token endpoint unless the config names another.
     with pytest.raises(InputError) as info:
-        ScmClient(ADMIN, "", "", **options)
-    assert info.value.field == field
+        ScmClient(ADMIN, "", "", auth_method="oauth2", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    assert info.value.field == "scm_token_url"
 
 
 def test_repr_shows_no_secret(oauth):
@@ -266,14 +295,13 @@ def test_a_key_that_does_not_match_is_refused_before_any_request(pki):
     assert _leftovers() == before
 
 
-@pytest.mark.parametrize("cert, key, field", [
-    ("not pem", "-----BEGIN PRIVATE KEY-----\n", "scm_client_cert_pem"),
-    ("-----BEGIN CERTIFICATE-----\n", "a path", "scm_client_key_pem"),
-])
-def test_pem_options_must_be_pem(cert, key, field):
+@pytest.mark.parametrize("cert, key", [("not pem", "-----BEGIN PRIVATE KEY-----\n"), ("-----BEGIN CERTIFICATE-----\n", "a path")])
+def test_unusable_pem_names_the_options(cert, key):
+    before = _leftovers()
     with pytest.raises(InputError) as info:
         client_cert_context(cert, key)
-    assert info.value.field == field
+    assert info.value.field == "scm_client_key_pem" and "scm_client_cert_pem" in str(info.value)
+    assert _leftovers() == before
 
 
 def test_pem_certificate_needs_its_key(pki):
@@ -286,5 +314,5 @@ def test_context_is_used_for_verify_false_too(pki):
     client = ScmClient("https://scm.example.org/api", "demo", "demo", auth_method="client_certificate", verify=False,
                        client_cert_pem=pki["client_cert"], client_key_pem=pki["client_key"])
     adapter = client.session.get_adapter("https://scm.example.org/private/api")
-    assert isinstance(adapter, _scm_client._ContextAdapter)  # pylint: disable=protected-access
+    assert isinstance(adapter, ScmAdapter) and adapter._context is not None  # pylint: disable=protected-access
     assert client.session.verify is False

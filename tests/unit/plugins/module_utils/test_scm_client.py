@@ -1,11 +1,13 @@
 """Unit tests of the SCM REST client against a fake transport that replays recorded-style answers.
 
-The transport is a ``requests`` adapter mounted on the client's own session, so everything above
-the socket (URL building, headers, JSON bodies, redirects, the retry loop) runs for real.
+The fake answers where urllib3 would talk to the socket (its connection pool's ``_make_request``), under the
+client's own session, adapter and retry policy: URL building, headers, auth objects, JSON bodies, redirects and
+every retry decision run for real; only the bytes on the wire are made up.
 """
 from __future__ import annotations
 
 import email.utils
+import http.client
 import importlib.util
 import io
 import json
@@ -16,13 +18,16 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
+import urllib3
 import urllib3.exceptions
-from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm import client as _scm_client
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import ScmClient, parse_retry_after, parse_total_count, private_api_url
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm import transport as _scm_transport
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.auth import private_api_url
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.client import ScmClient
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.endpoints import parse_total_count
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import (
     ScmAuthError, ScmConnectionError, ScmError, ScmNotFoundError, ScmPending, ScmRequestError, ScmServerError, error_from_response,
 )
@@ -38,13 +43,36 @@ def load(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
-class FakeTransport(BaseAdapter):
-    """Records each PreparedRequest (and the send() options) and answers from a queue."""
+class Wire:
+    """One request as it reached the (fake) socket."""
+
+    def __init__(self, method: str, url: str, headers, body) -> None:
+        self.method = method
+        self.url = url
+        self.headers = CaseInsensitiveDict(headers or {})
+        self.body = body
+
+
+class _Broken(io.RawIOBase):
+    """A body whose connection drops while it is read."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+
+class FakeTransport:
+    """Answers from a queue at urllib3's connection pool; records every attempt (``requests``) and each send()'s options.
+
+    ``install(client)`` puts it under every adapter of the client's session. A queued item is a fixture dict, an
+    exception raised where the socket would fail, or ``"broken"``: headers arrive, the body's connection drops.
+    """
 
     def __init__(self) -> None:
-        super().__init__()
         self.queue: list = []
-        self.requests: list[requests.PreparedRequest] = []
+        self.requests: list[Wire] = []
         self.options: list[dict] = []
 
     def add(self, name: str, **changes) -> FakeTransport:
@@ -57,30 +85,42 @@ class FakeTransport(BaseAdapter):
         self.queue.append(exc)
         return self
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        self.requests.append(request)
-        self.options.append({"timeout": timeout, "verify": verify, "cert": cert})
+    def install(self, client) -> None:
+        fake = self
+        for adapter in {id(a): a for a in client.session.adapters.values()}.values():
+            def send(request, *args, _send=adapter.send, **kwargs):
+                fake.options.append({"timeout": kwargs.get("timeout"), "verify": kwargs.get("verify"), "cert": kwargs.get("cert")})
+                return _send(request, *args, **kwargs)
+            adapter.send = send
+            adapter.poolmanager.clear()
+            adapter.poolmanager.pool_classes_by_scheme = {"http": self._pool(urllib3.HTTPConnectionPool),
+                                                          "https": self._pool(urllib3.HTTPSConnectionPool)}
+
+    def _pool(self, base):
+        fake = self
+
+        class Pool(base):
+            def _make_request(self, conn, method, url, body=None, headers=None, retries=None, **kwargs):  # pylint: disable=arguments-differ
+                return fake.answer(self, method, url, body, headers, retries)
+        return Pool
+
+    def answer(self, pool, method, url, body, headers, retries):
+        port = "" if pool.port in (None, 80, 443) else f":{pool.port}"
+        self.requests.append(Wire(method, f"{pool.scheme}://{pool.host}{port}{url}", headers, body))
         if not self.queue:
-            raise AssertionError(f"unexpected request {request.method} {request.url}")
+            raise AssertionError(f"unexpected request {method} {url}")
         item = self.queue.pop(0)
         if isinstance(item, BaseException):
             raise item
-        body = json.dumps(item["json"]).encode() if "json" in item else item.get("body", "").encode()
-        response = requests.Response()
-        response.status_code = item["status"]
-        response.headers = CaseInsensitiveDict(item.get("headers", {}))
-        response.raw = io.BytesIO(b"" if request.method == "HEAD" else body)
-        response.url = request.url
-        response.request = request
-        response.reason = "recorded"
-        return response
-
-    def close(self) -> None:
-        pass
+        data = json.dumps(item["json"]).encode() if "json" in item else item.get("body", "").encode()
+        stream = _Broken() if item.get("broken") else io.BytesIO(b"" if method == "HEAD" else data)
+        return urllib3.HTTPResponse(body=stream, headers=item.get("headers", {}), status=item["status"], reason="recorded",
+                                    preload_content=False, decode_content=False, request_method=method, request_url=url,
+                                    retries=retries, enforce_content_length=False)
 
     # helpers for assertions
     @property
-    def last(self) -> requests.PreparedRequest:
+    def last(self) -> Wire:
         return self.requests[-1]
 
 
@@ -101,8 +141,7 @@ def make_client(transport: FakeTransport, sleeps: list, **kwargs) -> ScmClient:
     options.update(kwargs)
     client = ScmClient(kwargs.pop("base_url", BASE), "InCommon", "api-user", options.pop("password", PASSWORD),
                        **{k: v for k, v in options.items() if k != "base_url"})
-    client.session.mount("https://", transport)
-    client.session.mount("http://", transport)
+    transport.install(client)
     return client
 
 
@@ -128,18 +167,24 @@ def client(transport, sleeps) -> ScmClient:
     return make_client(transport, sleeps)
 
 
-def connect_refused() -> requests.exceptions.ConnectionError:
-    reason = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
-    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/api/ssl/v1/enroll", reason=reason))
+def connect_refused() -> urllib3.exceptions.NewConnectionError:
+    return urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
 
 
-def connection_reset() -> requests.exceptions.ConnectionError:
-    reason = urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
-    return requests.exceptions.ConnectionError(reason)
+def connect_timeout() -> urllib3.exceptions.ConnectTimeoutError:
+    return urllib3.exceptions.ConnectTimeoutError(None, "Connection to cert-manager.com timed out. (connect timeout=30)")
 
 
-def read_timeout() -> requests.exceptions.ReadTimeout:
-    return requests.exceptions.ReadTimeout(urllib3.exceptions.ReadTimeoutError(None, "/api/ssl/v1/enroll", "Read timed out. (read timeout=30)"))
+def connection_reset() -> ConnectionResetError:
+    return ConnectionResetError(104, "Connection reset by peer")
+
+
+def remote_disconnected() -> http.client.RemoteDisconnected:
+    return http.client.RemoteDisconnected("Remote end closed connection without response")
+
+
+def read_timeout() -> urllib3.exceptions.ReadTimeoutError:
+    return urllib3.exceptions.ReadTimeoutError(None, "/api/ssl/v1/enroll", "Read timed out. (read timeout=30)")
 
 
 # --------------------------------------------------------------------------- every endpoint
@@ -172,7 +217,7 @@ ENDPOINTS = [
     ("collect_ssl", lambda c: c.collect_ssl(655043), "ssl_collect_x509co", "GET", "/api/ssl/v1/collect/655043", {"format": "x509CO"}, None,
      load("ssl_collect_x509co")["body"].encode()),
     ("collect_ssl_format_case", lambda c: c.collect_ssl("655043", "X509r"), "ssl_collect_x509co", "GET", "/api/ssl/v1/collect/655043",
-     {"format": "x509R"}, None, load("ssl_collect_x509co")["body"].encode()),
+     {"format": "X509r"}, None, load("ssl_collect_x509co")["body"].encode()),
     ("get_ssl", lambda c: c.get_ssl(655043), "ssl_details", "GET", "/api/ssl/v1/655043", {}, None, load("ssl_details")["json"]),
     ("list_ssl", lambda c: c.list_ssl(size=50, position=100, common_name="www.example.edu", ssl_type_id=17141, serial_number="AB:CD",
                                       org_id=4242, status="Issued", requested_via="API", key_usage=None),
@@ -228,6 +273,11 @@ ENDPOINTS = [
      {}, {"reason": "", "reasonCode": 0}, None),
     ("revoke_smime_by_serial", lambda c: c.revoke_smime_by_serial("01:02:03", reason="left", reason_code=3), "no_content", "POST",
      "/api/smime/v1/revoke/serial/01:02:03", {}, {"reason": "left", "reasonCode": 3}, None),
+    ("report_ssl_certificates", lambda c: c.report_ssl_certificates({"certificateStatus": 2, "organizationIds": [4242]}), "report_ssl",
+     "POST", "/api/report/v1/ssl-certificates", {"output_type": "buffered"}, {"certificateStatus": 2, "organizationIds": [4242]},
+     load("report_ssl")["json"]["reports"]),
+    ("report_client_certificates", lambda c: c.report_client_certificates({"certificateStatus": 0}), "report_client", "POST",
+     "/api/report/v1/client-certificates", {"output_type": "buffered"}, {"certificateStatus": 0}, load("report_client")["json"]["reports"]),
     ("verify_credentials_ssl", lambda c: c.verify_credentials(), "ssl_types", "GET", "/api/ssl/v1/types", {}, None, None),
     ("verify_credentials_smime", lambda c: c.verify_credentials(kind="smime"), "smime_types", "GET", "/api/smime/v1/types", {}, None, None),
 ]
@@ -273,24 +323,39 @@ def test_private_api_url(base_url, private):
     assert private_api_url(base_url) == private
 
 
-def test_client_certificate_auth_uses_private_api_and_tls_cert(transport, sleeps):
-    client = make_client(transport, sleeps, password=None, auth_method="client_certificate", client_cert="/etc/scm/client.pem",
-                         client_key="/etc/scm/client.key")
+@pytest.fixture
+def cert_files(tmp_path):
+    # requests checks that the files exist before it connects; the fake transport never reads them.
+    for name in ("client.pem", "client.key", "both.pem"):
+        (tmp_path / name).write_text("placeholder")
+    return {name: str(tmp_path / name) for name in ("client.pem", "client.key", "both.pem")}
+
+
+def test_client_certificate_auth_uses_private_api_and_tls_cert(transport, sleeps, cert_files):
+    client = make_client(transport, sleeps, password=None, auth_method="client_certificate", client_cert=cert_files["client.pem"],
+                         client_key=cert_files["client.key"])
     transport.add("ssl_types")
     client.list_ssl_types()
     request = transport.last
     assert request.url == "https://cert-manager.com/private/api/ssl/v1/types"
     assert "password" not in request.headers
     assert (request.headers["login"], request.headers["customerUri"]) == ("api-user", "InCommon")
-    assert transport.options[0]["cert"] == ("/etc/scm/client.pem", "/etc/scm/client.key")
+    assert transport.options[0]["cert"] == (cert_files["client.pem"], cert_files["client.key"])
     assert client.base_url == "https://cert-manager.com/private/api"
 
 
-def test_client_certificate_without_key_file_sends_the_combined_pem(transport, sleeps):
-    client = make_client(transport, sleeps, password=None, auth_method="client_certificate", client_cert="/etc/scm/both.pem")
+def test_client_certificate_without_key_file_sends_the_combined_pem(transport, sleeps, cert_files):
+    client = make_client(transport, sleeps, password=None, auth_method="client_certificate", client_cert=cert_files["both.pem"])
     transport.add("ssl_types")
     client.list_ssl_types()
-    assert transport.options[0]["cert"] == "/etc/scm/both.pem"
+    assert transport.options[0]["cert"] == cert_files["both.pem"]
+
+
+def test_a_missing_client_certificate_file_names_the_options(transport, sleeps):
+    client = make_client(transport, sleeps, password=None, auth_method="client_certificate", client_cert="/nonexistent/client.pem")
+    with pytest.raises(ScmConnectionError, match="scm_client_cert") as info:
+        client.list_ssl_types()
+    assert info.value.may_have_reached is False and transport.requests == []
 
 
 def test_password_auth_keeps_the_base_url(client, transport):
@@ -303,49 +368,37 @@ def test_password_auth_keeps_the_base_url(client, transport):
 @pytest.mark.parametrize("kwargs, verify", [
     ({}, True),
     ({"verify": False}, False),
-    ({"ca_cert": "/etc/ssl/scm-ca.pem"}, "/etc/ssl/scm-ca.pem"),
-    ({"verify": False, "ca_cert": "/etc/ssl/scm-ca.pem"}, "/etc/ssl/scm-ca.pem"),
+    ({"ca_cert": "scm-ca.pem"}, "scm-ca.pem"),
+    ({"verify": False, "ca_cert": "scm-ca.pem"}, "scm-ca.pem"),
 ])
-def test_verify_and_ca_cert(transport, sleeps, kwargs, verify):
+def test_verify_and_ca_cert(transport, sleeps, tmp_path, monkeypatch, kwargs, verify):
+    for name in ("scm-ca.pem", "from-the-environment.pem"):
+        (tmp_path / name).write_text("placeholder")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "from-the-environment.pem")  # used only when the options leave verify at its default
     client = make_client(transport, sleeps, timeout=7, **kwargs)
     transport.add("ssl_types")
     client.list_ssl_types()
-    assert transport.options[0]["verify"] == verify
+    assert transport.options[0]["verify"] == (verify if verify is not True else "from-the-environment.pem")
     assert transport.options[0]["timeout"] == 7
 
 
-def test_own_session_mounts_an_adapter_without_urllib3_retries():
+def test_one_retry_policy_on_the_session_reads_only():
     client = ScmClient(BASE, "InCommon", "api-user", PASSWORD)
-    adapter = client.session.get_adapter("https://cert-manager.com/api")
-    assert isinstance(adapter, requests.adapters.HTTPAdapter)
-    assert adapter.max_retries.total == 0
+    policy = client.session.get_adapter(f"{BASE}/ssl/v1/enroll").max_retries
+    assert isinstance(policy, urllib3.util.Retry) and policy.total == 4 and policy.other == 0
+    assert set(policy.allowed_methods) == {"GET", "HEAD"} and set(policy.status_forcelist) == {429, 500, 502, 503, 504}
+    assert policy.respect_retry_after_header is True and policy.raise_on_status is False
+    # Reports only read: the same policy with POST allowed, under /report/ only.
+    report = client.session.get_adapter(f"{BASE}/report/v1/ssl-certificates").max_retries
+    assert set(report.allowed_methods) == {"GET", "HEAD", "POST"} and report.total == 4
+    assert client.session.get_adapter(f"{BASE}/ssl/v1/enroll") is client.session.get_adapter("https://other.example/")
 
 
-def test_injected_session_is_used(transport, sleeps):
-    session = requests.Session()
-    session.mount("https://", transport)
-    client = ScmClient(BASE, "InCommon", "api-user", PASSWORD, session=session, sleep=sleeps.append)
-    transport.add("ssl_types")
-    client.list_ssl_types()
-    assert client.session is session and transport.last.headers["login"] == "api-user"
-
-
-@pytest.mark.parametrize("kwargs, field", [
-    ({"base_url": "cert-manager.com/api"}, "base_url"),
-    ({"base_url": "ftp://cert-manager.com/api"}, "base_url"),
-    ({"auth_method": "oauth"}, "scm_auth_method"),
-    ({"password": None}, "password"),
-    ({"password": None, "auth_method": "client_certificate"}, "scm_client_cert"),
-    ({"login": ""}, "login"),
-    ({"customer_uri": ""}, "customer_uri"),
-])
-def test_constructor_rejects_bad_options(kwargs, field):
-    positional = dict(base_url=BASE, customer_uri="InCommon", login="api-user", password=PASSWORD)
-    positional.update({k: v for k, v in kwargs.items() if k in positional})
-    options = {k: v for k, v in kwargs.items() if k not in positional}
-    with pytest.raises(ValueError) as info:
-        ScmClient(*positional.values(), **options)
-    assert info.value.field == field
+def test_an_unknown_login_is_refused():
+    with pytest.raises(InputError) as info:
+        ScmClient(BASE, "InCommon", "api-user", PASSWORD, auth_method="oauth")
+    assert info.value.field == "scm_auth_method"
 
 
 def test_userinfo_in_base_url_is_dropped():
@@ -435,12 +488,6 @@ def test_collect_empty_200_is_pending(client, transport):
     assert info.value.status == 200 and info.value.scm_code is None
 
 
-def test_collect_unknown_format_is_refused_before_any_request(client):
-    with pytest.raises(ValueError, match="format_type") as info:
-        client.collect_ssl(1, "pkcs12")
-    assert info.value.field == "format_type" and client.requests_sent == 0
-
-
 @pytest.mark.parametrize("body, code, description", [
     ({"code": "-36", "description": "bad term"}, -36, "bad term"),
     ({"description": "Bad request", "details": "term", "items": ["term must be 365"]}, None, "Bad request; term; term must be 365"),
@@ -491,12 +538,20 @@ def test_count_without_header(client, transport):
         client.count_ssl()
 
 
-# --------------------------------------------------------------------------- retries
+# --------------------------------------------------------------------------- retries (urllib3's Retry on the session's adapter)
 
 def test_429_retry_after_seconds_is_honoured(client, transport, sleeps):
     transport.add("rate_limited").add("ssl_types")
     assert client.list_ssl_types() == load("ssl_types")["json"]
-    assert sleeps == [7.0] and client.requests_sent == 2
+    assert sleeps == [7.0] and client.requests_sent == 2 and len(transport.requests) == 2
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_get_retried_honouring_retry_after_then_answered(client, transport, sleeps, status):
+    transport.add("rate_limited", status=status, headers={"Retry-After": "3"}).add("rate_limited", status=status, headers={"Retry-After": "1"})
+    transport.add("ssl_details")
+    assert client.get_ssl(655043)["status"] == "Issued"
+    assert sleeps == [3.0, 1.0] and [r.method for r in transport.requests] == ["GET"] * 3
 
 
 def test_retry_after_is_capped(transport, sleeps):
@@ -514,15 +569,11 @@ def test_retry_after_http_date(client, transport, sleeps):
     assert sleeps == [120.0, 0.0]
 
 
-@pytest.mark.parametrize("value, expected", [("7", 7.0), (" 2.5 ", 2.5), ("-3", 0.0), ("", None), (None, None), ("soon", None),
-                                             ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
-def test_parse_retry_after(value, expected):
-    assert parse_retry_after(value) == expected
-
-
-def test_parse_retry_after_date_relative_to_now():
-    now = time.time()
-    assert parse_retry_after(email.utils.formatdate(now + 30, usegmt=True), now=now) == pytest.approx(30, abs=1)
+@pytest.mark.parametrize("value", ["soon", "2.5", "-3", ""])
+def test_unusable_retry_after_means_backoff(client, transport, sleeps, value):
+    transport.add("rate_limited", headers={"Retry-After": value}).add("ssl_types")
+    client.list_ssl_types()
+    assert sleeps == [0.375]
 
 
 def test_5xx_backoff_then_success(client, transport, sleeps):
@@ -556,8 +607,8 @@ def test_backoff_is_capped(transport, sleeps):
     assert sleeps == [5.0]
 
 
-@pytest.mark.parametrize("exc", [connection_reset(), read_timeout(), connect_refused(), requests.exceptions.ConnectTimeout("connect timed out"),
-                                 requests.exceptions.ChunkedEncodingError("truncated")])
+@pytest.mark.parametrize("exc", [connection_reset(), remote_disconnected(), read_timeout(), connect_refused(), connect_timeout()],
+                         ids=["reset", "disconnected", "read_timeout", "refused", "connect_timeout"])
 def test_get_connection_errors_are_retried(client, transport, sleeps, exc):
     transport.fail(exc).add("ssl_list")
     items, total = client.list_ssl(common_name="www.example.edu")
@@ -573,6 +624,14 @@ def test_get_connection_errors_exhausted(client, transport, sleeps):
     assert "object at 0x" not in str(info.value)
 
 
+def test_a_get_whose_body_is_cut_off_is_reported_not_retried(client, transport, sleeps):
+    # The answer's headers came, then the connection dropped: past urllib3's retries (requests reads the body after).
+    transport.add("ssl_details", broken=True)
+    with pytest.raises(ScmConnectionError) as info:
+        client.get_ssl(655043)
+    assert info.value.may_have_reached is False and len(transport.requests) == 1 and sleeps == []
+
+
 def test_head_is_retried(client, transport, sleeps):
     transport.add("rate_limited").add("ssl_count")
     assert client.count_ssl() == 42 and sleeps == [7.0]
@@ -584,27 +643,32 @@ POSTS = [
     lambda c: c.replace_ssl(655043, csr=CSR, reason="rekey"),
     lambda c: c.enroll_smime(org_id=1, csr=CSR, cert_type=2, term=365, email="a@b.c", first_name="A", last_name="B"),
     lambda c: c.renew_smime_by_order("1923182777"),
+    lambda c: c.revoke_ssl(655043, reason="superseded", reason_code=4),
 ]
+POST_IDS = ["enroll_ssl", "renew_ssl", "replace_ssl", "enroll_smime", "renew_smime", "revoke_ssl"]
 
 
-@pytest.mark.parametrize("post", POSTS, ids=["enroll_ssl", "renew_ssl", "replace_ssl", "enroll_smime", "renew_smime"])
-@pytest.mark.parametrize("exc", [read_timeout(), connection_reset(), requests.exceptions.ConnectionError("Connection reset by peer"),
-                                 requests.exceptions.ChunkedEncodingError("Connection broken")],
-                         ids=["read_timeout", "reset", "bare_connection_error", "chunked"])
-def test_post_never_retried_once_it_may_have_left(client, transport, sleeps, post, exc):
-    transport.fail(exc)
+@pytest.mark.parametrize("post", POSTS, ids=POST_IDS)
+@pytest.mark.parametrize("fault", [read_timeout(), connection_reset(), remote_disconnected(), "broken"],
+                         ids=["read_timeout", "reset_after_send", "disconnected", "body_cut_off"])
+def test_post_never_retried_once_it_may_have_left(client, transport, sleeps, post, fault):
+    if fault == "broken":
+        transport.add("ssl_enroll", broken=True)
+    else:
+        transport.fail(fault)
     with pytest.raises(ScmConnectionError) as info:
         post(client)
     assert info.value.may_have_reached is True and "may have reached SCM" in str(info.value)
     assert len(transport.requests) == 1 and client.requests_sent == 1 and sleeps == []
 
 
+@pytest.mark.parametrize("post", POSTS, ids=POST_IDS)
 @pytest.mark.parametrize("fixture", ["error_internal", "error_bad_gateway_html", "error_unavailable"])
-def test_post_5xx_not_retried(client, transport, sleeps, fixture):
-    transport.add(fixture)
+def test_post_5xx_not_retried(client, transport, sleeps, post, fixture):
+    transport.add(fixture, headers={"Retry-After": "1"})
     with pytest.raises(ScmServerError) as info:
-        client.enroll_ssl(org_id=4242, csr=CSR, cert_type=17141, term=365)
-    assert info.value.may_have_reached is True and client.requests_sent == 1 and sleeps == []
+        post(client)
+    assert info.value.may_have_reached is True and len(transport.requests) == 1 and client.requests_sent == 1 and sleeps == []
 
 
 def test_post_429_not_retried(client, transport, sleeps):
@@ -615,7 +679,7 @@ def test_post_429_not_retried(client, transport, sleeps):
     assert client.requests_sent == 1 and sleeps == []
 
 
-@pytest.mark.parametrize("exc", [connect_refused(), requests.exceptions.ConnectTimeout("connect timed out")], ids=["refused", "connect_timeout"])
+@pytest.mark.parametrize("exc", [connect_refused(), connect_timeout()], ids=["refused", "connect_timeout"])
 def test_post_retried_when_the_connection_never_opened(client, transport, sleeps, exc):
     transport.fail(exc).add("ssl_enroll")
     assert client.enroll_ssl(org_id=4242, csr=CSR, cert_type=17141, term=365)["sslId"] == 655043
@@ -631,12 +695,36 @@ def test_post_connect_failures_exhausted(client, transport, sleeps):
     assert info.value.may_have_reached is False and client.requests_sent == 5 and len(sleeps) == 4
 
 
+def test_a_report_post_only_reads_and_is_retried_like_a_get(client, transport, sleeps):
+    transport.add("error_unavailable").fail(connection_reset()).add("rate_limited").add("report_ssl")
+    assert client.report_ssl_certificates({"certificateStatus": 0}) == load("report_ssl")["json"]["reports"]
+    assert [r.method for r in transport.requests] == ["POST"] * 4 and sleeps == [0.375, 0.75, 7.0]
+
+
+def test_a_report_that_failed_says_so(client, transport):
+    transport.add("report_ssl", json={"statusCode": -1, "reports": []})
+    with pytest.raises(ScmError, match="statusCode -1") as info:
+        client.report_ssl_certificates({})
+    assert info.value.may_have_reached is False
+
+
 def test_certificate_verification_failure_is_not_retried(client, transport, sleeps):
-    reason = urllib3.exceptions.SSLError(ssl.SSLCertVerificationError(1, "certificate verify failed"))
-    transport.fail(requests.exceptions.SSLError(urllib3.exceptions.MaxRetryError(None, "/api/ssl/v1/types", reason=reason)))
+    transport.fail(ssl.SSLCertVerificationError(1, "certificate verify failed"))
     with pytest.raises(ScmConnectionError, match="scm_ca_cert") as info:
         client.list_ssl_types()
     assert client.requests_sent == 1 and sleeps == [] and info.value.may_have_reached is False
+
+
+def test_attempts_are_counted_per_thread(client, transport, sleeps):
+    import threading  # pylint: disable=import-outside-toplevel
+
+    transport.add("error_unavailable").add("ssl_types")
+    client.list_ssl_types()
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(client.transport.attempts.last))
+    worker.start()
+    worker.join()
+    assert client.transport.attempts.last == 2 and seen == [1] and client.requests_sent == 2
 
 
 # --------------------------------------------------------------------------- secrets
@@ -651,7 +739,7 @@ def test_password_never_in_errors_or_repr(client, transport):
     with pytest.raises(ScmAuthError) as info:
         client.list_ssl_types()
     assert PASSWORD not in _all_text(info.value) and "<redacted>" in str(info.value)
-    transport.fail(requests.exceptions.ConnectionError(f"proxy said {PASSWORD}"))
+    transport.fail(OSError(f"proxy said {PASSWORD}"))
     with pytest.raises(ScmConnectionError) as info:
         client.enroll_ssl(org_id=1, csr=CSR, cert_type=2, term=3)
     assert PASSWORD not in _all_text(info.value)
@@ -727,32 +815,21 @@ def test_total_count_parsing(client, transport, header, total):
     assert parse_total_count(header) == total
 
 
-# --------------------------------------------------------------------------- client-side validation
+# --------------------------------------------------------------------------- what the client leaves to _lifecycle/request
 
-@pytest.mark.parametrize("call, field", [
-    (lambda c: c.replace_ssl(1, csr=CSR, reason=""), "reason"),
-    (lambda c: c.replace_ssl(1, csr=CSR, reason="x" * 513), "reason"),
-    (lambda c: c.revoke_ssl(1, reason=""), "reason"),
-    (lambda c: c.revoke_ssl_by_serial("AB", reason="x" * 513), "reason"),
-    (lambda c: c.revoke_ssl(1, reason="ok", reason_code=2), "reason_code"),
-    (lambda c: c.revoke_ssl(1, reason="ok", reason_code="keyCompromise"), "reason_code"),
-    (lambda c: c.revoke_smime_by_order("1", reason="x" * 513), "reason"),
-    (lambda c: c.approve_ssl(1, ""), "message"),
-    (lambda c: c.decline_ssl(1, "x" * 513), "message"),
-    (lambda c: c.enroll_ssl(org_id=1, csr=CSR, cert_type=2, term=3, custom_fields=[{"name": "x"}]), "custom_fields"),
-    (lambda c: c.get_ssl(""), "id"),
-])
-def test_validation_before_any_request(client, call, field):
+def test_an_empty_id_is_refused_before_any_request(client):
     with pytest.raises(ValueError) as info:
-        call(client)
-    assert info.value.field == field and field in str(info.value)
-    assert client.requests_sent == 0
+        client.get_ssl("")
+    assert info.value.field == "id" and client.requests_sent == 0
 
 
-def test_reason_of_512_characters_is_accepted(client, transport):
-    transport.add("no_content")
-    client.revoke_ssl(1, reason="x" * 512)
-    assert body_of(transport.last)["reason"] == "x" * 512
+def test_values_are_sent_as_given(client, transport):
+    # The rules (reason length, reason codes, formats) are _lifecycle/request's; the client shapes the wire only.
+    transport.add("no_content").add("ssl_collect_x509co")
+    client.revoke_ssl(1, reason="x" * 600, reason_code=3)
+    assert body_of(transport.requests[0]) == {"reason": "x" * 600, "reasonCode": 3}
+    client.collect_ssl(1, "PEMco")
+    assert query_of(transport.last) == {"format": "PEMco"}
 
 
 # --------------------------------------------------------------------------- import without requests
@@ -760,7 +837,7 @@ def test_reason_of_512_characters_is_accepted(client, transport):
 def test_module_imports_without_requests(monkeypatch):
     monkeypatch.setitem(sys.modules, "requests", None)
     monkeypatch.setitem(sys.modules, "requests.adapters", None)
-    spec = importlib.util.spec_from_file_location("scm_client_without_requests", _scm_client.__file__)
+    spec = importlib.util.spec_from_file_location("scm_transport_without_requests", _scm_transport.__file__)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.HAS_REQUESTS is False and "requests" in module.REQUESTS_IMPORT_ERROR
