@@ -305,8 +305,8 @@ options:
     description:
       - Handle only the items of shard O(shard.index) of O(shard.count), so that several jobs (AWX job slices, several
         controllers) share one list of certificates, each certificate handled by exactly one of them.
-      - An item belongs to the shard C(sha256("<config>/<name>")) modulo O(shard.count) (the digest's first 8 bytes, big-endian):
-        it depends on the config and the name only, not on the order of the list or the job that runs it, so the
+      - An item belongs to the shard C(sha256("<config>/<name>")) modulo O(shard.count) (the digest's first 8 bytes, big-endian),
+        so it depends on the config and the name only, not on the order of the list or the job that runs it, and the
         shards of one count are disjoint and together hold every item. The renewal role assigns certificates the same way.
       - Items of other shards are left out of RV(certificates); RV(summary.shard) counts them.
       - Omitted, every item is handled. See the collection's C(docs/scale.md).
