@@ -60,8 +60,6 @@ def test_the_collection_works_through_a_standby(cluster, simulator):
         assert "changed=0" in open(log, encoding="utf-8").read()
 
 
-@pytest.mark.xfail(reason="needs the Vault client to retry requests that fail or time out during an election "
-                          "(docs/scale.md \"A Vault cluster\")", strict=False)
 def test_a_fleet_run_rides_over_the_leader_killed(cluster, simulator):
     with tempfile.TemporaryDirectory(prefix="raft-") as work_dir:
         outcome = leader_kill(cluster, simulator, [f"k{i:02d}" for i in range(20)], f"raft-{uuid.uuid4().hex[:8]}", work_dir)

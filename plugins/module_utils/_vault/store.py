@@ -56,22 +56,30 @@ class VaultNotFoundError(VaultError):
 # A Vault cluster electing a new leader (docs/scale.md "A Vault cluster"): its nodes answer 500, 502, 503 or 504, or
 # hold a request until it times out, or drop the connection, for a few seconds. A request that met one of these is sent
 # again with backoff until ELECTION_WINDOW seconds have passed since its first failure; a write is safe to send again
-# because it carries check-and-set (see VaultStore.write). A refused connection, a name that does not resolve or a TLS
-# failure is not retried: the address itself is wrong or down, and the message says so at once.
+# because it carries check-and-set (see VaultStore.write). During an election a standby also redirects (307) to the
+# leader it last knew, which is gone: a connection refused by that other node is retried too. A connection refused by
+# vault_addr itself, a name that does not resolve or a TLS failure is not: the address is wrong or down, and the
+# message says so at once.
 ELECTION_WINDOW = 60.0
 _TRANSIENT_STATUS = (500, 502, 503, 504)
 
 
-def transient(exc: BaseException) -> bool:
-    """Whether the client's exception ``exc`` may pass once the cluster has a leader again."""
+def transient(exc: BaseException, base_uri: str = "") -> bool:
+    """Whether the client's exception ``exc`` may pass once the cluster has a leader again (``base_uri``: vault_addr)."""
     if isinstance(exc, VaultHttpError):
         return exc.status in _TRANSIENT_STATUS
     if not _vault_client.HAS_URLLIB3:
         return False
     errors = urllib3.exceptions
+    pool = getattr(exc, "pool", None)
     if isinstance(exc, errors.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
-    if isinstance(exc, (errors.NewConnectionError, errors.SSLError, errors.ProxyError, errors.LocationParseError)):
+    if isinstance(exc, errors.NewConnectionError):
+        conn = getattr(exc, "conn", None) or pool
+        host, port = getattr(conn, "host", None), getattr(conn, "port", None)
+        target = urllib3.util.parse_url(base_uri) if base_uri else None
+        return bool(target and host and (host, port) != (target.host, target.port or (443 if target.scheme == "https" else 80)))
+    if isinstance(exc, (errors.SSLError, errors.ProxyError, errors.LocationParseError)):
         return False
     return isinstance(exc, (errors.TimeoutError, errors.ProtocolError))
 
@@ -237,7 +245,7 @@ class VaultStore:
             token = getattr(self.client, "token", None)
             error = _translate(exc, action=action, path=shown, addr=getattr(self.client, "base_uri", ""),
                                secrets=[token] if token else [], mount=self.mount)
-            error.transient = transient(exc)  # type: ignore[attr-defined]
+            error.transient = transient(exc, getattr(self.client, "base_uri", ""))  # type: ignore[attr-defined]
         if isinstance(error, VaultAuthError) and self.auth_method == "token" and api_path != "auth/token/lookup-self":
             error = self._explain_token_refusal(error, action=action, shown=shown)
         raise error

@@ -129,3 +129,17 @@ def test_a_write_that_lost_without_a_retry_is_a_conflict_without_a_read():
     with pytest.raises(VaultCasConflict):
         store_for(client, clock).write("x", {"a": 1}, cas=2)
     assert len(client.sent) == 1
+
+
+class _Conn:
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+
+
+def test_a_refused_redirect_to_another_node_is_transient():
+    # A standby redirects to the leader it last knew; during an election that node is gone.
+    elsewhere = urllib3.exceptions.NewConnectionError(_Conn("127.0.0.1", 8300), "[Errno 111] Connection refused")
+    here = urllib3.exceptions.NewConnectionError(_Conn("127.0.0.1", 8200), "[Errno 111] Connection refused")
+    assert transient(elsewhere, "http://127.0.0.1:8200") is True
+    assert transient(here, "http://127.0.0.1:8200") is False
+    assert transient(urllib3.exceptions.NewConnectionError(_Conn("vault.example.com", 443), "refused"), "https://vault.example.com") is False
