@@ -50,7 +50,10 @@ class RunnerJob:
         for sub in ("project", "env", "inventory"):
             os.makedirs(os.path.join(self.private, sub), exist_ok=True)
         shutil.copy(playbook, os.path.join(self.private, "project", os.path.basename(playbook)))
-        env = dict(envvars, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_NOCOLOR="1",
+        # ansible-runner (and AWX) drop a task's result from its event when it is longer than MAX_EVENT_RES characters
+        # (700,000): a sectigo_certs task over a hundred certificates or more. The tests read which job handled which
+        # certificate from the results, and search them for secrets, so they keep them whole.
+        env = dict(envvars, MAX_EVENT_RES="100000000", ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
                    ANSIBLE_LOCAL_TEMP=os.path.join(self.private, "tmp"), ANSIBLE_HOME=os.path.join(self.private, "ansible-home"))
         self._write("env/envvars", json.dumps(env))
