@@ -20,7 +20,7 @@ def run(chaos: Any, certs: int = 400) -> list[Row]:
     sim = chaos.new_simulator()
     work_dir = os.path.join(chaos.work_dir, "runner")
     os.makedirs(work_dir, exist_ok=True)
-    sweep = Sweep(vault_addr=chaos.openbao.addr, api=chaos.openbao.api, root_token=chaos.vault_token, simulator=sim,
+    sweep = Sweep(vault_addr=chaos.openbao.addr, api=chaos.openbao.api, simulator=sim,
                   scm_password=chaos.scm_password, collections=install_tarball(work_dir), work_dir=work_dir, count=certs,
                   verbosity=chaos.verbosity)
     chaos.secrets += [sweep.token, sweep.secrets["AppRole secret_id"]]

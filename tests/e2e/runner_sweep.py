@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner_jobs import ROOT, RunnerJob, installed_file, start_together
+from runner_jobs import RunnerJob, installed_file, start_together
 
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks")
 JOBS = 4
@@ -78,7 +78,7 @@ def enable_approle(api: Any) -> dict[str, str]:
 class Sweep:
     """The scenario against one OpenBao (``addr``, ``api``) and one simulator; ``secrets`` collects what must not leak."""
 
-    def __init__(self, *, vault_addr: str, api: Any, root_token: str, simulator: Any, scm_password: str, collections: str,
+    def __init__(self, *, vault_addr: str, api: Any, simulator: Any, scm_password: str, collections: str,
                  work_dir: str, count: int, verbosity: str = "-vvvv", kv_path: str | None = None) -> None:
         self.sim = simulator
         self.collections = collections
@@ -189,5 +189,3 @@ def _failure(job: RunnerJob) -> str:
     at = out.find("FAILED!")
     return (out[at:at + 400] if at >= 0 else out[-400:]).replace("\n", " ")
 
-
-__all__ = ["Sweep", "Round", "ROOT"]

@@ -31,7 +31,7 @@ def sweep(openbao):
     with tempfile.TemporaryDirectory(prefix="runner-") if not keep else _kept() as work_dir:
         try:
             collections = install_tarball(work_dir)
-            scenario = Sweep(vault_addr=openbao.addr, api=openbao.api, root_token=openbao.token, simulator=simulator, scm_password=password,
+            scenario = Sweep(vault_addr=openbao.addr, api=openbao.api, simulator=simulator, scm_password=password,
                              collections=collections, work_dir=work_dir, count=CERTS)
             scenario.rounds = scenario.run()
             yield scenario
