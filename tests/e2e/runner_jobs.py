@@ -134,6 +134,8 @@ class RunnerJob:
         return handled
 
 
-def start_together(jobs: list[tuple[str, str, dict[str, Any]]], base_dir: str, **common: Any) -> list[RunnerJob]:
+def start_together(jobs: list[tuple[str, str, dict[str, Any]]], base_dir: str, *, collections: str, envvars: dict[str, str],
+                   verbosity: str = "-vvvv") -> list[RunnerJob]:
     """Start one job per ``(ident, playbook, extravars)`` at once."""
-    return [RunnerJob(base_dir, ident, playbook, extravars=extravars, **common) for ident, playbook, extravars in jobs]
+    return [RunnerJob(base_dir, ident, playbook, collections=collections, envvars=envvars, extravars=extravars, verbosity=verbosity)
+            for ident, playbook, extravars in jobs]
