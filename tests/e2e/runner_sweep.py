@@ -188,4 +188,3 @@ def _failure(job: RunnerJob) -> str:
     out = job.stdout()
     at = out.find("FAILED!")
     return (out[at:at + 400] if at >= 0 else out[-400:]).replace("\n", " ")
-
