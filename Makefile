@@ -130,6 +130,13 @@ galaxy: venv
 	@grep -E 'completed successfully' $(GALAXY_OUT)/importer.log
 	$(BIN)/python tests/testbed/run_installed.py --tarball $(GALAXY_OUT)/sectigo-vault_pki-*.tar.gz
 
+# The execution environment's build context: ansible-builder create on docs/examples/execution-environment.yml, then
+# the context's introspection (and ansible-builder introspect) over the collection installed from its tarball must list
+# every package the collection needs (hacking/check_ee.py). No container engine is needed.
+.PHONY: ee
+ee: venv
+	$(BIN)/python hacking/check_ee.py
+
 integration: collection
 	$(BIN)/python tests/testbed/run_integration.py --collection $(COLL)
 	$(BIN)/python -m pytest -q tests/e2e
@@ -167,7 +174,7 @@ compat: collection $(COMPAT_VENV)/bin/.installed
 compat-e2e: collection $(COMPAT_VENV)/bin/.installed
 	$(COMPAT_VENV)/bin/python -m pytest -q tests/e2e
 
-test: system-deps changelog-lint lint unit units sanity docs galaxy integration newest compat
+test: system-deps changelog-lint lint unit units sanity docs galaxy ee integration newest compat
 
 # The whole matrix: make test, and the e2e suite on the newest ansible-core and on the oldest one too.
 test-all: test newest-e2e compat-e2e

@@ -45,6 +45,7 @@ GUIDES = {
     "testing": "testing_guide",
     "reliability": "reliability_guide",
     "architecture": "architecture_guide",
+    "scale": "scale_guide",
 }
 
 HEADER = """..

@@ -301,6 +301,26 @@ options:
   verify_profile:
     description: Check term and key against the SCM profile before each order.
     type: bool
+  shard:
+    description:
+      - Handle only the items of shard O(shard.index) of O(shard.count), so that several jobs (AWX job slices, several
+        controllers) share one list of certificates, each certificate handled by exactly one of them.
+      - An item belongs to the shard C(sha256("<config>/<name>")) modulo O(shard.count) (the digest's first 8 bytes, big-endian),
+        so it depends on the config and the name only, not on the order of the list or the job that runs it, and the
+        shards of one count are disjoint and together hold every item. The renewal role assigns certificates the same way.
+      - Items of other shards are left out of RV(certificates); RV(summary.shard) counts them.
+      - Omitted, every item is handled. See the collection's C(docs/scale.md).
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      index:
+        description: This job's shard, from 0 to O(shard.count) - 1.
+        type: int
+        required: true
+      count:
+        description: How many shards the list is split into (1 or more).
+        type: int
+        required: true
 seealso:
   - module: sectigo.vault_pki.sectigo_cert
 author:
@@ -335,6 +355,14 @@ EXAMPLES = r"""
   sectigo.vault_pki.sectigo_certs:
     config: prod-ssl
     names: "{{ (listing.certificates | map(attribute='name') | list) }}"
+
+- name: One of four jobs that share the same list (job 2 runs index 1, and so on)
+  sectigo.vault_pki.sectigo_certs:
+    config: prod-ssl
+    names: "{{ fleet_names }}"
+    shard:
+      index: 0
+      count: 4
 
 - name: Show the items that failed without hiding the others
   ansible.builtin.debug:
@@ -394,6 +422,12 @@ summary:
   returned: always
   type: dict
   sample: {total: 200, changed: 200, failed: 0, actions: {enrolled: 200}}
+  contains:
+    shard:
+      description: With O(shard), its index and count, how many items were given and how many of them this shard handled.
+      type: dict
+      returned: when O(shard) is set
+      sample: {index: 0, count: 4, given: 800, handled: 197}
 """
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import cert_options
@@ -424,6 +458,7 @@ ARGUMENT_SPEC = dict(
     names=dict(type="list", elements="str"),
     concurrency=dict(type="int", default=8),
     return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
+    shard=dict(type="dict", options=dict(index=dict(type="int", required=True), count=dict(type="int", required=True))),
 )
 
 
@@ -450,8 +485,10 @@ def item_result(outcome, include_private_key, diff):
 def run_task(module, store):
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _config_service
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import MAX_CONCURRENCY, Fleet, build_requests
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.shard import parse_shard
 
     params = module.params
+    shard = parse_shard(params["shard"])
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
         module.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {params['concurrency']}", field="concurrency")
     config = _config_service.ConfigService(store).require(params["config"])
@@ -460,6 +497,9 @@ def run_task(module, store):
     shared = {key: params[key] for key in SHARED_SPEC}
     shared["config"] = params["config"]
     items = list(params["certificates"] or []) + [{"name": name} for name in params["names"] or []]
+    given = len(items)
+    if shard is not None:
+        items = list(shard.select(params["config"], items, name_of=lambda item: item.get("name")))
     outcomes = fleet.run(build_requests(items, shared))
 
     diff = bool(module._diff)  # pylint: disable=protected-access
@@ -472,6 +512,8 @@ def run_task(module, store):
     out = {"changed": any(item["changed"] for item in items), "certificates": items,
            "summary": {"total": len(items), "changed": sum(1 for i in items if i["changed"]), "failed": len(failed), "actions": actions},
            "warnings": [f"{item['name']}: {w}" for item in items for w in item.get("warnings", [])]}
+    if shard is not None:
+        out["summary"]["shard"] = {"index": shard.index, "count": shard.count, "given": given, "handled": len(items)}
     diffs = [item.pop("diff") for item in items if "diff" in item]
     if diff:
         out["diff"] = diffs

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Chaos  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
 
-SCENARIOS = ("crash", "faults", "concurrent", "vault", "badinput")
+SCENARIOS = ("crash", "faults", "concurrent", "vault", "badinput", "runner", "raft")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent-runs", type=int, default=10, help="ansible-playbook processes started together (default 10)")
     parser.add_argument("--concurrent-certs", type=int, default=20, help="certificates they share (default 20)")
     parser.add_argument("--vault-certs", type=int, default=20, help="certificates of the fleet run Vault drops out of (default 20)")
+    parser.add_argument("--runner-certs", type=int, default=400, help="certificates of the sweep 4 ansible-runner jobs share (default 400)")
+    parser.add_argument("--raft-certs", type=int, default=100, help="certificates of the fleet run whose Vault leader is killed (default 100)")
     parser.add_argument("--workers", type=int, default=12, help="crash cases run side by side (default 12)")
     parser.add_argument("--verbosity", default="-vvvv", help="ansible-playbook verbosity of every run (default -vvvv)")
     parser.add_argument("--json", help="also write the results here as JSON")
@@ -57,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         if "vault" in chosen:
             import vault_outage
             rows += vault_outage.run(chaos, certs=args.vault_certs)
+        if "runner" in chosen:
+            import runner_shards
+            rows += runner_shards.run(chaos, certs=args.runner_certs)
+        if "raft" in chosen:
+            import raft_leader
+            rows += raft_leader.run(chaos, certs=args.raft_certs)
         rows.append(report.secrets_row(chaos))
     except BaseException:
         print(report.table(rows), flush=True)

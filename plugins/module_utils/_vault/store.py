@@ -12,7 +12,8 @@ Private to this collection: no compatibility is promised to code outside it.
 from __future__ import annotations
 
 import re
-from typing import Any
+import time
+from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
@@ -50,6 +51,37 @@ class VaultConnectionError(VaultError):
 
 class VaultNotFoundError(VaultError):
     """The KV mount does not exist, is not KV version 2, or an auth mount is missing."""
+
+
+# A Vault cluster electing a new leader (docs/scale.md "A Vault cluster"): its nodes answer 500, 502, 503 or 504, or
+# hold a request until it times out, or drop the connection, for a few seconds. A request that met one of these is sent
+# again with backoff until ELECTION_WINDOW seconds have passed since its first failure; a write is safe to send again
+# because it carries check-and-set (see VaultStore.write). During an election a standby also redirects (307) to the
+# leader it last knew, which is gone: a connection refused by that other node is retried too. A connection refused by
+# vault_addr itself, a name that does not resolve or a TLS failure is not: the address is wrong or down, and the
+# message says so at once.
+ELECTION_WINDOW = 60.0
+_TRANSIENT_STATUS = (500, 502, 503, 504)
+
+
+def transient(exc: BaseException, base_uri: str = "") -> bool:
+    """Whether the client's exception ``exc`` may pass once the cluster has a leader again (``base_uri``: vault_addr)."""
+    if isinstance(exc, VaultHttpError):
+        return exc.status in _TRANSIENT_STATUS
+    if not _vault_client.HAS_URLLIB3:
+        return False
+    errors = urllib3.exceptions
+    pool = getattr(exc, "pool", None)
+    if isinstance(exc, errors.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    if isinstance(exc, errors.NewConnectionError):
+        conn = getattr(exc, "conn", None) or pool
+        host, port = getattr(conn, "host", None), getattr(conn, "port", None)
+        target = urllib3.util.parse_url(base_uri) if base_uri else None
+        return bool(target and host and (host, port) != (target.host, target.port or (443 if target.scheme == "https" else 80)))
+    if isinstance(exc, (errors.SSLError, errors.ProxyError, errors.LocationParseError)):
+        return False
+    return isinstance(exc, (errors.TimeoutError, errors.ProtocolError))
 
 
 def policy_hcl(mount: str = "secret", base_path: str = "sectigo-vault-pki") -> str:
@@ -184,8 +216,13 @@ class VaultStore:
     ``requests_sent`` counts the HTTP requests the store made (a token check and the one-time mount check included).
     """
 
-    def __init__(self, client: Any, mount: str = "secret", base_path: str = "sectigo-vault-pki", *, auth_method_name: str | None = None) -> None:
+    def __init__(self, client: Any, mount: str = "secret", base_path: str = "sectigo-vault-pki", *, auth_method_name: str | None = None,
+                 retry_window: float = ELECTION_WINDOW, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.client = client
+        self.retry_window = retry_window
+        self._sleep = sleep
+        self._monotonic = monotonic
         self.mount = mount.strip("/")
         self.base_path = base_path.strip("/")
         self.auth_method = auth_method_name or getattr(client, "auth_method", None) or "token"
@@ -202,7 +239,27 @@ class VaultStore:
         """``<mount>/<base_path>/<path>``: where ``bao kv get`` finds the record."""
         return f"{self.mount}/{self._rel(path)}"
 
-    def _request(self, method: str, api_path: str, *, action: str, shown: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, api_path: str, *, action: str, shown: str, attempts: list[VaultError] | None = None,
+                 **kwargs: Any) -> Any:
+        """``_request_once``, sent again while it fails with a ``transient`` error, for at most ``retry_window`` seconds.
+
+        ``attempts`` (when given) receives each failure that was followed by another attempt.
+        """
+        deadline, delay = None, 0.25
+        while True:
+            try:
+                return self._request_once(method, api_path, action=action, shown=shown, **kwargs)
+            except VaultError as error:
+                now = self._monotonic()
+                deadline = now + self.retry_window if deadline is None else deadline
+                if not getattr(error, "transient", False) or now >= deadline:
+                    raise
+                if attempts is not None:
+                    attempts.append(error)
+                self._sleep(min(delay, max(0.0, deadline - now)))
+                delay = min(delay * 2, 4.0)
+
+    def _request_once(self, method: str, api_path: str, *, action: str, shown: str, **kwargs: Any) -> Any:
         """One request through the client; every failure leaves as a VaultError (see _translate)."""
         self.requests_sent += 1
         try:
@@ -211,6 +268,7 @@ class VaultStore:
             token = getattr(self.client, "token", None)
             error = _translate(exc, action=action, path=shown, addr=getattr(self.client, "base_uri", ""),
                                secrets=[token] if token else [], mount=self.mount)
+            error.transient = transient(exc, getattr(self.client, "base_uri", ""))  # type: ignore[attr-defined]
         if isinstance(error, VaultAuthError) and self.auth_method == "token" and api_path != "auth/token/lookup-self":
             error = self._explain_token_refusal(error, action=action, shown=shown)
         raise error
@@ -218,7 +276,7 @@ class VaultStore:
     def _explain_token_refusal(self, error: VaultAuthError, *, action: str, shown: str) -> VaultAuthError:
         """Tell a dead token from a policy that does not allow the path (token auth is checked lazily, here)."""
         try:
-            self._request("GET", "auth/token/lookup-self", action="look up", shown="auth/token/lookup-self")
+            self._request_once("GET", "auth/token/lookup-self", action="look up", shown="auth/token/lookup-self")
         except VaultError:
             return VaultAuthError(f"Vault refused the token (vault_auth_method 'token'): it is invalid, expired or revoked; "
                                   f"could not {action} '{shown}'", path=shown, status=error.status)
@@ -278,13 +336,25 @@ class VaultStore:
         """Write a new version if the record is still at version ``cas`` (``0``: only if it does not exist).
 
         Returns the new version; raises VaultCasConflict when another writer came first.
+
+        A write sent again after a transient failure (``_request``) may find that its first attempt was applied (the
+        answer was lost, not the write): Vault refuses the repeat with a check-and-set conflict. The record is then read:
+        at version ``cas + 1`` and holding ``data``, it is this write's own, and its version is returned.
         """
         if not isinstance(cas, int) or isinstance(cas, bool) or cas < 0:
             raise VaultError(f"check-and-set version must be an integer >= 0; got {cas!r}", path=path)
         rel = self._rel(path)
         self._check_mount()
-        reply = self._request("POST", f"{self.mount}/data/{rel}", action="write", shown=f"{self.mount}/{rel}",
-                              json_body={"data": data, "options": {"cas": cas}})
+        attempts: list[VaultError] = []
+        try:
+            reply = self._request("POST", f"{self.mount}/data/{rel}", action="write", shown=f"{self.mount}/{rel}", attempts=attempts,
+                                  json_body={"data": data, "options": {"cas": cas}})
+        except VaultCasConflict:
+            if attempts:
+                current, version = self.read(path)
+                if version == cas + 1 and current == data:
+                    return version
+            raise
         try:
             return int(reply["data"]["version"])
         except (KeyError, TypeError, ValueError):
