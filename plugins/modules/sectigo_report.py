@@ -55,6 +55,7 @@ attributes:
     details: Writes files where the module runs; run it on the controller.
 seealso:
   - module: sectigo.vault_pki.sectigo_cert_info
+  - module: sectigo.vault_pki.sectigo_notify
 author:
   - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
