@@ -102,3 +102,34 @@ def test_fraction_is_uniform_enough():
     assert all(0 <= v < 1 for v in values)
     buckets = collections.Counter(int(v * 10) for v in values)
     assert min(buckets.values()) > 150
+
+
+def test_state_present_renews_from_the_renewal_time_on_and_cert_info_shows_it():
+    """The decision of sectigo_cert, the lookup and the fleet (CertificateService) renews from renew_after, not before."""
+    from lifecycle_fakes import FakeScm, FakeStore
+
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertQuery, query_certificates
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+
+    config = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
+              "defaults": {"cert_type": 101, "term": 365, "loop_period": 5, "expiry_window": 30, "renewal_spread": 0.9}}
+    store, scm = FakeStore(), FakeScm()
+    store.data[rec.config_path("prod")] = (config, 1)
+    moment = {"now": rec.utc_now()}
+
+    def service():
+        return CertificateService(store, config, lambda: scm, clock=lambda: moment["now"], sleep=lambda s: None, rand=lambda: 0.5)
+    first = service().ensure(CertRequest(config="prod", name="web01", common_name="web01.example.com")).record
+    due = plan.renew_after(config, first)
+    window_start = rec.parse_iso(first["not_after"]) - timedelta(days=30)
+    assert window_start <= due <= window_start + timedelta(days=27)
+    listing = query_certificates(store, CertQuery(config="prod"), annotate=plan.annotate)
+    assert listing["certificates"][0]["renew_after"] == rec.iso(due)
+
+    scm.calls.clear()
+    moment["now"] = due - timedelta(seconds=1)
+    assert service().ensure(CertRequest(config="prod", name="web01")).action == "none"
+    assert scm.calls == []
+    moment["now"] = due + timedelta(seconds=1)
+    assert service().ensure(CertRequest(config="prod", name="web01")).action == "renewed"
