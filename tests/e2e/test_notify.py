@@ -13,7 +13,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playbook_runner import finish, sim, start_playbook
+from playbook_runner import sim, start_playbook
 
 pytestmark = pytest.mark.live
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
@@ -55,7 +55,7 @@ class Receivers:
 
     def vars(self):
         return {"kv_path": KV_PATH, "webhook_url": f"http://127.0.0.1:{self.http.server_address[1]}/hook",
-                "webhook_secret": SECRET, "smtp_port": self.smtp.port}
+                "smtp_port": self.smtp.port}
 
     def webhook_types(self):
         return [(json.loads(body)["type"].rsplit(".", 1)[1], json.loads(body)["subject"]) for _sig, body in self.posts]
@@ -77,7 +77,8 @@ def receivers():
 
 
 def _run(bed, receivers, phase, options=()):
-    proc = start_playbook(bed, "notify.yml", options=options, phase=phase, **receivers.vars())
+    # The secret goes through the environment: an extra var would be echoed by ansible-playbook itself at -vvvv.
+    proc = start_playbook(bed, "notify.yml", options=options, env={"E2E_WEBHOOK_SECRET": SECRET}, phase=phase, **receivers.vars())
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, f"ansible-playbook failed:\n{out[-5000:]}\n{err[-2000:]}"
     return out + err
@@ -92,25 +93,21 @@ def test_one_message_per_change_signed_retried_after_an_outage(testbed, receiver
     enrolled = [("enrolled", "n1"), ("enrolled", "n2"), ("enrolled", "n3")]
     assert sorted(receivers.webhook_types()) == enrolled and sorted(receivers.mail_types()) == enrolled
 
-    _run(testbed, receivers, "none")
-    assert len(receivers.posts) == 3 and len(receivers.mails) == 3
-
-    # Check mode predicts the renewal and the message, orders and sends nothing.
+    # Check mode predicts the renewal and its message; it orders and sends nothing.
     posts = _posts(testbed)
     _run(testbed, receivers, "renew", options=("--check",))
     assert _posts(testbed) == posts and len(receivers.posts) == 3 and len(receivers.mails) == 3
 
-    _run(testbed, receivers, "renew")
-    assert receivers.webhook_types()[3:] == [("renewed", "n1")] and receivers.mail_types()[3:] == [("renewed", "n1")]
-
+    # The webhook is down for this run: the mail goes out, the webhook's message waits for the next run.
     receivers.down = True
-    out = _run(testbed, receivers, "revoke")
-    assert "HTTP 503" in out and len(receivers.posts) == 4
-    assert receivers.mail_types()[4:] == [("revoked", "n3")]
+    out = _run(testbed, receivers, "renew")
+    assert "HTTP 503" in out and len(receivers.posts) == 3
+    assert receivers.mail_types()[3:] == [("renewed", "n1")]
 
     receivers.down = False
-    out = _run(testbed, receivers, "none", options=("-vvvv",))
-    assert receivers.webhook_types()[4:] == [("revoked", "n3")] and len(receivers.mails) == 5
+    out = _run(testbed, receivers, "revoke", options=("-vvvv",))
+    assert receivers.webhook_types()[3:] == [("renewed", "n1"), ("revoked", "n3")]
+    assert receivers.mail_types()[3:] == [("renewed", "n1"), ("revoked", "n3")]
     assert SECRET not in out
 
     ids = [json.loads(body)["id"] for _sig, body in receivers.posts]
