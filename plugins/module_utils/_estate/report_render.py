@@ -13,7 +13,7 @@ import base64
 import html
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
@@ -93,18 +93,34 @@ def _png(figure: Any, plt: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _every(keys: list[str], step_days: int) -> list[str]:
+    """Every date from the first to the last of ``keys`` (``YYYY-MM-DD``), ``step_days`` apart: a timeline has no gaps."""
+    if not keys:
+        return []
+    first, last = datetime.strptime(min(keys), "%Y-%m-%d"), datetime.strptime(max(keys), "%Y-%m-%d")
+    return [(first + timedelta(days=step_days * i)).strftime("%Y-%m-%d") for i in range((last - first).days // step_days + 1)]
+
+
+def _ticks(axes: Any, labels: list[str]) -> None:
+    """At most about 26 labelled ticks, so that a year of weeks or months of days stays readable."""
+    axes.yaxis.set_major_locator(_library("matplotlib.ticker").MaxNLocator(integer=True))
+    every = max(1, -(-len(labels) // 26))
+    positions = list(range(0, len(labels), every))
+    axes.set_xticks(positions)
+    axes.set_xticklabels([labels[p] for p in positions], rotation=60, ha="right", fontsize=7)
+
+
 def expiry_png(facts: dict[str, Any]) -> bytes:
     """Issued certificates by week of expiry, one stacked colour per config."""
     plt = _pyplot()
-    weeks = sorted({w for per in facts["expiry_by_week"].values() for w in per})
+    weeks = _every(sorted({w for per in facts["expiry_by_week"].values() for w in per}), 7)
     figure, axes = plt.subplots(figsize=(10, 4))
     bottom = [0] * len(weeks)
     for config in facts["configs"]:
         values = [facts["expiry_by_week"].get(config, {}).get(w, 0) for w in weeks]
         axes.bar(range(len(weeks)), values, bottom=bottom, label=config)
         bottom = [b + v for b, v in zip(bottom, values)]
-    axes.set_xticks(range(len(weeks)))
-    axes.set_xticklabels(weeks, rotation=60, ha="right", fontsize=7)
+    _ticks(axes, weeks)
     axes.set_title("Certificates by week of expiry")
     axes.set_xlabel("week starting (UTC)")
     axes.set_ylabel("certificates")
@@ -118,11 +134,10 @@ def expiry_png(facts: dict[str, Any]) -> bytes:
 def load_png(facts: dict[str, Any]) -> bytes:
     """Renewals per day, from each certificate's renewal time."""
     plt = _pyplot()
-    days = list(facts["renewal_load"])
+    days = _every(list(facts["renewal_load"]), 1)
     figure, axes = plt.subplots(figsize=(10, 3))
-    axes.bar(range(len(days)), [facts["renewal_load"][d] for d in days], color="#4c9a2a")
-    axes.set_xticks(range(len(days)))
-    axes.set_xticklabels(days, rotation=60, ha="right", fontsize=7)
+    axes.bar(range(len(days)), [facts["renewal_load"].get(d, 0) for d in days], color="#4c9a2a")
+    _ticks(axes, days)
     axes.set_title("Renewal load per day")
     axes.set_ylabel("renewals")
     if not days:
