@@ -87,7 +87,9 @@ def record_events(config: dict[str, Any], record: rec.CertRecord, now: datetime,
         if kind and entry.get("time_stamp"):
             events.append(Event(f"{name}/{uid}/{index}", kind, rec.iso(rec.parse_iso(entry["time_stamp"])), name, _data(name, record, entry)))
     if expiring_days and record.get("status") == rec.ISSUED and record.get("not_after") and not record.get("pending"):
-        entered = rec.parse_iso(record["not_after"]) - timedelta(days=expiring_days)
+        # Entered the last N days then, or when it was issued (a certificate issued or imported that close to expiry).
+        issued_at = [rec.parse_iso(e["time_stamp"]) for e in record.get("state") or [] if e.get("status") == rec.ISSUED and e.get("time_stamp")]
+        entered = max([rec.parse_iso(record["not_after"]) - timedelta(days=expiring_days)] + issued_at[-1:])
         if entered <= now:
             data = dict(_data(name, record, None), days_left=rec.days_remaining(record["not_after"], now), within_days=expiring_days)
             renew_after = plan.renew_after(config, record)
