@@ -91,4 +91,6 @@ def run_with_budget(fleet: Fleet, requests: Requests, max_orders: int | None,
     for index in sorted(deferred, key=lambda i: urgency(predicted[i])):
         rows.append(deferred_row(predicted[index], fleet.config))
         outcomes[index] = defer(predicted[index])
+        if not fleet.check_mode:
+            outcomes[index].warnings = []  # a prediction's warnings (a profile check skipped) belong to check mode only
     return outcomes, rows
