@@ -56,9 +56,7 @@ def split(predicted: list[FleetOutcome], max_orders: int) -> tuple[set[int], set
 
 def defer(outcome: FleetOutcome) -> FleetOutcome:
     """The predicted outcome of a certificate left for a later run: action ``deferred``, nothing changed."""
-    result = outcome.result
-    assert result is not None
-    record = result.record
+    record = outcome.result.record if outcome.result is not None else None
     outcome.result = rec.CertResult(False, DEFERRED, record, before=rec.summary(record), after=rec.summary(record))
     return outcome
 
