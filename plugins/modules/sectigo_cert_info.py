@@ -105,8 +105,8 @@ certificates:
       type: bool
     renew_after:
       description:
-        - The certificate's renewal time, ISO-8601 UTC, from the config's defaults (C(expiry_window), C(renewal_spread)):
-          from this moment on, O(sectigo.vault_pki.sectigo_cert#module:state=present), the lookup, M(sectigo.vault_pki.sectigo_certs)
+        - The certificate's renewal time, ISO-8601 UTC, from the config's defaults (C(expiry_window), C(renewal_spread)).
+          From this moment on, O(sectigo.vault_pki.sectigo_cert#module:state=present), the lookup, M(sectigo.vault_pki.sectigo_certs)
           and the renewal role renew it. Inside the expiry window and derived from the certificate's identity, so the
           same on every run. The collection's C(docs/reporting.md) describes the spread.
         - Absent when the certificate does not renew by itself (not issued, or C(auto_renew) off).

@@ -9,7 +9,7 @@ short_description: Send each change of the certificates kept in Vault once, to a
 version_added: 0.2.0
 description:
   - Reads the state histories of every certificate record of each config in O(configs) from Vault — never SCM — and
-    sends every event that happened since its last run: V(enrolled), V(renewed), V(replaced), V(revoked), V(cancelled),
+    sends every event that happened since its last run, namely V(enrolled), V(renewed), V(replaced), V(revoked), V(cancelled),
     V(failed) (an SCM error), V(timed_out), and V(expiring) when an issued certificate enters its last
     O(expiring_within_days) days without a pending renewal.
   - To a webhook (O(webhook_url)) as one CloudEvents 1.0 JSON message per event (structured mode), signed with HMAC-SHA256

@@ -17,7 +17,7 @@ description:
   - The files are rewritten only when the facts changed, so a second run with nothing new is C(changed=false).
   - With O(fail_within_days), the task fails after writing the files when an issued certificate expires within that many
     days (or has expired) and no renewal is pending for it.
-  - Runs where Ansible runs the module: use it on the controller (C(hosts: localhost) or C(delegate_to: localhost)).
+  - "Runs where Ansible runs the module; use it on the controller (C(hosts: localhost) or C(delegate_to: localhost))."
 requirements:
   - matplotlib (Python library; needed for the report only, pinned in the collection's C(requirements-report.txt))
   - prometheus_client (Python library; needed for the report only, pinned in C(requirements-report.txt))

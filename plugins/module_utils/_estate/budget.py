@@ -12,7 +12,7 @@ Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
@@ -23,7 +23,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet im
 # Actions whose decision places an SCM order (docs/lifecycle.md "Actions").
 ORDERING_ACTIONS = ("enrolled", "renewed", "replaced")
 DEFERRED = "deferred"
-Requests = list[tuple[str | None, CertRequest | BaseException]]
+Requests = List[Tuple[Optional[str], Union[CertRequest, BaseException]]]
 
 
 def check_max_orders(value: Any) -> int | None:

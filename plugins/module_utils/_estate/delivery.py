@@ -14,11 +14,12 @@ import json
 import smtplib
 import ssl
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
+
+from ansible.module_utils.urls import ConnectionError as UrlError, open_url
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, redact
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.notify import TYPE_PREFIX, Event
@@ -60,14 +61,14 @@ class Webhook:
         headers = {"Content-Type": CONTENT_TYPE, "User-Agent": "sectigo.vault_pki-notify"}
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, body)
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        context = None if self.validate_certs else ssl._create_unverified_context()  # pylint: disable=protected-access
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:  # nosec B310: the URL is checked above
-                status = response.status
+            response = open_url(self.url, data=body, headers=headers, method="POST", timeout=self.timeout,
+                                validate_certs=self.validate_certs, follow_redirects="none")
+            status = response.status
+            response.close()
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"the webhook answered HTTP {exc.code} to event {event.id}") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, UrlError, OSError) as exc:
             raise DeliveryError(redact(f"the webhook could not be reached for event {event.id}: {getattr(exc, 'reason', exc)}",
                                        [self.secret])) from None
         if not 200 <= status < 300:
