@@ -103,6 +103,15 @@ certificates:
     current:
       description: Whether a name points at this record (only with O(include_superseded)).
       type: bool
+    renew_after:
+      description:
+        - The certificate's renewal time, ISO-8601 UTC, from the config's defaults (C(expiry_window), C(renewal_spread)).
+          From this moment on, O(sectigo.vault_pki.sectigo_cert#module:state=present), the lookup, M(sectigo.vault_pki.sectigo_certs)
+          and the renewal role renew it. Inside the expiry window and derived from the certificate's identity, so the
+          same on every run. The collection's C(docs/reporting.md) describes the spread.
+        - Absent when the certificate does not renew by itself (not issued, or C(auto_renew) off).
+      type: str
+      returned: for issued certificates that renew by themselves
   sample:
     - name: web01
       cert_unique_id: 1042_demo
@@ -110,12 +119,14 @@ certificates:
       domain: web01.example.com
       not_after: "2027-11-23T07:40:00Z"
       days_remaining: 364
+      renew_after: "2027-11-02T19:12:31Z"
 certificate:
   description: The full record (without C(private_key) unless O(return_private_key)) when O(name) or O(cert_unique_id) is given.
   returned: when O(name) or O(cert_unique_id) is given
   type: dict
 """
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.plan import annotate
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertQuery, query_certificates
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import STATUSES
@@ -137,7 +148,7 @@ def _run(module, store):
                       statuses=params["status"], expiring_within_days=params["expiring_within_days"],
                       include_private_key=params["return_private_key"],
                       include_superseded=params["include_superseded"])
-    out = query_certificates(store, query)
+    out = query_certificates(store, query, annotate=annotate)
     out["changed"] = False
     return out
 

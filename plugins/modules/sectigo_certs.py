@@ -180,6 +180,16 @@ options:
       - Pending orders do not take a worker while they wait. 1 to 64.
     type: int
     default: 8
+  max_orders:
+    description:
+      - At most this many SCM orders (enrollments, renewals, replacements) in this run. The batch is first decided from
+        Vault alone, as in check mode; the orders run most urgent first (a certificate not enrolled yet, then the earliest
+        C(not_after)); the others are not ordered, get RV(certificates[].action=deferred) and are listed in RV(deferred)
+        with their renewal times. The next run decides again and takes them first. Collecting a pending order is not an
+        order and is never deferred.
+      - In check mode the same split is predicted.
+      - Unset (the default) places every order the batch needs; V(0) orders nothing.
+    type: int
   max_timeout:
     description:
       - Seconds the whole task may wait for issuance, counted from its start. An order not issued by then is saved with
@@ -364,6 +374,13 @@ EXAMPLES = r"""
       index: 0
       count: 4
 
+- name: Renew at most 20 certificates in this run, the closest to expiry first
+  sectigo.vault_pki.sectigo_certs:
+    config: prod-ssl
+    names: "{{ (listing.certificates | map(attribute='name') | list) }}"
+    max_orders: 20
+  register: sweep
+
 - name: Show the items that failed without hiding the others
   ansible.builtin.debug:
     msg: "{{ fleet.certificates | selectattr('failed') | map(attribute='msg') | list }}"
@@ -417,6 +434,23 @@ certificates:
       type: list
       elements: str
       returned: when there are some
+deferred:
+  description:
+    - The certificates that needed an order but were left for a later run by O(max_orders), most urgent first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The certificate's name.
+      type: str
+    not_after:
+      description: Its current expiry, ISO-8601 UTC (absent for a certificate not enrolled yet).
+      type: str
+    renew_after:
+      description: Its renewal time, ISO-8601 UTC, when it renews by itself (see M(sectigo.vault_pki.sectigo_cert_info)).
+      type: str
+  sample: [{name: web07, not_after: "2027-01-12T08:00:00Z", renew_after: "2026-12-20T03:11:09Z"}]
 summary:
   description: How many items ended how.
   returned: always
@@ -457,6 +491,7 @@ ARGUMENT_SPEC = dict(
     certificates=dict(type="list", elements="dict", options=ITEM_SPEC),
     names=dict(type="list", elements="str"),
     concurrency=dict(type="int", default=8),
+    max_orders=dict(type="int"),
     return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
     shard=dict(type="dict", options=dict(index=dict(type="int", required=True), count=dict(type="int", required=True))),
 )
@@ -491,16 +526,23 @@ def run_task(module, store):
     shard = parse_shard(params["shard"])
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
         module.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {params['concurrency']}", field="concurrency")
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.budget import check_max_orders, run_with_budget
+
+    max_orders = check_max_orders(params["max_orders"])
     config = _config_service.ConfigService(store).require(params["config"])
-    fleet = Fleet(store, config, lambda: _config_service.scm_client_for(config), concurrency=params["concurrency"],
-                  max_timeout=params["max_timeout"], check_mode=module.check_mode)
+
+    def fleet_of(check_mode):
+        return Fleet(store, config, lambda: _config_service.scm_client_for(config), concurrency=params["concurrency"],
+                     max_timeout=params["max_timeout"], check_mode=check_mode)
+
     shared = {key: params[key] for key in SHARED_SPEC}
     shared["config"] = params["config"]
     items = list(params["certificates"] or []) + [{"name": name} for name in params["names"] or []]
     given = len(items)
     if shard is not None:
         items = list(shard.select(params["config"], items, name_of=lambda item: item.get("name")))
-    outcomes = fleet.run(build_requests(items, shared))
+    outcomes, deferred = run_with_budget(fleet_of(module.check_mode), build_requests(items, shared), max_orders,
+                                         lambda: fleet_of(True))
 
     diff = bool(module._diff)  # pylint: disable=protected-access
     items = [item_result(o, params["return_private_key"], diff) for o in outcomes]
@@ -509,7 +551,7 @@ def run_task(module, store):
         if not item["failed"]:
             actions[item["action"]] = actions.get(item["action"], 0) + 1
     failed = [item["name"] for item in items if item["failed"]]
-    out = {"changed": any(item["changed"] for item in items), "certificates": items,
+    out = {"changed": any(item["changed"] for item in items), "certificates": items, "deferred": deferred,
            "summary": {"total": len(items), "changed": sum(1 for i in items if i["changed"]), "failed": len(failed), "actions": actions},
            "warnings": [f"{item['name']}: {w}" for item in items for w in item.get("warnings", [])]}
     if shard is not None:

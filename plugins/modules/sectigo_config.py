@@ -136,7 +136,8 @@ options:
       - Defaults for M(sectigo.vault_pki.sectigo_cert) options used by every certificate of this config when a task does not set them.
       - 'Allowed keys: V(cert_type), V(term), V(format_type), V(external_requester), V(comments), V(num_servers), V(server_type),
         V(custom_fields), V(revoke_on_replace), V(wait), V(max_timeout), V(loop_period), V(expiry_window), V(auto_renew),
-        V(read_renewed_cert), V(verify_profile).'
+        V(read_renewed_cert), V(verify_profile), V(renewal_spread) (a config default only: the share of the expiry window over which
+        renewal times are spread, 0 to 0.9, default 0.5; C(docs/reporting.md) in the collection describes it).'
       - Each key may also be given by its Vault plugin name (V(sectigo_ssl_cert_type), V(sectigo_client_cert_validity),
         V(sectigo_expiry_window), ...; the collection's C(docs/migrating-from-vault-plugin.md) lists them); it is stored under
         the collection's name. Values are checked by the same rules as the task options before anything is stored.

@@ -299,7 +299,9 @@ class CertQuery:
     include_superseded: bool = False
 
 
-def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], datetime] = rec.utc_now) -> dict[str, Any]:
+def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], datetime] = rec.utc_now,
+                       annotate: Callable[[dict[str, Any], dict[str, Any], rec.CertRecord], None] | None = None) -> dict[str, Any]:
+    """Summaries of a config's certificates; ``annotate(config, summary, record)`` may add facts to each (renewal times)."""
     rec.validate_name(query.config, "config")
     if query.name is not None:
         rec.validate_name(query.name, "name")
@@ -310,16 +312,23 @@ def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], dat
     for status in query.statuses or []:
         if status not in rec.STATUSES:
             raise InputError("status", f"status must be one of {', '.join(rec.STATUSES)}; got {status!r}")
-    if store.read(rec.config_path(query.config))[0] is None:
+    config = store.read(rec.config_path(query.config))[0]
+    if config is None:
         raise InputError("config", f"config '{query.config}' does not exist in Vault; create it with sectigo.vault_pki.sectigo_config")
     records = CertRecords(store, query.config, clock)
     now = clock()
+
+    def summary_of(record: rec.CertRecord) -> dict[str, Any]:
+        out = rec.summary(record, now)
+        if annotate is not None:
+            annotate(config, out, record)
+        return out
     if query.name or query.cert_unique_id:
         record, _version = records.resolve(query.name, query.cert_unique_id)
         if record is None:
             raise InputError("name" if query.name else "cert_unique_id",
                              f"no certificate '{query.name or query.cert_unique_id}' in config '{query.config}'")
-        return {"certificates": [rec.summary(record, now)], "certificate": rec.public_view(record, query.include_private_key)}
+        return {"certificates": [summary_of(record)], "certificate": rec.public_view(record, query.include_private_key)}
     summaries = []
     current = set()
     for name in records.names():
@@ -329,7 +338,7 @@ def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], dat
             summaries.append({"name": name, "status": rec.REQUESTED})
             continue
         current.add(record.get("cert_unique_id"))
-        summary = rec.summary(record, now)
+        summary = summary_of(record)
         summary["name"] = name
         summaries.append(summary)
     if query.include_superseded:
@@ -339,7 +348,7 @@ def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], dat
         for uid in sorted(records.ids() - current):
             record, _version = records.read(uid)
             if record is not None:
-                summaries.append(dict(rec.summary(record, now), name=record.get("name") or "", current=False))
+                summaries.append(dict(summary_of(record), name=record.get("name") or "", current=False))
     if query.statuses:
         summaries = [s for s in summaries if s.get("status") in query.statuses]
     if query.expiring_within_days is not None:

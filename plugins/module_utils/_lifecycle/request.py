@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import MARKER_LENGTH, CertKind
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.schedule import DEFAULT_SPREAD, renewal_spread
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 STATES = ("present", "renewed", "replaced", "absent")
@@ -45,13 +46,16 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "verify_profile": True,
     "revoke_on_replace": False,
     "rotate_key_on_renew": True,
+    "renewal_spread": DEFAULT_SPREAD,
 }
 # Options of sectigo_cert that a config may hold defaults for.
 DEFAULTABLE_OPTIONS = (
     "cert_type", "term", "format_type", "external_requester", "comments", "num_servers", "server_type",
     "custom_fields", "revoke_on_replace", "wait", "max_timeout", "loop_period", "expiry_window", "auto_renew",
-    "read_renewed_cert", "verify_profile",
+    "read_renewed_cert", "verify_profile", "renewal_spread",
 )
+# Default-able options that only a config sets (no task option): how renewals spread over the window.
+CONFIG_ONLY_OPTIONS = ("renewal_spread",)
 KEY_ALGOS = ("RSA", "EC", "ECDSA")
 KEY_SIZES = (2048, 3072, 4096, 256, 384, 521)
 KEY_CURVES = ("P-256", "P-384", "P-521")
@@ -129,7 +133,8 @@ def cert_options(exclude: tuple[str, ...] = (), *, defaults: bool = True, requir
 # The Vault plugin's names of the default-able options (their aliases above): a config's ``defaults`` may use
 # either name (docs/migrating-from-vault-plugin.md).
 PLUGIN_NAMES: dict[str, tuple[str, ...]] = {
-    option: tuple(CERT_OPTIONS[option]["aliases"]) for option in DEFAULTABLE_OPTIONS if CERT_OPTIONS[option].get("aliases")
+    option: tuple(CERT_OPTIONS[option]["aliases"]) for option in DEFAULTABLE_OPTIONS
+    if option not in CONFIG_ONLY_OPTIONS and CERT_OPTIONS[option].get("aliases")
 }
 _OPTION_OF_PLUGIN_NAME = {alias: option for option, aliases in PLUGIN_NAMES.items() for alias in aliases}
 # Options that describe the order rather than the certificate; they never drift (docs/lifecycle.md).
@@ -298,6 +303,7 @@ OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {
     "auto_renew": boolean,
     "read_renewed_cert": boolean,
     "verify_profile": boolean,
+    "renewal_spread": renewal_spread,
 }
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import schedule
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import CertKind, kind_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import HEARTBEAT_SECONDS, CertRecords, KvStore, held_claim
@@ -336,4 +337,6 @@ class CertificateService:
         window_days, warning = parse_expiry_window(self.life.option(req, "expiry_window"), lifetime_days)
         if warning:
             self.life.warnings.append(warning)
-        return not_after - timedelta(days=window_days) <= self.life.clock()
+        # The renewal time inside the window (docs/reporting.md "Renewal spread"); spread 0 is the window's start.
+        ident = schedule.identity(self.life.config_name, record)
+        return schedule.is_due(self.life.clock(), not_after, window_days, self.life.option(req, "renewal_spread"), ident)

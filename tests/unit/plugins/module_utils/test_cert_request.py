@@ -142,6 +142,6 @@ def test_custom_fields_option_takes_the_plugins_json_text():
 
 def test_plugin_names_of_defaults_are_the_option_aliases():
     for option in DEFAULTABLE_OPTIONS:
-        assert PLUGIN_NAMES.get(option, ()) == tuple(CERT_OPTIONS[option].get("aliases", ()))
+        assert PLUGIN_NAMES.get(option, ()) == tuple(CERT_OPTIONS.get(option, {}).get("aliases", ()))
         for alias in PLUGIN_NAMES.get(option, ()):
             assert list(validate_defaults({alias: None})) == [option]

@@ -286,7 +286,8 @@ def test_inside_expiry_window_renews(bed):
     first = service().ensure(web01()).record
     scm.backdate = 0
     assert not service().ensure(web01(expiry_window="30")).changed
-    result = service().ensure(web01(expiry_window="90"))
+    # 65 days left: inside a 150-day window past its renewal time at the default spread (at most 75 days in).
+    result = service().ensure(web01(expiry_window="150"))
     assert result.action == "renewed" and result.record["ssl_id"] != first["ssl_id"]
 
 
@@ -348,7 +349,7 @@ def test_concurrent_readers_renew_once(bed):
         return real_renew(ssl_id, csr=csr)
 
     scm.renew_ssl = slow_renew
-    read = CertRequest(config="prod", name="web01", expiry_window="90")
+    read = CertRequest(config="prod", name="web01", expiry_window="150")
     outer = {}
     owner = threading.Thread(target=lambda: outer.setdefault("result", service().ensure(read, allow_enroll=False)))
     owner.start()

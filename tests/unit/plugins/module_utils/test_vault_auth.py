@@ -268,7 +268,6 @@ def test_aws_iam_sends_a_signed_get_caller_identity_and_never_the_secret_key(reg
 
 
 def test_aws_iam_credentials_from_a_profile_through_botocore(tmp_path, monkeypatch):
-    pytest.importorskip("botocore")
     credentials = tmp_path / "credentials"
     credentials.write_text(f"[ci]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = {AWS_SECRET}\n")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
