@@ -37,7 +37,7 @@ options:
     description: Seconds to wait for the webhook's answer.
     type: int
     default: 10
-  validate_certs:
+  webhook_validate_certs:
     description: Verify the webhook's TLS certificate.
     type: bool
     default: true
@@ -133,7 +133,7 @@ ARGUMENT_SPEC = dict(
     webhook_url=dict(type="str"),
     webhook_secret=dict(type="str", no_log=True),
     webhook_timeout=dict(type="int", default=10),
-    validate_certs=dict(type="bool", default=True),
+    webhook_validate_certs=dict(type="bool", default=True),
     mail_to=dict(type="list", elements="str"),
     mail_from=dict(type="str", default="sectigo-vault-pki@localhost"),
     smtp_host=dict(type="str", default="localhost"),
@@ -151,7 +151,7 @@ def _channels(params):
 
     channels = {}
     if params["webhook_url"]:
-        channels["webhook"] = Webhook(params["webhook_url"], params["webhook_secret"], params["webhook_timeout"], params["validate_certs"])
+        channels["webhook"] = Webhook(params["webhook_url"], params["webhook_secret"], params["webhook_timeout"], params["webhook_validate_certs"])
     if params["mail_to"]:
         channels["mail"] = Mailer(params["mail_to"], params["smtp_host"], params["smtp_port"], params["mail_from"], params["smtp_starttls"],
                                   params["smtp_username"], params["smtp_password"])
