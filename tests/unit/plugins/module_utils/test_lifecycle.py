@@ -16,7 +16,7 @@ from lifecycle_fakes import FakeScm, FakeStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CLAIM_STALE_SECONDS, CLAIM_WAIT_SECONDS
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.claims import CLAIM_STALE_SECONDS, CLAIM_WAIT_SECONDS
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import iso, utc_now
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import MARKER_PREFIX
