@@ -358,7 +358,9 @@ def test_concurrent_readers_renew_once(bed):
     def reader_sleep(seconds):
         waited.append(seconds)
         release.set()  # the reader is waiting on the claim: let the owner's renewal answer now
-        time.sleep(0.01)
+        # and finish, so that the two do not race to store the same collection (the loser of that check-and-set
+        # reports action none, which is not what this test is about).
+        owner.join(10)
 
     reader = CertificateService(store, SSL_CONFIG, lambda: scm, sleep=reader_sleep, monotonic=time.monotonic, rand=lambda: 0.5)
     inner = reader.ensure(read, allow_enroll=False)
