@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Callable, Protocol
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import choice, whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 
@@ -126,11 +127,10 @@ def query_certificates(store: KvStore, query: CertQuery, clock: Callable[[], dat
         rec.validate_name(query.name, "name")
     if query.cert_unique_id is not None:
         rec.validate_unique_id(query.cert_unique_id)
-    if query.expiring_within_days is not None and query.expiring_within_days < 0:
-        raise InputError("expiring_within_days", f"expiring_within_days must be 0 or more; got {query.expiring_within_days}")
+    if query.expiring_within_days is not None:
+        whole_number(query.expiring_within_days, "expiring_within_days", 0)
     for status in query.statuses or []:
-        if status not in rec.STATUSES:
-            raise InputError("status", f"status must be one of {', '.join(rec.STATUSES)}; got {status!r}")
+        choice(status, "status", rec.STATUSES)
     if store.read(rec.config_path(query.config))[0] is None:
         raise InputError("config", f"config '{query.config}' does not exist in Vault; create it with sectigo.vault_pki.sectigo_config")
     records = CertRecords(store, query.config, clock)

@@ -34,9 +34,10 @@ def _crypto() -> Any:
     return crypto
 
 
-KEY_ALGOS = ("RSA", "EC", "ECDSA")
-KEY_SIZES = (2048, 3072, 4096, 256, 384, 521)
-KEY_CURVES = ("P-256", "P-384", "P-521")
+# The argspec choices of the key options; normalize_key_spec (``_lifecycle/crypto``) checks how they combine.
+KEY_ALGOS = rec.KEY_ALGOS
+KEY_SIZES = rec.RSA_SIZES + rec.EC_SIZES
+KEY_CURVES = tuple(rec.CURVE_NAMES.values())
 
 _BOOL_TRUE = ("yes", "on", "1", "true", "y", "t")
 _BOOL_FALSE = ("no", "off", "0", "false", "n", "f")
