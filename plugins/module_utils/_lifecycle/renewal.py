@@ -185,7 +185,7 @@ class Renewal:
         key, csr = key_and_csr(req, desired, life.kind, rotate=True, record=record)
         info = crypto.csr_info(csr)
         pending = life.claims.new("replace", uuid.uuid4().hex, csr=csr, private_key=key, requested_sans=desired["sans"],
-                                         reason=reason, previous_serial=record.get("serial_number"))
+                                  reason=reason, previous_serial=record.get("serial_number"))
         ordered = self._claim_and_order(
             req, record, version, pending,
             lambda: life.kind.replace(record, csr=csr, reason=reason, common_name=info["common_name"], sans=desired["sans"]),
