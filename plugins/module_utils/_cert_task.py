@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, cert_options
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, cert_options_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION
 
-# The certificate options come from the table that sectigo_certs builds its per-item and shared options from.
+# The certificate options are declared once (CertRequest); sectigo_certs builds its per-item and shared options from
+# the same declarations.
 ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
-    **cert_options(),
+    **cert_options_for("task"),
     return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
 )
 CONSTRAINTS = dict(mutually_exclusive=[("ssl_id", "order_number")], required_one_of=[("name", "cert_unique_id")])

@@ -26,6 +26,8 @@ extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config
   - sectigo.vault_pki.attributes
+  - sectigo.vault_pki.cert_options.shared
+  - sectigo.vault_pki.cert_options.items
 attributes:
   check_mode:
     details: Predicts each item's action from Vault alone; calls neither SCM nor writes to Vault.
@@ -34,134 +36,11 @@ attributes:
 options:
   certificates:
     description:
-      - The certificates, one dict each. Any option of M(sectigo.vault_pki.sectigo_cert) listed here may be set per item.
+      - The certificates, one dict each. Any option of M(sectigo.vault_pki.sectigo_cert) listed here may be set per item;
+        one an item does not set takes the top-level value.
       - At least one of O(certificates) and O(names) is required.
     type: list
     elements: dict
-    suboptions:
-      name:
-        description: Stable name of the certificate within the config.
-        type: str
-        required: true
-      state:
-        description: As M(sectigo.vault_pki.sectigo_cert)'s; defaults to the top-level O(state).
-        type: str
-        choices: [present, renewed, replaced, absent]
-      common_name:
-        description: Subject CN. Required to enroll an SSL certificate unless O(certificates[].csr) is given.
-        type: str
-        aliases: [sectigo_csr_domain, sectigo_common_name, sectigo_ssl_cert_common_name]
-      subject_alt_names:
-        description: SANs, as in M(sectigo.vault_pki.sectigo_cert).
-        type: list
-        elements: str
-        aliases: [sectigo_ssl_cert_subject_alt_names]
-      country:
-        description: Subject C (two letters).
-        type: str
-        aliases: [sectigo_csr_country]
-      province:
-        description: Subject ST.
-        type: str
-        aliases: [sectigo_csr_state]
-      locality:
-        description: Subject L.
-        type: str
-        aliases: [sectigo_csr_location]
-      organization:
-        description: Subject O.
-        type: str
-        aliases: [sectigo_csr_organization]
-      organizational_unit:
-        description: Subject OU.
-        type: str
-        aliases: [sectigo_csr_organization_unit]
-      email_address:
-        description: Subject emailAddress.
-        type: str
-        aliases: [sectigo_csr_email_address]
-      key_algo:
-        description: Key algorithm of a generated key.
-        type: str
-        choices: [RSA, EC, ECDSA]
-        aliases: [sectigo_csr_key_algo]
-      key_size:
-        description: Key size.
-        type: int
-        choices: [2048, 3072, 4096, 256, 384, 521]
-        aliases: [sectigo_csr_key_size]
-      key_curve:
-        description: EC curve.
-        type: str
-        choices: [P-256, P-384, P-521]
-      csr:
-        description: Bring your own PEM CSR.
-        type: str
-        aliases: [sectigo_csr]
-      private_key:
-        description: Bring your own PEM private key.
-        type: str
-        aliases: [sectigo_private_key]
-      ssl_id:
-        description: Import the existing SCM SSL order with this id.
-        type: int
-        aliases: [sectigo_ssl_cert_ssl_id]
-      order_number:
-        description: Import the existing SCM client-certificate order with this number.
-        type: int
-        aliases: [sectigo_client_cert_order_number]
-      cert_type:
-        description: SCM profile id.
-        type: int
-        aliases: [sectigo_ssl_cert_type, sectigo_client_cert_type]
-      term:
-        description: Validity in days.
-        type: int
-        aliases: [sectigo_ssl_cert_validity, sectigo_client_cert_validity]
-      org_id:
-        description: SCM organization or department id of this certificate's new order.
-        type: int
-        aliases: [sectigo_cm_org_id]
-      comments:
-        description: Order comments.
-        type: str
-        aliases: [sectigo_ssl_cert_comments]
-      external_requester:
-        description: E-mail address(es) of the external requester.
-        type: str
-        aliases: [sectigo_ssl_cert_external_requester]
-      custom_fields:
-        description: SCM custom fields, a list of C({name, value}), or the Vault plugin's JSON text of that list.
-        type: raw
-        aliases: [sectigo_ssl_cert_custom_fields, sectigo_client_cert_custom_fields]
-      email:
-        description: E-mail of a client certificate.
-        type: str
-        aliases: [sectigo_client_cert_email]
-      first_name:
-        description: First name of a client certificate.
-        type: str
-        aliases: [sectigo_client_cert_first_name]
-      middle_name:
-        description: Middle name of a client certificate.
-        type: str
-        aliases: [sectigo_client_cert_middle_name]
-      last_name:
-        description: Last name of a client certificate.
-        type: str
-        aliases: [sectigo_client_cert_last_name]
-      reason:
-        description: Reason of a replacement.
-        type: str
-        aliases: [sectigo_reason, sectigo_replace_reason]
-      expiry_window:
-        description: Renewal window in days or as a percentage of the lifetime.
-        type: str
-        aliases: [sectigo_expiry_window]
-      auto_renew:
-        description: Renew inside the window.
-        type: bool
-        aliases: [sectigo_auto_renew]
   names:
     description:
       - Names of certificates that need no option of their own, each one item C({name}) after those of O(certificates);
@@ -171,9 +50,6 @@ options:
     elements: str
   state:
     description: The state of every item that does not set its own; see M(sectigo.vault_pki.sectigo_cert).
-    type: str
-    choices: [present, renewed, replaced, absent]
-    default: present
   concurrency:
     description:
       - How many certificates are worked on at a time (key generation, Vault reads and writes, SCM orders and checks).
@@ -196,15 +72,8 @@ options:
         status C(TimeoutStateSaved) (its item fails; the next run collects the same order); an item not started by then
         fails without ordering anything.
       - Default the config's default, else 600.
-    type: int
-    aliases: [sectigo_max_timeout]
-  loop_period:
-    description: Longest pause between two checks of one pending order, in seconds. Default-able in the config.
-    type: int
-    aliases: [sectigo_loop_period]
   wait:
     description: Wait for issuance. With V(false) every order is saved with action C(pending) and not collected.
-    type: bool
   return_private_key:
     description:
       - Include each item's private key in its RV(certificates[].cert). Never shown in a diff.
@@ -212,105 +81,6 @@ options:
     type: bool
     default: false
     aliases: [include_private_key]
-  country:
-    description: Subject C of every item that does not set it.
-    type: str
-    aliases: [sectigo_csr_country]
-  province:
-    description: Subject ST of every item that does not set it.
-    type: str
-    aliases: [sectigo_csr_state]
-  locality:
-    description: Subject L of every item that does not set it.
-    type: str
-    aliases: [sectigo_csr_location]
-  organization:
-    description: Subject O of every item that does not set it.
-    type: str
-    aliases: [sectigo_csr_organization]
-  organizational_unit:
-    description: Subject OU of every item that does not set it.
-    type: str
-    aliases: [sectigo_csr_organization_unit]
-  key_algo:
-    description: Key algorithm of every item that does not set it.
-    type: str
-    choices: [RSA, EC, ECDSA]
-    aliases: [sectigo_csr_key_algo]
-  key_size:
-    description: Key size of every item that does not set it.
-    type: int
-    choices: [2048, 3072, 4096, 256, 384, 521]
-    aliases: [sectigo_csr_key_size]
-  key_curve:
-    description: EC curve of every item that does not set it.
-    type: str
-    choices: [P-256, P-384, P-521]
-  rotate_key_on_renew:
-    description: Generate a new key for each SSL renewal.
-    type: bool
-    default: true
-  cert_type:
-    description: SCM profile id of every item that does not set it.
-    type: int
-    aliases: [sectigo_ssl_cert_type, sectigo_client_cert_type]
-  term:
-    description: Validity in days of every item that does not set it.
-    type: int
-    aliases: [sectigo_ssl_cert_validity, sectigo_client_cert_validity]
-  org_id:
-    description:
-      - SCM organization or department id of the new orders of every item that does not set it; the config's
-        O(sectigo.vault_pki.sectigo_config#module:org_id) when omitted. Renewals keep the order's organization.
-    type: int
-    aliases: [sectigo_cm_org_id]
-  format_type:
-    description:
-      - SCM collect format, one of V(x509), V(x509CO), V(x509IO), V(base64), V(bin), V(x509IOR), V(x509R), V(pem), V(pemco),
-        V(pemia) (any case, as in M(sectigo.vault_pki.sectigo_cert)).
-    type: str
-    aliases: [sectigo_ssl_cert_format_type]
-  external_requester:
-    description: External requester of every item that does not set it.
-    type: str
-    aliases: [sectigo_ssl_cert_external_requester]
-  comments:
-    description: Order comments of every item that does not set them.
-    type: str
-    aliases: [sectigo_ssl_cert_comments]
-  num_servers:
-    description: SCM's number of servers.
-    type: int
-    aliases: [sectigo_ssl_cert_num_servers]
-  server_type:
-    description: SCM's server type.
-    type: int
-    aliases: [sectigo_ssl_cert_server_type]
-  custom_fields:
-    description:
-      - SCM custom fields of every item that does not set them, a list of C({name, value}), or the Vault plugin's JSON
-        text of that list.
-    type: raw
-    aliases: [sectigo_ssl_cert_custom_fields, sectigo_client_cert_custom_fields]
-  revoke_on_replace:
-    description: Revoke a replaced client certificate.
-    type: bool
-    aliases: [sectigo_client_cert_revoked_on_replace, sectigo_client_cert_revoke_on_replace]
-  reason:
-    description: Reason of every replacement that does not give one.
-    type: str
-    aliases: [sectigo_reason, sectigo_replace_reason]
-  expiry_window:
-    description: Renewal window of every item that does not set it.
-    type: str
-    aliases: [sectigo_expiry_window]
-  auto_renew:
-    description: Renew inside the window.
-    type: bool
-    aliases: [sectigo_auto_renew]
-  verify_profile:
-    description: Check term and key against the SCM profile before each order.
-    type: bool
   shard:
     description:
       - Handle only the items of shard O(shard.index) of O(shard.count), so that several jobs (AWX job slices, several
@@ -464,26 +234,18 @@ summary:
       sample: {index: 0, count: 4, given: 800, handled: 197}
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import cert_options
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import cert_options_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, failure_fields, run_module
 
-# Both option sets are sectigo_cert's certificate options (CERT_OPTIONS, one table for the three argspecs: the
-# same types, choices and Vault plugin names), less those that have no place there.
-
-# Not per item: an item is addressed by its name (no cert_unique_id, so no read_renewed_cert); the batch has one
-# polling loop and one deadline (wait, max_timeout, loop_period); the rest are set for the whole task only.
-NOT_PER_ITEM = ("cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "rotate_key_on_renew",
-                "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile")
-# Not shared: what names one certificate (its name, identity, subject name, SANs, key, CSR or existing order).
-NOT_SHARED = ("name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "common_name", "email_address",
-              "subject_alt_names", "csr", "private_key", "email", "first_name", "middle_name", "last_name")
+# Both option sets are sectigo_cert's certificate options, each declared once (CertRequest): which of them an item
+# takes and which the top level takes for every item is part of that declaration (its scope).
 
 # Options of one certificate (an item of ``certificates``). No defaults: what an item does not set comes from the
 # top level (SHARED_SPEC), then the config's defaults, then the built-in ones.
-ITEM_SPEC = cert_options(NOT_PER_ITEM, defaults=False, required=("name",))
+ITEM_SPEC = cert_options_for("item")
 
 # Options that apply to every item that does not set them.
-SHARED_SPEC = cert_options(NOT_SHARED)
+SHARED_SPEC = cert_options_for("shared")
 
 ARGUMENT_SPEC = dict(
     SHARED_SPEC,
@@ -520,14 +282,13 @@ def item_result(outcome, include_private_key, diff):
 def run_task(module, store):
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _config_service
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import MAX_CONCURRENCY, Fleet, build_requests
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.budget import check_max_orders, run_with_budget
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.shard import parse_shard
 
     params = module.params
     shard = parse_shard(params["shard"])
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
         module.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {params['concurrency']}", field="concurrency")
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.budget import check_max_orders, run_with_budget
-
     max_orders = check_max_orders(params["max_orders"])
     config = _config_service.ConfigService(store).require(params["config"])
 

@@ -39,7 +39,8 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repos
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import BUILTIN_DEFAULTS, CertRequest, resolve_option
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import OrderWatch, PollSchedule, TerminalStatus
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService, Deferred
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.steps import Deferred
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import KINDS
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import base_url, validate_defaults, whole_number
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import base_url, choice, validate_defaults, whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CERTIFICATE_TYPES, config_path, iso, utc_now, validate_name
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import CAS_ATTEMPTS, VaultCasConflict
@@ -155,10 +155,8 @@ class ConfigService:
 
     @staticmethod
     def _validate(entry: dict[str, Any]) -> None:
-        if entry.get("config_type") not in CERTIFICATE_TYPES:
-            raise InputError("config_type", f"config_type must be one of {', '.join(CERTIFICATE_TYPES)}; got {entry.get('config_type')!r}")
-        if entry.get("scm_auth_method") not in SCM_AUTH_METHODS:
-            raise InputError("scm_auth_method", f"scm_auth_method must be one of {', '.join(SCM_AUTH_METHODS)}")
+        choice(entry.get("config_type"), "config_type", CERTIFICATE_TYPES)
+        choice(entry.get("scm_auth_method"), "scm_auth_method", SCM_AUTH_METHODS)
         method = entry["scm_auth_method"]
         # The Admin API (oauth2) knows the account by its client id and needs no login; customer_uri still names the
         # account in every record id (cert_unique_id), so every config has one.

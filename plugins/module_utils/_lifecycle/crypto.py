@@ -58,9 +58,9 @@ except (ImportError, ValueError):
     HAS_CRYPTOGRAPHY = False
 CRYPTOGRAPHY_IMPORT_ERROR: str | None = None if HAS_CRYPTOGRAPHY else "ModuleNotFoundError: No module named 'cryptography'"
 
-RSA_SIZES = (2048, 3072, 4096)
-EC_SIZES = (256, 384, 521)
-CURVE_NAMES = {256: "P-256", 384: "P-384", 521: "P-521"}
+RSA_SIZES = rec.RSA_SIZES
+EC_SIZES = rec.EC_SIZES
+CURVE_NAMES = rec.CURVE_NAMES
 # Spellings of the three NIST curves, lower-cased (RFC 5480 / SEC 2 / OpenSSL names).
 _CURVE_ALIASES = {
     "p-256": 256, "p256": 256, "secp256r1": 256, "prime256v1": 256, "nistp256": 256,
@@ -69,9 +69,9 @@ _CURVE_ALIASES = {
 }
 _NIST_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 _ALGO_ALIASES = {"RSA": "RSA", "EC": "EC", "ECDSA": "EC"}
-_DNS_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?\.?$")
-# DNS SANs: letters, digits, '-' and '_' in dot-separated labels, an optional leading '*.' label.
-_DNS_SAN_RE = re.compile(r"^(\*\.)?[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?$")
+# The one DNS name rule: letters, digits, '-' and '_' in dot-separated labels of at most 63, an optional leading '*.'
+# label, 253 characters in all (``is_dns_name``).
+_DNS_RE = re.compile(r"^(\*\.)?[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?$")
 _SAN_PREFIXES = ("dns", "ip", "email", "uri")
 
 
@@ -151,7 +151,7 @@ def normalize_key_spec(key_algo: str | None = None, key_size: int | str | None =
         if key_curve is not None:
             curve_size = _CURVE_ALIASES.get(str(key_curve).strip().lower())
             if curve_size is None:
-                raise CryptoInputError("key_curve", f"key_curve must be one of P-256, P-384, P-521; got {key_curve!r}")
+                raise CryptoInputError("key_curve", f"key_curve must be one of {_join(CURVE_NAMES.values())}; got {key_curve!r}")
             if size is not None and size != curve_size:
                 raise CryptoInputError("key_curve", f"key_curve {CURVE_NAMES[curve_size]} does not match key_size {size}; "
                                                     f"give one of them or matching values (P-256/256, P-384/384, P-521/521)")
@@ -275,7 +275,7 @@ def _dns_name(value: str, entry: str) -> str:
             name = name.encode("idna").decode("ascii")
         except UnicodeError:
             raise CryptoInputError("subject_alt_names", f"subject_alt_names entry {entry!r} is not a valid DNS name") from None
-    if len(name) > 253 or not _DNS_SAN_RE.match(name):
+    if not is_dns_name(name):
         raise CryptoInputError("subject_alt_names", f"subject_alt_names entry {entry!r} is not a valid DNS name")
     return name
 
@@ -346,8 +346,15 @@ def _sans_of(extensions: Any) -> list[Any]:
         return []
 
 
-def _is_dns_name(value: str) -> bool:
-    return _ip_or_none(value) is None and bool(_DNS_RE.match(value.lower()))
+def is_dns_name(name: str) -> bool:
+    """``name`` (lower case, ASCII) is a DNS name or a wildcard by the one DNS rule."""
+    return len(name) <= 253 and bool(_DNS_RE.match(name))
+
+
+def _names_a_host(common_name: str) -> bool:
+    """A common name that a CSR repeats as a DNS SAN: a DNS name of two labels or more, not an address."""
+    name = common_name.lower()
+    return _ip_or_none(common_name) is None and "." in name.strip(".") and is_dns_name(name)
 
 
 # ---- CSR -------------------------------------------------------------------------------------------
@@ -404,7 +411,7 @@ def build_csr(private_key_pem: str, *, common_name: str, country: str | None = N
         if value is not None:
             attributes.append(x509.NameAttribute(getattr(_oid.NameOID, _SUBJECT_OID_NAMES[field]), value))
     sans = _parsed_sans(subject_alt_names)
-    if _is_dns_name(cn) and ("dns", cn.lower()) not in sans:
+    if _names_a_host(cn) and ("dns", cn.lower()) not in sans:
         sans.insert(0, ("dns", cn.lower()))
     builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attributes))
     if sans:

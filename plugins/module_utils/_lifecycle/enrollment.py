@@ -16,16 +16,15 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle impor
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import details_or_empty, with_marker
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, claim_holder, order_under_claim
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.claims import name_claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import (
     ISSUANCE_OPTIONS, CertRequest, apply_csr, desired_subject, key_and_csr,
 )
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import Lifecycle
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.steps import Lifecycle
 
 # Record fields whose name differs from the option that sets them.
 _RECORD_FIELD = {"cert_type": "profile_id", "format_type": "ssl_format"}
@@ -91,14 +90,13 @@ class Enrollment:
         if previous is not None:
             superseded = previous.get("status") != rec.REVOKED and not life.expired(previous)
             record["replaced_from" if superseded else "previous"] = previous["cert_unique_id"]  # type: ignore[literal-required]
-        claim: rec.NameClaim = life.records.new_claim("enroll", request_id, record=record)  # type: ignore[assignment]
+        claim: rec.NameClaim = life.claims.new("enroll", request_id, record=record)  # type: ignore[assignment]
         entry: rec.NameEntry = {"name": req.name, "config_name": life.config_name,
                                 "cert_unique_id": previous["cert_unique_id"] if previous else None, "claim": claim}
-        try:
-            entry_version = life.records.write_name(req.name, entry, entry_version)
-        except VaultCasConflict:
+        claimed_version = life.claims.take_name(req.name, entry, entry_version)
+        if claimed_version is None:
             return self.follow_winner(req)
-        return self.place(req, entry, entry_version, issuance, previous, action)
+        return self.place(req, entry, claimed_version, issuance, previous, action)
 
     def place(self, req: CertRequest, entry: rec.NameEntry, entry_version: int, issuance: dict[str, Any],
               previous: rec.CertRecord | None, action: str = "enrolled") -> CertResult:
@@ -111,19 +109,15 @@ class Enrollment:
             org_id = int(record.get("org_id") or life.config["org_id"])
             return life.kind.place(record, issuance, org_id, with_marker(issuance.get("comments"), claim["request_id"]))
 
-        keeper = life.records.keep(lambda doc, v: life.records.write_name(req.name, doc, v), entry, claim, entry_version,  # type: ignore[arg-type]
-                                   life.heartbeat)
-        ordered = order_under_claim(keeper, post, lambda: life.kind.find(record, claim["request_id"]))
+        ordered = life.claims.order_on_name(req.name, entry, entry_version, post,  # type: ignore[arg-type]
+                                            lambda: life.kind.find(record, claim["request_id"]))
         if ordered is None:
             # Another run judged this claim abandoned and took it over; it finds this order by its marker.
             return self.follow_winner(req)
         error = ordered.failure
         if error is not None:
             if not error.may_have_reached:
-                life.records.drop_name_claim(req.name, entry, ordered.version)  # type: ignore[arg-type]
-                raise error
-            claim["outcome"] = "unknown"
-            life.records.write_name(req.name, entry, ordered.version)  # type: ignore[arg-type]
+                raise error  # the claim was given up: nothing is outstanding
             raise OperationError(f"Failed to enroll certificate '{req.name}': the answer to the order was lost ({error}) and no order "
                                  "carrying this request is visible in SCM yet; the next run looks again before ordering",
                                  result={"request_id": claim["request_id"]})
@@ -164,32 +158,23 @@ class Enrollment:
     # ---- claims left by other (or dead) runs ---------------------------------------------------------
 
     def settle_claim(self, req: CertRequest, entry: rec.NameEntry, version: int) -> CertResult | tuple[rec.NameEntry | None, int]:
-        """A name with a claim: wait while its owner keeps it fresh, reconcile it once it is stale or its answer was lost."""
+        """A name with a claim: wait while its owner keeps it fresh (``Claims.wait``), reconcile it once it is stale or
+        its answer was lost: adopt the order SCM shows for it, else take the claim over and order now, once."""
         life = self.life
-        deadline = life.monotonic() + CLAIM_WAIT_SECONDS
-        while True:
-            claim = entry.get("claim")
-            if not claim:
-                return entry, version
-            if life.records.stale(claim):  # type: ignore[arg-type]
-                break
-            if life.check_mode:
-                return entry, version
-            if life.monotonic() >= deadline:
-                raise OperationError(f"Failed to enroll certificate '{req.name}': another run ({claim_holder(claim)}) is still ordering it "
-                                     f"after {CLAIM_WAIT_SECONDS} s; run again once it has finished")
-            life.sleep(CLAIM_POLL_SECONDS)
-            entry, version = life.records.read_name(req.name)  # type: ignore[assignment]
-            if entry is None:
-                return None, 0
-        if life.check_mode:
+        settled, version, stale = life.claims.wait(entry, version, name_claim, lambda: life.records.read_name(req.name),
+                                                   f"enroll certificate '{req.name}'")
+        if settled is None:
+            return None, 0
+        entry = settled
+        if not stale or life.check_mode:
             return entry, version
+        claim = entry["claim"]
         record = claim["record"]
         found = life.kind.find(record, claim["request_id"])
         if found is not None:
             return self.persist(req, entry, version, found, None, action="enrolled")
         # The order was never placed: take the claim over and order now, once.
-        claim.update(life.records.new_claim("enroll", claim["request_id"]))
+        claim.update(life.claims.new("enroll", claim["request_id"]))
         claim.pop("outcome", None)
         version = life.records.write_name(req.name, entry, version)  # type: ignore[arg-type]
         issuance = {"cert_type": record.get("profile_id"), "term": record.get("term"), "comments": record.get("comments"),
@@ -199,10 +184,13 @@ class Enrollment:
 
     def follow_winner(self, req: CertRequest) -> CertResult:
         """Another run claimed this name first: follow its order instead of placing a second one."""
-        settled = self.life.read_settled_name(req, self.settle_claim)
-        if isinstance(settled, CertResult):
-            return settled
-        uid = (settled[0] or {}).get("cert_unique_id")
+        entry, version = self.life.records.read_name(req.name)
+        if entry and entry.get("claim"):
+            settled = self.settle_claim(req, entry, version)
+            if isinstance(settled, CertResult):
+                return settled
+            entry = settled[0]
+        uid = (entry or {}).get("cert_unique_id")
         record, version = self.life.records.read(uid)
         if record is None:
             raise OperationError(f"Failed to enroll certificate '{req.name}': another run holds its claim and has not placed an order yet")

@@ -55,6 +55,11 @@ EXTERNAL_REQUESTER_MAX = 512  # one e-mail or a comma-separated list
 EMAIL_MAX = 128               # a client certificate's e-mail
 PERSON_NAME_MAX = 64          # first, middle and last name joined by spaces
 COMMON_NAME_MAX = 64          # X.520 upper bound
+# Keys SCM accepts: RSA of these sizes, EC on the three NIST curves (ECDSA is another name of EC).
+KEY_ALGOS = ("RSA", "EC", "ECDSA")
+RSA_SIZES = (2048, 3072, 4096)
+EC_SIZES = (256, 384, 521)
+CURVE_NAMES = {256: "P-256", 384: "P-384", 521: "P-521"}
 # Subject attributes a task may set beside the common name (each has its own option and record field).
 SUBJECT_FIELDS = ("country", "province", "locality", "organization", "organizational_unit", "email_address")
 

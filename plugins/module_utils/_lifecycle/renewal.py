@@ -18,15 +18,13 @@ from typing import TYPE_CHECKING, Any, Callable
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import (
-    CLAIM_POLL_SECONDS, CLAIM_WAIT_SECONDS, ClaimedOrder, claim_holder, held_claim, order_under_claim,
-)
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.claims import ClaimedOrder, held_claim, record_claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, apply_csr, desired_subject, key_and_csr
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import Lifecycle
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.steps import Lifecycle
 
 # What a renewal's new record takes over from the old one.
 _RENEWAL_KEEPS = ("name", "config_name", "certificate_type", "profile_id", "term", "ssl_format", "org_id", "email", "first_name",
@@ -57,7 +55,7 @@ class Renewal:
         csr = key = None
         if new_key:
             key, csr = key_and_csr(req, desired, life.kind, rotate=rotate, record=record)
-        pending = life.records.new_claim("renew", uuid.uuid4().hex, csr=csr, private_key=key)
+        pending = life.claims.new("renew", uuid.uuid4().hex, csr=csr, private_key=key)
         ordered = self._claim_and_order(req, record, version, pending, lambda: life.kind.renew(record, csr), lambda: self._find_renewal(record))
         if isinstance(ordered, CertResult):
             return ordered
@@ -71,25 +69,11 @@ class Renewal:
 
     def _claim_and_order(self, req: CertRequest, record: rec.CertRecord, version: int, pending: dict[str, Any],
                          post: Callable[[], Any], look_up: Callable[[], Any]) -> CertResult | ClaimedOrder:
-        """Claim the record, send ``post`` once while the claim is kept fresh, ``look_up`` an answer that may have been lost.
-
-        A claim another run holds, or takes over meanwhile, is followed instead (its result returned), ordering nothing. A failed
-        order leaves the claim given up when nothing reached SCM, else kept with ``outcome: unknown`` for the next run to reconcile;
-        the caller raises."""
-        life = self.life
-        claimed_version = life.records.claim_record(record, version, pending)  # type: ignore[arg-type]
-        if claimed_version is None:
-            return self._after_lost_claim(req, record)
-        keeper = life.records.keep(life.records.write, record, record["pending"], claimed_version, life.heartbeat)  # type: ignore[arg-type]
-        ordered = order_under_claim(keeper, post, look_up)
+        """Claim the record and order once (``Claims.order_on_record``). A claim another run holds, or takes over
+        meanwhile, is followed instead (its result returned), ordering nothing; a failed order is the caller's to raise."""
+        ordered = self.life.claims.order_on_record(record, version, pending, post, look_up)  # type: ignore[arg-type]
         if ordered is None:
             return self._after_lost_claim(req, record)
-        if ordered.failure is not None:
-            if ordered.failure.may_have_reached:
-                record["pending"]["outcome"] = "unknown"
-            else:
-                record.pop("pending", None)
-            life.records.write(record, ordered.version)
         return ordered
 
     def _find_renewal(self, record: rec.CertRecord) -> dict[str, Any] | None:
@@ -142,21 +126,13 @@ class Renewal:
         or reconcile a claim whose owner died. Returns a result, or the record to decide on when no order is outstanding."""
         life = self.life
         before = rec.summary(record) if before is None else before
-        deadline = life.monotonic() + CLAIM_WAIT_SECONDS
-        while held_claim(record):
-            claim = record["pending"]
-            if life.records.stale(claim):  # type: ignore[arg-type]
-                return self._reconcile(req, record, version, before)
-            if life.check_mode:
-                return record, version
-            if life.monotonic() >= deadline:
-                raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': another run ({claim_holder(claim)}) is "
-                                     f"still ordering it after {CLAIM_WAIT_SECONDS} s; run again once it has finished")  # type: ignore[arg-type]
-            life.sleep(CLAIM_POLL_SECONDS)
-            current, version = life.records.read(record["cert_unique_id"])
-            if current is None:
-                raise OperationError(f"Failed to renew certificate '{record['cert_unique_id']}': its record was deleted while it was claimed")
-            record = current
+        uid = record["cert_unique_id"]
+        record, version, stale = life.claims.wait(record, version, record_claim, lambda: self._read_claimed(uid),
+                                                  f"renew certificate '{uid}'")
+        if stale:
+            return self._reconcile(req, record, version, before)
+        if held_claim(record):  # check mode does not wait
+            return record, version
         if record.get("renewed_to"):
             newest, newest_version = life.records.follow_renewals(record, version)
             if newest.get("status") in rec.PENDING_STATUSES:
@@ -165,6 +141,12 @@ class Renewal:
         if record.get("status") in rec.PENDING_STATUSES and (record.get("pending") or {}).get("stage") == "ordered":
             return life.collect(req, record, version, action="collected", before=before)
         return record, version
+
+    def _read_claimed(self, uid: str) -> tuple[rec.CertRecord, int]:
+        current, version = self.life.records.read(uid)
+        if current is None:
+            raise OperationError(f"Failed to renew certificate '{uid}': its record was deleted while it was claimed")
+        return current, version
 
     def _reconcile(self, req: CertRequest, record: rec.CertRecord, version: int, before: dict[str, Any]) -> CertResult | tuple[rec.CertRecord, int]:
         """A claim whose owner is gone: adopt the order SCM shows for it, else drop the claim (nothing is outstanding)."""
@@ -202,8 +184,8 @@ class Renewal:
                                          key_algo=desired["spec"].algo, key_size=desired["spec"].size, serial_number="(new)"))
         key, csr = key_and_csr(req, desired, life.kind, rotate=True, record=record)
         info = crypto.csr_info(csr)
-        pending = life.records.new_claim("replace", uuid.uuid4().hex, csr=csr, private_key=key, requested_sans=desired["sans"],
-                                         reason=reason, previous_serial=record.get("serial_number"))
+        pending = life.claims.new("replace", uuid.uuid4().hex, csr=csr, private_key=key, requested_sans=desired["sans"],
+                                  reason=reason, previous_serial=record.get("serial_number"))
         ordered = self._claim_and_order(
             req, record, version, pending,
             lambda: life.kind.replace(record, csr=csr, reason=reason, common_name=info["common_name"], sans=desired["sans"]),

@@ -16,7 +16,7 @@ import copy
 import json
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
@@ -35,110 +35,10 @@ def _crypto() -> Any:
     return crypto
 
 
-BUILTIN_DEFAULTS: dict[str, Any] = {
-    "format_type": "x509",
-    "wait": True,
-    "max_timeout": 600,
-    "loop_period": 30,
-    "expiry_window": 7,
-    "auto_renew": True,
-    "read_renewed_cert": True,
-    "verify_profile": True,
-    "revoke_on_replace": False,
-    "rotate_key_on_renew": True,
-    "renewal_spread": DEFAULT_SPREAD,
-}
-# Options of sectigo_cert that a config may hold defaults for.
-DEFAULTABLE_OPTIONS = (
-    "cert_type", "term", "format_type", "external_requester", "comments", "num_servers", "server_type",
-    "custom_fields", "revoke_on_replace", "wait", "max_timeout", "loop_period", "expiry_window", "auto_renew",
-    "read_renewed_cert", "verify_profile", "renewal_spread",
-)
-# Default-able options that only a config sets (no task option): how renewals spread over the window.
-CONFIG_ONLY_OPTIONS = ("renewal_spread",)
-KEY_ALGOS = ("RSA", "EC", "ECDSA")
-KEY_SIZES = (2048, 3072, 4096, 256, 384, 521)
-KEY_CURVES = ("P-256", "P-384", "P-521")
-
-# The options of one certificate, as AnsibleModule argspec entries: one per field of ``CertRequest`` but
-# ``config``. The one table that sectigo_cert's argspec and sectigo_certs' per-item and shared argspecs are
-# built from (``cert_options``), so types, choices and the Vault plugin's names (aliases) cannot drift
-# between them. A module's DOCUMENTATION must say the same (ansible-test validate-modules compares them).
-CERT_OPTIONS: dict[str, dict[str, Any]] = {
-    "name": {"type": "str"},
-    "cert_unique_id": {"type": "str", "aliases": ["sectigo_cert_unique_id"]},
-    "state": {"type": "str", "choices": list(STATES), "default": "present"},
-    "ssl_id": {"type": "int", "aliases": ["sectigo_ssl_cert_ssl_id"]},
-    "order_number": {"type": "int", "aliases": ["sectigo_client_cert_order_number"]},
-    "org_id": {"type": "int", "aliases": ["sectigo_cm_org_id"]},
-    "common_name": {"type": "str", "aliases": ["sectigo_csr_domain", "sectigo_common_name", "sectigo_ssl_cert_common_name"]},
-    "country": {"type": "str", "aliases": ["sectigo_csr_country"]},
-    "province": {"type": "str", "aliases": ["sectigo_csr_state"]},
-    "locality": {"type": "str", "aliases": ["sectigo_csr_location"]},
-    "organization": {"type": "str", "aliases": ["sectigo_csr_organization"]},
-    "organizational_unit": {"type": "str", "aliases": ["sectigo_csr_organization_unit"]},
-    "email_address": {"type": "str", "aliases": ["sectigo_csr_email_address"]},
-    "subject_alt_names": {"type": "list", "elements": "str", "aliases": ["sectigo_ssl_cert_subject_alt_names"]},
-    "key_algo": {"type": "str", "choices": list(KEY_ALGOS), "aliases": ["sectigo_csr_key_algo"]},
-    "key_size": {"type": "int", "choices": list(KEY_SIZES), "aliases": ["sectigo_csr_key_size"]},
-    "key_curve": {"type": "str", "choices": list(KEY_CURVES)},
-    "csr": {"type": "str", "aliases": ["sectigo_csr"]},
-    "private_key": {"type": "str", "no_log": True, "aliases": ["sectigo_private_key"]},
-    "rotate_key_on_renew": {"type": "bool", "default": True},
-    "cert_type": {"type": "int", "aliases": ["sectigo_ssl_cert_type", "sectigo_client_cert_type"]},
-    "term": {"type": "int", "aliases": ["sectigo_ssl_cert_validity", "sectigo_client_cert_validity"]},
-    "format_type": {"type": "str", "aliases": ["sectigo_ssl_cert_format_type"]},
-    "external_requester": {"type": "str", "aliases": ["sectigo_ssl_cert_external_requester"]},
-    "comments": {"type": "str", "aliases": ["sectigo_ssl_cert_comments"]},
-    "num_servers": {"type": "int", "aliases": ["sectigo_ssl_cert_num_servers"]},
-    "server_type": {"type": "int", "aliases": ["sectigo_ssl_cert_server_type"]},
-    # raw: a list of {name, value} or the Vault plugin's JSON text of it; the rule custom_fields() checks both.
-    "custom_fields": {"type": "raw", "aliases": ["sectigo_ssl_cert_custom_fields", "sectigo_client_cert_custom_fields"]},
-    "email": {"type": "str", "aliases": ["sectigo_client_cert_email"]},
-    "first_name": {"type": "str", "aliases": ["sectigo_client_cert_first_name"]},
-    "middle_name": {"type": "str", "aliases": ["sectigo_client_cert_middle_name"]},
-    "last_name": {"type": "str", "aliases": ["sectigo_client_cert_last_name"]},
-    "revoke_on_replace": {"type": "bool", "aliases": ["sectigo_client_cert_revoked_on_replace", "sectigo_client_cert_revoke_on_replace"]},
-    "reason": {"type": "str", "aliases": ["sectigo_reason", "sectigo_replace_reason"]},
-    "wait": {"type": "bool"},
-    "max_timeout": {"type": "int", "aliases": ["sectigo_max_timeout"]},
-    "loop_period": {"type": "int", "aliases": ["sectigo_loop_period"]},
-    "expiry_window": {"type": "str", "aliases": ["sectigo_expiry_window"]},
-    "auto_renew": {"type": "bool", "aliases": ["sectigo_auto_renew"]},
-    "read_renewed_cert": {"type": "bool", "aliases": ["sectigo_read_renewed_cert"]},
-    "verify_profile": {"type": "bool"},
-}
-
-
-def cert_options(exclude: tuple[str, ...] = (), *, defaults: bool = True, required: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
-    """A copy of ``CERT_OPTIONS`` without the options in ``exclude``; with ``defaults=False`` no entry has a
-    default (a per-item option must stay None when not given, so that the shared value applies); the options in
-    ``required`` are required."""
-    unknown = set(exclude) - set(CERT_OPTIONS)
-    if unknown:
-        raise KeyError(f"not certificate options: {', '.join(sorted(unknown))}")
-    out = {}
-    for name, entry in CERT_OPTIONS.items():
-        if name in exclude:
-            continue
-        entry = copy.deepcopy(entry)
-        if not defaults:
-            entry.pop("default", None)
-        if name in required:
-            entry["required"] = True
-        out[name] = entry
-    return out
-
-
-# The Vault plugin's names of the default-able options (their aliases above): a config's ``defaults`` may use
-# either name (docs/migrating-from-vault-plugin.md).
-PLUGIN_NAMES: dict[str, tuple[str, ...]] = {
-    option: tuple(CERT_OPTIONS[option]["aliases"]) for option in DEFAULTABLE_OPTIONS
-    if option not in CONFIG_ONLY_OPTIONS and CERT_OPTIONS[option].get("aliases")
-}
-_OPTION_OF_PLUGIN_NAME = {alias: option for option, aliases in PLUGIN_NAMES.items() for alias in aliases}
-# Options that describe the order rather than the certificate; they never drift (docs/lifecycle.md).
-ISSUANCE_OPTIONS = ("cert_type", "term", "format_type", "external_requester", "num_servers", "server_type", "custom_fields")
+# The argspec choices of the key options; normalize_key_spec (``_lifecycle/crypto``) checks how they combine.
+KEY_ALGOS = rec.KEY_ALGOS
+KEY_SIZES = rec.RSA_SIZES + rec.EC_SIZES
+KEY_CURVES = tuple(rec.CURVE_NAMES.values())
 
 _BOOL_TRUE = ("yes", "on", "1", "true", "y", "t")
 _BOOL_FALSE = ("no", "off", "0", "false", "n", "f")
@@ -284,27 +184,180 @@ def _fmt(days: float) -> str:
     return f"{days:.2f}".rstrip("0").rstrip(".")
 
 
-# The rule of each default-able option: the same for a task's value and a config's stored default.
-OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {
-    "cert_type": lambda v, f: whole_number(v, f, 1),
-    "term": lambda v, f: whole_number(v, f, 1),
-    "format_type": lambda v, f: choice(v, f, rec.FORMAT_TYPES, ignore_case=True),
-    "external_requester": lambda v, f: emails(v, f, rec.EXTERNAL_REQUESTER_MAX),
+# ---- the options of one certificate: one declaration each --------------------------------------------
+
+# Where an option applies besides sectigo_cert (which takes them all): per item of sectigo_certs' ``certificates``
+# (ITEM: what names one certificate), at sectigo_certs' top level for every item (SHARED: one polling loop, one
+# deadline, settings of the whole task), both (BOTH), or neither (TASK: one record addressed by id).
+TASK, ITEM, SHARED, BOTH = "task", "item", "shared", "both"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One certificate option: its AnsibleModule argspec entry (``type`` .. ``no_log``), where it applies (``scope``),
+    the rule that checks and converts a value of a default-able option (``rule``: a task's value and a config's stored
+    default alike; the option is default-able when it has one), the value used when neither the task nor the config
+    sets it (``builtin``) and whether it describes the order rather than the certificate (``issuance``: never drifts).
+    Its documentation is the one entry of the same name in plugins/doc_fragments/cert_options.py."""
+
+    type: str
+    aliases: tuple[str, ...] = ()
+    choices: tuple[Any, ...] | None = None
+    elements: str | None = None
+    default: Any = None
+    no_log: bool = False
+    scope: str = BOTH
+    rule: Callable[[Any, str], Any] | None = None
+    builtin: Any = None
+    issuance: bool = False
+
+    def argspec(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"type": self.type}
+        for key in ("elements", "choices", "default", "no_log", "aliases"):
+            value = getattr(self, key)
+            if value is not None and value is not False and value != ():
+                entry[key] = list(value) if isinstance(value, tuple) else value
+        return entry
+
+
+def option(type_: str, *aliases: str, **declared: Any) -> Any:
+    """A ``CertRequest`` field declared as a certificate option; its dataclass default is the argspec default."""
+    return field(default=declared.get("default"), metadata={"option": Option(type_, tuple(aliases), **declared)})
+
+
+def _count(minimum: int) -> Callable[[Any, str], int]:
+    return lambda value, name: whole_number(value, name, minimum)
+
+
+def _boolean(value: Any, name: str) -> bool:
+    return boolean(value, name)
+
+
+@dataclass
+class CertRequest:  # pylint: disable=too-many-instance-attributes
+    """What a task asks for, one field per certificate option. ``None`` means "not given": keep what the record has or
+    use the default. Each field's ``option(...)`` is the option's one declaration: the argspecs of sectigo_cert and
+    sectigo_certs, the rules, defaults and Vault plugin names below are all read from it."""
+
+    config: str
+    name: str | None = option("str", scope=ITEM)
+    cert_unique_id: str | None = option("str", "sectigo_cert_unique_id", scope=TASK)
+    state: str = option("str", choices=STATES, default="present")
+    ssl_id: int | None = option("int", "sectigo_ssl_cert_ssl_id", scope=ITEM)
+    order_number: int | None = option("int", "sectigo_client_cert_order_number", scope=ITEM)
+    org_id: int | None = option("int", "sectigo_cm_org_id")
+    common_name: str | None = option("str", "sectigo_csr_domain", "sectigo_common_name", "sectigo_ssl_cert_common_name", scope=ITEM)
+    country: str | None = option("str", "sectigo_csr_country")
+    province: str | None = option("str", "sectigo_csr_state")
+    locality: str | None = option("str", "sectigo_csr_location")
+    organization: str | None = option("str", "sectigo_csr_organization")
+    organizational_unit: str | None = option("str", "sectigo_csr_organization_unit")
+    email_address: str | None = option("str", "sectigo_csr_email_address", scope=ITEM)
+    subject_alt_names: list[str] | str | None = option("list", "sectigo_ssl_cert_subject_alt_names", elements="str", scope=ITEM)
+    key_algo: str | None = option("str", "sectigo_csr_key_algo", choices=KEY_ALGOS)
+    key_size: int | None = option("int", "sectigo_csr_key_size", choices=KEY_SIZES)
+    key_curve: str | None = option("str", choices=KEY_CURVES)
+    csr: str | None = option("str", "sectigo_csr", scope=ITEM)
+    private_key: str | None = option("str", "sectigo_private_key", no_log=True, scope=ITEM)
+    rotate_key_on_renew: bool | None = option("bool", default=True, scope=SHARED, builtin=True)
+    cert_type: int | None = option("int", "sectigo_ssl_cert_type", "sectigo_client_cert_type", rule=_count(1), issuance=True)
+    term: int | None = option("int", "sectigo_ssl_cert_validity", "sectigo_client_cert_validity", rule=_count(1), issuance=True)
+    format_type: str | None = option("str", "sectigo_ssl_cert_format_type", scope=SHARED, builtin="x509", issuance=True,
+                                     rule=lambda v, f: choice(v, f, rec.FORMAT_TYPES, ignore_case=True))
+    external_requester: str | None = option("str", "sectigo_ssl_cert_external_requester", issuance=True,
+                                            rule=lambda v, f: emails(v, f, rec.EXTERNAL_REQUESTER_MAX))
     # The collection appends its marker to the comments; SCM's limit counts both.
-    "comments": lambda v, f: text(v, f, rec.COMMENTS_MAX - MARKER_LENGTH),
-    "num_servers": lambda v, f: whole_number(v, f, 0),
-    "server_type": lambda v, f: whole_number(v, f, -1),
-    "custom_fields": custom_fields,
-    "revoke_on_replace": boolean,
-    "wait": boolean,
-    "max_timeout": lambda v, f: whole_number(v, f, 0),
-    "loop_period": lambda v, f: whole_number(v, f, 1),
-    "expiry_window": expiry_window,
-    "auto_renew": boolean,
-    "read_renewed_cert": boolean,
-    "verify_profile": boolean,
-    "renewal_spread": renewal_spread,
+    comments: str | None = option("str", "sectigo_ssl_cert_comments", rule=lambda v, f: text(v, f, rec.COMMENTS_MAX - MARKER_LENGTH))
+    num_servers: int | None = option("int", "sectigo_ssl_cert_num_servers", scope=SHARED, rule=_count(0), issuance=True)
+    server_type: int | None = option("int", "sectigo_ssl_cert_server_type", scope=SHARED, rule=_count(-1), issuance=True)
+    # raw: a list of {name, value} or the Vault plugin's JSON text of it; the rule custom_fields() checks both.
+    custom_fields: list[dict[str, str]] | str | None = option(
+        "raw", "sectigo_ssl_cert_custom_fields", "sectigo_client_cert_custom_fields", rule=custom_fields, issuance=True)
+    email: str | None = option("str", "sectigo_client_cert_email", scope=ITEM)
+    first_name: str | None = option("str", "sectigo_client_cert_first_name", scope=ITEM)
+    middle_name: str | None = option("str", "sectigo_client_cert_middle_name", scope=ITEM)
+    last_name: str | None = option("str", "sectigo_client_cert_last_name", scope=ITEM)
+    revoke_on_replace: bool | None = option("bool", "sectigo_client_cert_revoked_on_replace", "sectigo_client_cert_revoke_on_replace",
+                                            scope=SHARED, rule=_boolean, builtin=False)
+    reason: str | None = option("str", "sectigo_reason", "sectigo_replace_reason")
+    wait: bool | None = option("bool", scope=SHARED, rule=_boolean, builtin=True)
+    max_timeout: int | None = option("int", "sectigo_max_timeout", scope=SHARED, rule=_count(0), builtin=600)
+    loop_period: int | None = option("int", "sectigo_loop_period", scope=SHARED, rule=_count(1), builtin=30)
+    expiry_window: str | int | None = option("str", "sectigo_expiry_window", rule=expiry_window, builtin=7)
+    auto_renew: bool | None = option("bool", "sectigo_auto_renew", rule=_boolean, builtin=True)
+    read_renewed_cert: bool | None = option("bool", "sectigo_read_renewed_cert", scope=TASK, rule=_boolean, builtin=True)
+    verify_profile: bool | None = option("bool", scope=SHARED, rule=_boolean, builtin=True)
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "CertRequest":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in params.items() if k in names})
+
+    @property
+    def gives_key_spec(self) -> bool:
+        return self.key_algo is not None or self.key_size is not None or self.key_curve is not None
+
+
+# Everything below is read from the declarations above.
+OPTIONS: dict[str, Option] = {f.name: f.metadata["option"] for f in fields(CertRequest) if "option" in f.metadata}
+# The options as AnsibleModule argspec entries: sectigo_cert's, and sectigo_certs' per-item and shared ones (``cert_options``).
+CERT_OPTIONS: dict[str, dict[str, Any]] = {name: opt.argspec() for name, opt in OPTIONS.items()}
+# Options of sectigo_cert that a config may hold defaults for, and the rule of each (docs/lifecycle.md "Options and defaults").
+# Default-able options that only a config sets, with no task option: their rule and built-in default. How renewals
+# spread over the window (docs/reporting.md "Renewal spread").
+CONFIG_ONLY_OPTIONS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {"renewal_spread": (renewal_spread, DEFAULT_SPREAD)}
+OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {name: opt.rule for name, opt in OPTIONS.items() if opt.rule is not None}
+OPTION_RULES.update({name: rule for name, (rule, _builtin) in CONFIG_ONLY_OPTIONS.items()})
+DEFAULTABLE_OPTIONS = tuple(OPTION_RULES)
+BUILTIN_DEFAULTS: dict[str, Any] = {name: opt.builtin for name, opt in OPTIONS.items() if opt.builtin is not None}
+BUILTIN_DEFAULTS.update({name: builtin for name, (_rule, builtin) in CONFIG_ONLY_OPTIONS.items()})
+# The Vault plugin's names of the default-able options (their aliases): a config's ``defaults`` may use either name
+# (docs/migrating-from-vault-plugin.md).
+PLUGIN_NAMES: dict[str, tuple[str, ...]] = {name: OPTIONS[name].aliases for name in DEFAULTABLE_OPTIONS
+                                             if name in OPTIONS and OPTIONS[name].aliases}
+_OPTION_OF_PLUGIN_NAME = {alias: option for option, aliases in PLUGIN_NAMES.items() for alias in aliases}
+# Options that describe the order rather than the certificate; they never drift (docs/lifecycle.md).
+ISSUANCE_OPTIONS = tuple(name for name, opt in OPTIONS.items() if opt.issuance)
+# What sectigo_certs takes per item, and at its top level for every item.
+ITEM_OPTIONS = tuple(name for name, opt in OPTIONS.items() if opt.scope in (ITEM, BOTH))
+SHARED_OPTIONS = tuple(name for name, opt in OPTIONS.items() if opt.scope in (SHARED, BOTH))
+
+
+def cert_options(exclude: tuple[str, ...] = (), *, defaults: bool = True, required: tuple[str, ...] = (),
+                 only: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
+    """Argspec entries of the certificate options (``only`` those, if given) without the options in ``exclude``;
+    with ``defaults=False`` no entry has a default (a per-item option must stay None when not given, so that the
+    shared value applies); the options in ``required`` are required."""
+    unknown = (set(exclude) | set(only or ())) - set(CERT_OPTIONS)
+    if unknown:
+        raise KeyError(f"not certificate options: {', '.join(sorted(unknown))}")
+    out = {}
+    for name, entry in CERT_OPTIONS.items():
+        if name in exclude or (only is not None and name not in only):
+            continue
+        entry = copy.deepcopy(entry)
+        if not defaults:
+            entry.pop("default", None)
+        if name in required:
+            entry["required"] = True
+        out[name] = entry
+    return out
+
+
+# The three option sets the modules take, and their docs (plugins/doc_fragments/cert_options.py) are built from: every
+# option (sectigo_cert), one item of sectigo_certs' ``certificates`` (addressed by its name, no defaults: what an item
+# does not set comes from the top level, then the config's defaults, then the built-in ones), and sectigo_certs' top
+# level (what applies to every item that does not set it).
+VIEWS: dict[str, dict[str, Any]] = {
+    "task": {},
+    "item": {"only": ITEM_OPTIONS, "defaults": False, "required": ("name",)},
+    "shared": {"only": SHARED_OPTIONS},
 }
+
+
+def cert_options_for(view: str) -> dict[str, dict[str, Any]]:
+    """The argspec entries of one of VIEWS."""
+    return cert_options(**VIEWS[view])
 
 
 def validate_defaults(defaults: Any) -> dict[str, Any]:
@@ -323,66 +376,6 @@ def validate_defaults(defaults: Any) -> dict[str, Any]:
         given[option] = key
         out[option] = None if value is None else OPTION_RULES[option](value, f"defaults.{key}")
     return out
-
-
-# ---- the request -------------------------------------------------------------------------------------
-
-
-@dataclass
-class CertRequest:
-    """What a task asks for. ``None`` means "not given": keep what the record has or use the default."""
-
-    config: str
-    name: str | None = None
-    cert_unique_id: str | None = None
-    state: str = "present"
-    ssl_id: int | None = None
-    order_number: int | None = None
-    common_name: str | None = None
-    country: str | None = None
-    province: str | None = None
-    locality: str | None = None
-    organization: str | None = None
-    organizational_unit: str | None = None
-    email_address: str | None = None
-    subject_alt_names: list[str] | str | None = None
-    key_algo: str | None = None
-    key_size: int | None = None
-    key_curve: str | None = None
-    csr: str | None = None
-    private_key: str | None = None
-    rotate_key_on_renew: bool | None = None
-    cert_type: int | None = None
-    term: int | None = None
-    format_type: str | None = None
-    external_requester: str | None = None
-    comments: str | None = None
-    num_servers: int | None = None
-    server_type: int | None = None
-    custom_fields: list[dict[str, str]] | str | None = None
-    email: str | None = None
-    first_name: str | None = None
-    middle_name: str | None = None
-    last_name: str | None = None
-    revoke_on_replace: bool | None = None
-    wait: bool | None = None
-    max_timeout: int | None = None
-    loop_period: int | None = None
-    expiry_window: str | int | None = None
-    auto_renew: bool | None = None
-    read_renewed_cert: bool | None = None
-    verify_profile: bool | None = None
-    reason: str | None = None
-    org_id: int | None = None
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "CertRequest":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in params.items() if k in names})
-
-    @property
-    def gives_key_spec(self) -> bool:
-        return self.key_algo is not None or self.key_size is not None or self.key_curve is not None
 
 
 def resolve_option(req: CertRequest, config: dict[str, Any], key: str) -> Any:

@@ -5,159 +5,34 @@
 Private to this collection: no compatibility is promised to code outside it.
 
 ``CertificateService.ensure`` decides what a request needs (docs/lifecycle.md, "state: present,
-decided from Vault alone"); ``Enrollment`` places first orders, imports and settles claims left on names; ``Renewal``
-renews and replaces existing records. Every step that places an SCM order follows "persist first,
+decided from Vault alone") and composes the steps: ``Lifecycle`` (``_lifecycle/steps``: what every step shares),
+``Enrollment`` (first orders, imports, claims left on names) and ``Renewal`` (renewals and replacements of existing
+records, claims left on records). Every step that places an SCM order follows "persist first,
 reconcile after" (docs/lifecycle.md, same heading): claim in Vault with check-and-set, POST once, persist the order
 id before the first poll, and look an order up in SCM by the marker in its comments instead of
 ordering again when an answer was lost. What differs by kind of certificate is asked of the kind
-object (``_cert_kinds``).
+object (``_lifecycle/kinds``).
 """
 from __future__ import annotations
 
-import random
-import time
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import schedule
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.claims import Claims, held_claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import CertKind, kind_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import HEARTBEAT_SECONDS, CertRecords, KvStore, held_claim
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import (
-    CertRequest, drift, parse_expiry_window, resolve_option, validate_request,
-)
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords, KvStore
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, drift, parse_expiry_window, validate_request
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.steps import Lifecycle
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Collector, Waiting
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.enrollment import Enrollment
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.renewal import Renewal
 
-# An idempotent re-run decides from Vault alone. Enrollment, the collector, the profiles and renewals are imported
-# when a task first needs them: a module process compiles every module_utils file it imports from its zip (and the
-# controller's collection loader keeps no bytecode either), so a no-op pays only for what it runs (docs/bench.md).
-
-
-class Lifecycle:
-    """What the steps of one certificate task share: the config, its kind, Vault, the collector and the options."""
-
-    def __init__(self, store: KvStore, config: dict[str, Any], scm_factory: Callable[[], Any], *, check_mode: bool = False,
-                 clock: Callable[[], datetime] = rec.utc_now, sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random,
-                 heartbeat: float | None = HEARTBEAT_SECONDS) -> None:
-        self.store = store
-        self.rand = rand
-        self.heartbeat = heartbeat
-        self.config = config
-        self.check_mode = check_mode
-        self.clock = clock
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self.warnings: list[str] = []
-        self.kind: CertKind = kind_for(config, scm_factory)
-        self.records = CertRecords(store, config["name"], clock)
-        self._collector: Collector | None = None
-        self._profiles: Profiles | None = None
-        # The fleet (_fleet) sets defer_collect: an order's wait is then left to its one polling loop for every order,
-        # and ``deferred`` holds what collect would have waited for.
-        self.defer_collect = False
-        self.deferred: Deferred | None = None
-
-    @property
-    def config_name(self) -> str:
-        return self.config["name"]
-
-    @property
-    def collector(self) -> "Collector":
-        if self._collector is None:
-            from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Collector
-
-            self._collector = Collector(self.records, self.kind, clock=self.clock, sleep=self.sleep, monotonic=self.monotonic,
-                                        rand=self.rand)
-        return self._collector
-
-    @collector.setter
-    def collector(self, value: "Collector") -> None:
-        self._collector = value
-
-    @property
-    def profiles(self) -> "Profiles":
-        if self._profiles is None:
-            from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
-
-            self._profiles = Profiles(self.store, self.config, self.kind, check_mode=self.check_mode)
-        return self._profiles
-
-    @profiles.setter
-    def profiles(self, value: "Profiles") -> None:
-        self._profiles = value
-
-    def option(self, req: CertRequest, key: str) -> Any:
-        """Task value, else the config's default, else the built-in default."""
-        return resolve_option(req, self.config, key)
-
-    def read_settled_name(self, req: CertRequest, settle: Callable[..., Any]) -> Any:
-        """The name entry ``(entry, version)`` once no other run's claim is in flight on it; a claimed entry goes
-        to ``settle(req, entry, version)`` (``Enrollment.settle_claim``, imported only then), whose answer is returned."""
-        entry, version = self.records.read_name(req.name)
-        if entry and entry.get("claim"):
-            return settle(req, entry, version)
-        return entry, version
-
-    def expired(self, record: rec.CertRecord) -> bool:
-        not_after = record.get("not_after")
-        return bool(not_after) and rec.parse_iso(not_after) <= self.clock()
-
-    def verify_profile(self, req: CertRequest, cert_type: Any, term: Any, spec: Any) -> None:
-        """Check the term and key of an order against its SCM profile (``verify_profile``) before any order."""
-        if not self.option(req, "verify_profile") or cert_type is None:
-            return
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import check_against_profile
-
-        profile = self.profiles.for_order(int(cert_type))
-        if profile is not None:
-            check_against_profile(profile, term=None if term is None else int(term), key_algo=spec.algo, key_param=spec.scm_key_param)
-        else:
-            self.warnings.append(f"profile {cert_type} is not stored in Vault; check mode did not download it")
-
-    def check_custom_fields(self, req: CertRequest, custom_fields: list[dict[str, str]] | None) -> None:
-        """Before an enrollment's claim: every custom field SCM marks mandatory has a value (with ``verify_profile``)."""
-        if not self.option(req, "verify_profile"):
-            return
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import check_mandatory_fields
-
-        scm_fields = self.profiles.custom_fields()
-        if scm_fields is None:
-            self.warnings.append("SCM's custom-field list is not stored in Vault; check mode did not download it")
-            return
-        check_mandatory_fields(scm_fields, custom_fields, self.config_name)
-
-    def collect(self, req: CertRequest, record: rec.CertRecord, version: int, *, action: str,
-                before: dict[str, Any] | None = None) -> CertResult:
-        before = rec.summary(record) if before is None else before
-        if self.check_mode:
-            return CertResult(True, action, record, before=before, after=dict(rec.summary(record), status=rec.ISSUED))
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import Waiting
-
-        waiting = Waiting(bool(self.option(req, "wait")), self.option(req, "max_timeout"), self.option(req, "loop_period"))
-        if self.defer_collect and waiting.wait:
-            self.deferred = Deferred(record, version, waiting, action, before)
-            return CertResult(True, action, record, before=before, after=rec.summary(record))
-        return self.collector.collect(record, version, waiting, action=action, before=before)
-
-
-@dataclass
-class Deferred:
-    """An order whose wait was left to the caller: what ``Collector.collect`` would have been given."""
-
-    record: rec.CertRecord
-    version: int
-    waiting: "Waiting"
-    action: str
-    before: dict[str, Any]
+# An idempotent re-run decides from Vault alone. Enrollment and renewals are imported when a task first needs them:
+# a module process compiles every module_utils file it imports from its zip (and the controller's collection loader
+# keeps no bytecode either), so a no-op pays only for what it runs (docs/bench.md).
 
 
 class CertificateService:
@@ -205,6 +80,10 @@ class CertificateService:
     def records(self) -> CertRecords:
         return self.life.records
 
+    @property
+    def claims(self) -> Claims:
+        return self.life.claims
+
     def task_result(self, result: CertResult, *, include_private_key: bool) -> dict[str, Any]:
         """``changed``, ``action``, ``cert``, ``vault_path`` and ``days_remaining`` of a task."""
         out: dict[str, Any] = {"changed": result.changed, "action": result.action}
@@ -224,11 +103,13 @@ class CertificateService:
         validate_request(req, life.config, life.kind)
         if req.state == "absent":
             return self._absent(req)
-        # Another run enrolling this name (or dead while doing so) is settled first.
-        settled = life.read_settled_name(req, self._settle_claim)
-        if isinstance(settled, CertResult):
-            return settled
-        entry, entry_version = settled
+        # Another run enrolling this name (or dead while doing so) is settled first, by the enrollment (imported only then).
+        entry, entry_version = life.records.read_name(req.name)
+        if entry and entry.get("claim"):
+            settled = self.enrollment.settle_claim(req, entry, entry_version)
+            if isinstance(settled, CertResult):
+                return settled
+            entry, entry_version = settled
         uid = (entry or {}).get("cert_unique_id") or req.cert_unique_id
         import_id = getattr(req, life.kind.id_option)
         if import_id is not None:
@@ -254,10 +135,6 @@ class CertificateService:
         if req.state == "present" and life.option(req, "read_renewed_cert") and not req.name:
             record, version = life.records.follow_renewals(record, version)
         return self._ensure_existing(req, record, version, entry_version, allow_enroll=allow_enroll)
-
-    def _settle_claim(self, req: CertRequest, entry: rec.NameEntry, version: int) -> Any:
-        """A name another run has claimed: enrollment settles it (and is imported only now)."""
-        return self.enrollment.settle_claim(req, entry, version)
 
     def _absent(self, req: CertRequest) -> CertResult:
         """Forget a certificate: its record and the name that points at it, whichever of the two the task names."""

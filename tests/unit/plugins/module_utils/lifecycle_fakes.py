@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -90,6 +91,8 @@ class FakeScm:
         self.fail_next_post_after_processing = False
         self.refuse_enroll = None
         self.custom_fields: list[dict] = []
+        # Like SCM, one order is issued once however many runs collect it at the same time.
+        self._issuing = threading.Lock()
 
     def _new(self, **order):
         self.next_id += 1
@@ -118,6 +121,10 @@ class FakeScm:
         return {"orderNumber": oid, "backendCertId": str(oid)}
 
     def _collect(self, oid):
+        with self._issuing:
+            return self._collect_one(oid)
+
+    def _collect_one(self, oid):
         order = self.orders[int(oid)]
         if order["status"] != "Issued":
             if order["status"] == "Applied" and order["polls_left"] <= 0:

@@ -72,8 +72,8 @@ def test_another_runs_claim_is_left_to_the_module(vault):
     store, _scm = vault
     path = next(p for p in store.data if p.startswith("certs/"))
     record, version = store.read(path)
-    claims = CertificateService(store, CONFIG, FakeScm).records
-    record["pending"] = claims.new_claim("renew", "other-run", csr=None, private_key=None)
+    claims = CertificateService(store, CONFIG, FakeScm).claims
+    record["pending"] = claims.new("renew", "other-run", csr=None, private_key=None)
     store.write(path, record, cas=version)
     writes = store.writes
     assert _cert_task.unchanged_on_controller(params(name="web01"), check_mode=False, diff=False) is None

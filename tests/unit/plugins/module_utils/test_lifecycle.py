@@ -16,7 +16,7 @@ from lifecycle_fakes import FakeScm, FakeStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CLAIM_STALE_SECONDS, CLAIM_WAIT_SECONDS
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.claims import CLAIM_STALE_SECONDS, CLAIM_WAIT_SECONDS
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import iso, utc_now
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import MARKER_PREFIX
@@ -359,7 +359,9 @@ def test_concurrent_readers_renew_once(bed):
     def reader_sleep(seconds):
         waited.append(seconds)
         release.set()  # the reader is waiting on the claim: let the owner's renewal answer now
-        time.sleep(0.01)
+        # and finish, so that the two do not race to store the same collection (the loser of that check-and-set
+        # reports action none, which is not what this test is about).
+        owner.join(10)
 
     reader = CertificateService(store, SSL_CONFIG, lambda: scm, sleep=reader_sleep, monotonic=time.monotonic, rand=lambda: 0.5)
     inner = reader.ensure(read, allow_enroll=False)

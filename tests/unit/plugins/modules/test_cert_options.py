@@ -1,11 +1,17 @@
-"""sectigo_cert and sectigo_certs take their certificate options from one table (``CERT_OPTIONS``): the argspecs
-cannot drift apart, and each module's DOCUMENTATION says what its argspec takes (as ansible-test validate-modules
-checks, here on every unit run)."""
+"""sectigo_cert and sectigo_certs take their certificate options from one declaration each (``CertRequest``, read
+into ``CERT_OPTIONS``): the argspecs cannot drift apart, every option is described once (the doc fragment
+``cert_options``), and each module's documentation, once Ansible has merged its fragments, says what its argspec
+takes (as ansible-test validate-modules checks, here on every unit run)."""
 from __future__ import annotations
+
+import importlib
 
 import pytest
 import yaml
 
+from ansible.utils.plugin_docs import add_fragments
+
+from ansible_collections.sectigo.vault_pki.plugins.doc_fragments import cert_options as fragment
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CERT_OPTIONS
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import argument_spec
 from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_cert, sectigo_certs
@@ -92,8 +98,46 @@ def _compare(doc, spec, where):
             _compare(doc[name].get("suboptions") or {}, entry["options"], f"{where}{name}.")
 
 
+class _Fragments:
+    """The collection's doc fragments, found as Ansible's fragment loader finds them (``add_fragments`` asks ``get``)."""
+
+    def get(self, name):
+        parts = name.split(".")
+        if len(parts) != 3 or parts[:2] != ["sectigo", "vault_pki"]:
+            return None
+        module = importlib.import_module(f"ansible_collections.sectigo.vault_pki.plugins.doc_fragments.{parts[2]}")
+        return type("Fragment", (module.ModuleDocFragment,), {"ansible_name": name})
+
+
+def merged_documentation(module):
+    """The module's DOCUMENTATION with its fragments merged in, by Ansible's own code (as ansible-doc shows it)."""
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    add_fragments(doc, module.__file__, _Fragments(), is_module=True)
+    return doc
+
+
 @pytest.mark.parametrize("module", [sectigo_cert, sectigo_certs], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_documentation_says_what_the_argspec_takes(module):
-    doc = yaml.safe_load(module.DOCUMENTATION)["options"]
-    own = {k: v for k, v in module.ARGUMENT_SPEC.items() if k != "config"}  # config: the sectigo.vault_pki.config fragment
-    _compare(doc, own, "")
+    doc = merged_documentation(module)["options"]
+    _compare({k: v for k, v in doc.items() if k in module.ARGUMENT_SPEC}, module.ARGUMENT_SPEC, "")
+
+
+def test_every_certificate_option_is_described_once():
+    # descriptions() refuses an option described twice; none is missing and none is left over.
+    assert set(fragment.descriptions()) == set(CERT_OPTIONS)
+
+
+def test_a_reference_points_where_the_option_lives_in_each_set():
+    items = merged_documentation(sectigo_certs)["options"]["certificates"]["suboptions"]
+    assert "O(certificates[].csr)" in items["common_name"]["description"][0]
+    assert "O(certificates[].reason)" in items["state"]["description"][1]
+    assert "O(certificates[].key_size)" in items["key_curve"]["description"]
+    assert "O(key_size)" in merged_documentation(sectigo_certs)["options"]["key_curve"]["description"]      # the top level's
+    assert "O(key_size)" in str(merged_documentation(sectigo_cert)["options"]["key_curve"]["description"])
+
+
+def test_the_fleet_module_states_only_what_differs():
+    # sectigo_certs documents its own options and the few whose meaning differs for a batch; the rest come from the fragment.
+    own = yaml.safe_load(sectigo_certs.DOCUMENTATION)["options"]
+    assert set(own) == {"certificates", "names", "state", "concurrency", "max_timeout", "wait", "return_private_key"}
+    assert "suboptions" not in own["certificates"]
