@@ -141,7 +141,7 @@ def ssl_details(order: Order, login: str, fmt: str = US_DATES) -> dict[str, Any]
         "commonName": order.common_name, "sslId": order.id, "id": order.id, "orgId": order.org_id, "status": order.status,
         "orderNumber": order.order_number, "backendCertId": order.backend_cert_id, "vendor": "Sectigo Limited",
         "certType": profiles.profile(SSL, order.profile_id), "validationType": profiles.VALIDATION_TYPES.get(order.profile_id),
-        "term": order.term, "requester": login, "requestedVia": "REST API", "externalRequester": order.external_requester,
+        "term": order.term, "requester": order.requester or login, "requestedVia": order.requested_via or "REST API", "externalRequester": order.external_requester,
         "comments": order.comments, "renewed": order.renewed, "renewId": order.renew_id,
         "reasonCode": order.reason_code if order.status == "Revoked" else None,
         "serialNumber": order.serial_number if shown else None, "subjectAlternativeNames": list(order.sans),
