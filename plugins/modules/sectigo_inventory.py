@@ -58,7 +58,9 @@ options:
     elements: int
     default: []
   common_name:
-    description: List only certificates whose common name (client certificates - the e-mail address when there is no CN) matches this shell pattern, case-insensitive, e.g. C(*.example.com).
+    description:
+      - List only certificates whose common name (client certificates - or e-mail address) matches this shell pattern,
+        case-insensitive, e.g. C(*.example.com).
     type: str
   requested_since:
     description: List only certificates requested (client certificates - issued) on or after this day, C(YYYY-MM-DD).

@@ -42,6 +42,8 @@ _SCHEMA = (
 
 class StateError(Exception):
     """The state cannot be used (unreadable, or written by an incompatible version)."""
+
+
 @dataclasses.dataclass
 class Order:
     """One SSL or S/MIME order. ``status`` uses the SSL words of docs/scm-protocol.md "Status values"; S/MIME views lower-case them."""

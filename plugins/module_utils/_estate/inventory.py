@@ -323,6 +323,11 @@ class Inventory:
                                               check_mode=self.check_mode, clock=self.clock)
         return fleet.run(build_requests(items, {"config": self.config_name, "state": "present"}))
 
+    def _renewal_entry(self, item: dict[str, Any]) -> Entry:
+        if self.config_type == rec.SSL_CERT:
+            return ssl_entry(item)
+        return Entry(order_id=int(item["orderNumber"]), status="issued", email=item.get("email"))
+
     def _sync(self, req: InventoryRequest, listing: ScmListing, known: set[str], scm: Any, result: dict[str, Any]) -> None:
         from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.inventory_sync import Sync
 
@@ -331,9 +336,7 @@ class Inventory:
         last_day, version = sync.last_day(self.config_name)
         sync.apply(sync.events(None if req.full else last_day), known, self._taken)
         if sync.renewals and not self.check_mode:
-            todo = [(ssl_entry(item) if self.config_type == rec.SSL_CERT else Entry(order_id=int(item["orderNumber"]), status="issued",
-                                                                                   email=item.get("email")), name)
-                    for item, name, _old in sync.renewals]
+            todo = [(self._renewal_entry(item), name) for item, name, _old in sync.renewals]
             outcomes = self._fleet(req, scm, todo)
             for (entry, _name), (_item, _n, old_uid), outcome in zip(todo, sync.renewals, outcomes):
                 if outcome.error is None:
