@@ -19,6 +19,8 @@ description:
     changed later in the same run (M(sectigo.vault_pki.sectigo_config)) is seen by the next run's lookups.
   - It never enrolls; a term with no certificate is an error. A revoked or expired certificate is returned as it is, with
     a warning. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
+  - A certificate that M(sectigo.vault_pki.sectigo_inventory)'s sync saw revoked in SCM outside the collection is never
+    returned - the lookup fails naming it and what happened - unless O(replace_revoked_outside) asks for a new one.
   - Only two kinds of read call SCM. A read of an issued certificate inside its window with O(auto_renew) orders one
     renewal, and a read of a pending order collects it. Every other read calls Vault alone.
   - In check mode (C(ansible-playbook --check), seen as C(ansible_check_mode)) it never orders, collects or writes; it
@@ -46,6 +48,11 @@ options:
     type: bool
   read_renewed_cert:
     description: Follow C(renewed_to) to the newest certificate. Default from the config, else V(true).
+    type: bool
+  replace_revoked_outside:
+    description:
+      - When the certificate was revoked in SCM outside the collection (seen by M(sectigo.vault_pki.sectigo_inventory)'s
+        sync), enroll a new one under the name and return it instead of failing. Default V(false).
     type: bool
   expiry_window:
     description: Days (or a percentage of the lifetime such as V(33%)) before expiry in which to renew. Default from the config, else 7.
@@ -111,7 +118,7 @@ _CACHE_LOCK = threading.Lock()
 # One service (one Vault login, one HTTP session, one config entry) per login, config and check mode, for the run.
 _SESSIONS: dict[tuple, CertificateService] = {}
 VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
-READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
+READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period", "replace_revoked_outside")
 # Every option name the lookup takes (with aliases); anything else is refused rather than silently ignored.
 KNOWN_OPTIONS = frozenset(VAULT_OPTION_NAMES) | frozenset(
     alias for spec in vault_argspec(lambda *_args, **_kwargs: None).values() for alias in spec.get("aliases", [])

@@ -227,6 +227,12 @@ options:
     description: When addressed by O(cert_unique_id), follow C(renewed_to) to the newest certificate. Default-able; V(true) by default.
     type: bool
     aliases: [sectigo_read_renewed_cert]
+  replace_revoked_outside:
+    description:
+      - When the name's certificate was revoked in SCM outside the collection (seen by
+        M(sectigo.vault_pki.sectigo_inventory)'s sync), enroll a new one with O(state=present). Without it such a task
+        fails naming the certificate and what happened, and orders nothing.
+    type: bool
   verify_profile:
     description:
       - Check O(term) and the key against the profile (downloaded into Vault when missing) before placing an order, and

@@ -298,6 +298,12 @@ options:
     description: Renew inside the window.
     type: bool
     aliases: [sectigo_auto_renew]
+  replace_revoked_outside:
+    description:
+      - When the name's certificate was revoked in SCM outside the collection (seen by
+        M(sectigo.vault_pki.sectigo_inventory)'s sync), enroll a new one with O(state=present). Without it such a task
+        fails naming the certificate and what happened, and orders nothing.
+    type: bool
   verify_profile:
     description: Check term and key against the SCM profile before each order.
     type: bool
@@ -405,7 +411,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import C
 # Not per item: an item is addressed by its name (no cert_unique_id, so no read_renewed_cert); the batch has one
 # polling loop and one deadline (wait, max_timeout, loop_period); the rest are set for the whole task only.
 NOT_PER_ITEM = ("cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "rotate_key_on_renew",
-                "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile")
+                "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile", "replace_revoked_outside")
 # Not shared: what names one certificate (its name, identity, subject name, SANs, key, CSR or existing order).
 NOT_SHARED = ("name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "common_name", "email_address",
               "subject_alt_names", "csr", "private_key", "email", "first_name", "middle_name", "last_name")

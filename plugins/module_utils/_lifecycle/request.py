@@ -103,6 +103,7 @@ CERT_OPTIONS: dict[str, dict[str, Any]] = {
     "auto_renew": {"type": "bool", "aliases": ["sectigo_auto_renew"]},
     "read_renewed_cert": {"type": "bool", "aliases": ["sectigo_read_renewed_cert"]},
     "verify_profile": {"type": "bool"},
+    "replace_revoked_outside": {"type": "bool"},
 }
 
 
@@ -298,6 +299,7 @@ OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {
     "auto_renew": boolean,
     "read_renewed_cert": boolean,
     "verify_profile": boolean,
+    "replace_revoked_outside": boolean,
 }
 
 
@@ -368,6 +370,7 @@ class CertRequest:
     verify_profile: bool | None = None
     reason: str | None = None
     org_id: int | None = None
+    replace_revoked_outside: bool | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "CertRequest":
