@@ -109,3 +109,64 @@ def test_an_unknown_config_is_refused(estate):
     _sim, store, _prefix = estate
     with pytest.raises(InputError, match="config 'nope' does not exist"):
         configs.ConfigService(store).require("nope")
+
+
+def test_a_certificate_revoked_outside_is_not_handed_out(estate):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+
+    sim, store, prefix = estate
+    ids = sim.control("POST", "seed", {"kind": "ssl", "count": 1, "common_name": f"{prefix}-x{{n}}.example.com"})["ids"]
+    name = f"{prefix}-x1.example.com"
+    inventory(store, "web").run(InventoryRequest(config="web", common_name=f"{prefix}-x*", do_import=True))
+    sim.control("POST", f"revoke/{ids[0]}", {})
+    inventory(store, "web").run(InventoryRequest(config="web", sync=True))
+    service = CertificateService.for_config(store, "web")
+    for allow_enroll in (True, False):  # sectigo_cert state=present, and the lookup
+        with pytest.raises(OperationError, match=f"{ids[0]}_{sim.customer_uri}.*revoked in SCM outside the collection"):
+            service.ensure(CertRequest(config="web", name=name), allow_enroll=allow_enroll)
+    before = sim.stats()["total_requests"]
+    with pytest.raises(OperationError):
+        service.ensure(CertRequest(config="web", name=name))
+    assert sim.stats()["total_requests"] == before  # no order placed
+    result = service.ensure(CertRequest(config="web", name=name, common_name=name, cert_type=101, term=365,
+                                        replace_revoked_outside=True))
+    assert result.changed and result.record["cert_unique_id"] != f"{ids[0]}_{sim.customer_uri}"
+    assert result.record["status"] == "Issued"
+
+
+def test_tidy_removes_what_ended_and_keeps_current_certificates(estate):
+    import datetime  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.tidy import Tidy, TidyRequest
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+
+    sim, store, prefix = estate
+    ids = sim.control("POST", "seed", {"kind": "ssl", "count": 3, "common_name": f"{prefix}-t{{n}}.example.com"})["ids"]
+    inventory(store, "web").run(InventoryRequest(config="web", common_name=f"{prefix}-t*", do_import=True))
+    sim.control("POST", f"renew/{ids[0]}", {})
+    sim.control("POST", f"revoke/{ids[1]}", {})
+    inventory(store, "web").run(InventoryRequest(config="web", sync=True))
+    name2 = f"{prefix}-t2.example.com"
+    CertificateService.for_config(store, "web").ensure(CertRequest(config="web", name=name2, common_name=name2, cert_type=101,
+                                                                   term=365, replace_revoked_outside=True))
+    records = CertRecords(store, "web")
+    later = lambda: datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=800)  # noqa: E731
+    kinds = {"superseded": True, "revoked": True, "expired": True, "cancelled": True}
+    soon = Tidy(store, "web", check_mode=True).run(TidyRequest(config="web", kinds=kinds))
+    assert soon["total"] == 0  # nothing ended yet: the safety buffer counts from the certificate's end
+    predicted = Tidy(store, "web", check_mode=True, clock=later).run(TidyRequest(config="web", kinds=kinds))
+    gone = {f"{ids[0]}_{sim.customer_uri}": "superseded", f"{ids[1]}_{sim.customer_uri}": "revoked"}
+    assert {r["cert_unique_id"]: r["tidy_kind"] for r in predicted["removed"]} == gone
+    assert all(records.read(uid)[0] is not None for uid in gone)
+    done = Tidy(store, "web", clock=later).run(TidyRequest(config="web", kinds=kinds, pause_duration="0"))
+    assert done["counts"] == predicted["counts"] and done["superseded"] == 1 and done["revoked"] == 1
+    for uid in gone:
+        assert store.read_metadata(f"certs/web/{uid}") is None
+    for name in records.names():  # every name's current certificate still reads (the expired ones included)
+        record, _v = records.resolve(name, None)
+        assert record is not None and record.get("certificate"), name
+    status, _v = store.read("tidy/web")
+    assert status["state"] == "Finished" and status["counts"] == done["counts"]
