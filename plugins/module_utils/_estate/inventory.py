@@ -142,7 +142,7 @@ def ssl_entry(item: dict[str, Any]) -> Entry:
 
 def smime_entry(item: dict[str, Any]) -> Entry:
     subject = str((item.get("certificateDetails") or {}).get("subject") or "")
-    email = next((part[2:] for part in subject.split(",") if part.strip().upper().startswith("E=")), None)
+    email = next((part.strip()[2:] for part in subject.split(",") if part.strip().upper().startswith("E=")), None)
     common_name = next((part.strip()[3:] for part in subject.split(",") if part.strip().upper().startswith("CN=")), "")
     state = str(item.get("state") or "").lower()
     return Entry(order_id=int(item.get("orderNumber") or item.get("backendCertId")), status=_CLIENT_STATES.get(state, state),
