@@ -263,8 +263,18 @@ class Inventory:
         from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords
 
         self.records = CertRecords(store, self.config_name, clock)
+        self._known_names: set[str] | None = None
+
+    def _names(self) -> set[str]:
+        """Every name of the config: one Vault LIST, so a name is checked without a read."""
+        if self._known_names is None:
+            self._known_names = set(self.records.names())
+        return self._known_names
 
     def _taken(self, name: str) -> str | None:
+        """The record a name points at ("claimed" while an order is placed for it); None when the name is free."""
+        if name not in self._names():
+            return None
         entry, _version = self.records.read_name(name)
         return (entry or {}).get("cert_unique_id") or ("claimed" if entry else None)
 
@@ -292,7 +302,8 @@ class Inventory:
         return result
 
     def _import(self, req: InventoryRequest, candidates: list[Entry], scm: Any, result: dict[str, Any]) -> None:
-        named = choose_names(candidates, req.name_template or "", self._taken, req.name_collision)
+        names = self._names()
+        named = choose_names(candidates, req.name_template or "", names.__contains__, req.name_collision)
         result["skipped"] = [dict(e.public(), reason="name taken") for e, name in named if name is None]
         todo = [(e, name) for e, name in named if name is not None]
         if not todo:

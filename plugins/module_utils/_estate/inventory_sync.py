@@ -84,7 +84,8 @@ class Sync:
         for item in events["issued"]:
             uid = rec.cert_unique_id(self._id(item), self.customer_uri)
             if uid in known:
-                self._replaced(uid, item)
+                if item.get("replaced"):  # only a replaced order can carry another serial under its id
+                    self._replaced(uid, item)
             else:
                 self._renewal(item, taken)
 
