@@ -107,7 +107,7 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import OPTION_RULES, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import OPTION_RULES, CertRequest, boolean
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, vault_argspec
@@ -119,6 +119,8 @@ _CACHE_LOCK = threading.Lock()
 _SESSIONS: dict[tuple, CertificateService] = {}
 VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
 READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period", "replace_revoked_outside")
+# The read options' rules: the config-defaultable ones, and replace_revoked_outside (a task's decision, never a default).
+READ_RULES = dict(OPTION_RULES, replace_revoked_outside=boolean)
 # Every option name the lookup takes (with aliases); anything else is refused rather than silently ignored.
 KNOWN_OPTIONS = frozenset(VAULT_OPTION_NAMES) | frozenset(
     alias for spec in vault_argspec(lambda *_args, **_kwargs: None).values() for alias in spec.get("aliases", [])
@@ -137,7 +139,7 @@ class LookupModule(LookupBase):
             # Checked as given: Ansible's own conversion would read any unknown text as false.
             for name in READ_OPTIONS:
                 if kwargs.get(name) is not None:
-                    OPTION_RULES[name](kwargs[name], name)
+                    READ_RULES[name](kwargs[name], name)
         except ValueError as exc:
             raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None
         self.set_options(var_options=variables, direct=kwargs)
@@ -146,7 +148,7 @@ class LookupModule(LookupBase):
             read = {}
             for name in READ_OPTIONS:
                 value = self.get_option(name)
-                read[name] = None if value is None else OPTION_RULES[name](value, name)
+                read[name] = None if value is None else READ_RULES[name](value, name)
             options = VaultOptions.from_mapping({name: self.get_option(name) for name in VAULT_OPTION_NAMES})
         except (AnsibleError, ValueError) as exc:
             raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None

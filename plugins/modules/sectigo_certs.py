@@ -162,6 +162,9 @@ options:
         description: Renew inside the window.
         type: bool
         aliases: [sectigo_auto_renew]
+      replace_revoked_outside:
+        description: As the top-level O(replace_revoked_outside), for this certificate.
+        type: bool
   names:
     description:
       - Names of certificates that need no option of their own, each one item C({name}) after those of O(certificates);
@@ -411,7 +414,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import C
 # Not per item: an item is addressed by its name (no cert_unique_id, so no read_renewed_cert); the batch has one
 # polling loop and one deadline (wait, max_timeout, loop_period); the rest are set for the whole task only.
 NOT_PER_ITEM = ("cert_unique_id", "read_renewed_cert", "wait", "max_timeout", "loop_period", "rotate_key_on_renew",
-                "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile", "replace_revoked_outside")
+                "format_type", "num_servers", "server_type", "revoke_on_replace", "verify_profile")
 # Not shared: what names one certificate (its name, identity, subject name, SANs, key, CSR or existing order).
 NOT_SHARED = ("name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_number", "common_name", "email_address",
               "subject_alt_names", "csr", "private_key", "email", "first_name", "middle_name", "last_name")

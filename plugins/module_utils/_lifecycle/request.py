@@ -299,7 +299,6 @@ OPTION_RULES: dict[str, Callable[[Any, str], Any]] = {
     "auto_renew": boolean,
     "read_renewed_cert": boolean,
     "verify_profile": boolean,
-    "replace_revoked_outside": boolean,
 }
 
 
