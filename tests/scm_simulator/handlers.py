@@ -100,8 +100,8 @@ class ScmApi:
         # Order matters: literal paths before the {id} catch-alls of the same prefix.
         self.routes = [Route(method, template, handler) for method, template, handler in (
             ("GET", "/organization/v1", self.organizations),
-            ("POST", "/report/v1/ssl-certificates", self.report_ssl),
-            ("POST", "/report/v1/client-certificates", self.report_client),
+            ("POST", "/report/v1/ssl-certificates", self.report),
+            ("POST", "/report/v1/client-certificates", self.report),
             ("GET", "/ssl/v1/types", self.ssl_types),
             ("GET", "/ssl/v1/customFields", self.custom_fields),
             ("POST", "/ssl/v1/enroll", self.ssl_enroll),
@@ -267,23 +267,10 @@ class ScmApi:
         self.lifecycle.revoke(order, reason, code)
         return Response.empty()
 
-    def _candidates(self, kind: str, request: Request) -> list[Order]:
-        """The orders a list can hold: through an index when a filter has one, else all of ``kind``."""
-        common_name, serial, status = request.arg("commonName"), request.arg("serialNumber"), request.arg("status")
-        if kind == SSL and common_name:
-            return self.store.with_common_name(SSL, common_name)
-        if serial:
-            order = self.store.by_serial(kind, serial)
-            return [order] if order is not None else []
-        if kind == SSL and status:
-            canonical = STATUSES.get(status.replace(" ", "").lower())
-            return self.store.with_status(SSL, canonical) if canonical else []
-        return self.store.all(kind)
-
     def _list(self, kind: str, request: Request, filters: dict[str, Callable[[Order, str], bool]],
               item: Callable[[Order], dict[str, Any]]) -> Response:
         self.lifecycle.refresh_all()
-        orders = self._candidates(kind, request)
+        orders = _candidates(self.store, kind, request)
         for name, test in filters.items():
             value = request.arg(name)
             if value is not None and value != "":
@@ -298,13 +285,9 @@ class ScmApi:
 
     # ---- reports (docs/scm-protocol.md "Reports")
 
-    def report_ssl(self, request: Request) -> Response:
+    def report(self, request: Request) -> Response:
         self.lifecycle.refresh_all()
-        return Response.json(self.reports.ssl(request.body))
-
-    def report_client(self, request: Request) -> Response:
-        self.lifecycle.refresh_all()
-        return Response.json(self.reports.client(request.body))
+        return Response.json(self.reports.answer(request.path, request.body))
 
     # ---- SSL (docs/scm-protocol.md "Enroll")
 
@@ -417,6 +400,20 @@ class ScmApi:
 
     def smime_revoke_by_serial(self, request: Request, serial: str) -> Response:
         return self._revoke(self._by_serial(SMIME, serial), request, reason_required=False)
+
+
+def _candidates(store: Store, kind: str, request: Request) -> list[Order]:
+    """The orders a list can hold: through an index when a filter has one, else all of ``kind``."""
+    common_name, serial, status = request.arg("commonName"), request.arg("serialNumber"), request.arg("status")
+    if kind == SSL and common_name:
+        return store.with_common_name(SSL, common_name)
+    if serial:
+        order = store.by_serial(kind, serial)
+        return [order] if order is not None else []
+    if kind == SSL and status:
+        canonical = STATUSES.get(status.replace(" ", "").lower())
+        return store.with_status(SSL, canonical) if canonical else []
+    return store.all(kind)
 
 
 def _same_serial(ours: str | None, given: str) -> bool:

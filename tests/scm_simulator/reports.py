@@ -124,6 +124,10 @@ class Reports:
             self._facts[key] = facts
         return facts
 
+    def answer(self, path: str, body: Any) -> dict[str, Any]:
+        """The answer of ``POST /report/v1/<path>``: ssl-certificates or client-certificates."""
+        return self.client(body) if path.rstrip("/").endswith("client-certificates") else self.ssl(body)
+
     # ---- SSL
 
     def ssl(self, body: Any) -> dict[str, Any]:
