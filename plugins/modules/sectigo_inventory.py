@@ -14,9 +14,9 @@ description:
   - With O(import=true) every unknown, issued certificate is brought into Vault under a name (O(name_template)), with its
     certificate, chain and SCM facts, through the same bounded pool as M(sectigo.vault_pki.sectigo_certs). SCM never
     had the private key, so such a record has none and says so (C(private_key_held=false)). A second run imports none.
-  - With O(sync=true) the known records are compared with SCM and what changed outside the collection is recorded:
+  - With O(sync=true) the known records are compared with SCM and what changed outside the collection is recorded -
     revoked (the record becomes C(Revoked)), expired, replaced, renewed (the name follows the new order, C(renewed_from)
-    and C(renewed_to) link them); each with a state-history entry whose C(source) is C(scm). The sync is incremental from
+    and C(renewed_to) link them) - each with a state-history entry whose C(source) is C(scm). The sync is incremental from
     the last sync's day (kept in Vault under C(<kv_path>/inventory/<config>)), with one day of overlap; O(full=true) compares everything.
   - See the collection's C(docs/inventory.md).
 extends_documentation_fragment:

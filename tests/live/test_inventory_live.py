@@ -153,7 +153,10 @@ def test_tidy_removes_what_ended_and_keeps_current_certificates(estate):
     CertificateService.for_config(store, "web").ensure(CertRequest(config="web", name=name2, common_name=name2, cert_type=101,
                                                                    term=365, replace_revoked_outside=True))
     records = CertRecords(store, "web")
-    later = lambda: datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=800)  # noqa: E731
+
+    def later():
+        return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=800)
+
     kinds = {"superseded": True, "revoked": True, "expired": True, "cancelled": True}
     soon = Tidy(store, "web", check_mode=True).run(TidyRequest(config="web", kinds=kinds))
     assert soon["total"] == 0  # nothing ended yet: the safety buffer counts from the certificate's end

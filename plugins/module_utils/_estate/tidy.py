@@ -161,7 +161,7 @@ class Tidy:
                "started_at": started, "finished_at": rec.iso(self.clock())}
         out.update(counts)  # also flat: superseded, revoked, expired, cancelled, imported_unused
         if not self.check_mode:
-            self.store.write(status_path(req.config), {"config": req.config, "state": "Finished", "started_at": started,
-                                                        "finished_at": out["finished_at"], "counts": counts, "total": len(removed),
-                                                        "safety_buffer_seconds": req.buffer_seconds}, version)
+            finished = {"config": req.config, "state": "Finished", "started_at": started, "finished_at": out["finished_at"],
+                        "counts": counts, "total": len(removed), "safety_buffer_seconds": req.buffer_seconds}
+            self.store.write(status_path(req.config), finished, version)
         return out

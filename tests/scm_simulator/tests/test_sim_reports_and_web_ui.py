@@ -88,8 +88,8 @@ def test_client_report_statuses_and_download(client):
     entry = report(client, "client-certificates", certificateStatus=2)[0]
     assert entry["downloaded"] and entry["organization"] == {"id": 1001, "name": "Example Org"}
     client.control("POST", f"revoke/{number}", {})
-    assert [e["orderNumber"] for e in report(client, "client-certificates", certificateStatus=3, certificateDateAttribute=2,
-                                              **{"from": YESTERDAY})] == [number]
+    revoked = report(client, "client-certificates", certificateStatus=3, certificateDateAttribute=2, **{"from": YESTERDAY})
+    assert [e["orderNumber"] for e in revoked] == [number]
 
 
 def test_web_ui_revoke_replace_renew(client):
