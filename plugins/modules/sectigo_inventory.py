@@ -87,6 +87,11 @@ options:
     description: Certificates imported at a time.
     type: int
     default: 8
+seealso:
+  - module: sectigo.vault_pki.sectigo_certs
+  - module: sectigo.vault_pki.sectigo_cert_info
+author:
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""

@@ -54,6 +54,11 @@ options:
     description: Pause between two deletions, e.g. C(1s), to spread the load on Vault.
     type: str
     default: "0"
+seealso:
+  - module: sectigo.vault_pki.sectigo_certs
+  - module: sectigo.vault_pki.sectigo_cert_info
+author:
+  - Sectigo Vault PKI contributors (@sectigo-vault-pki)
 """
 
 EXAMPLES = r"""

@@ -54,7 +54,7 @@ def measure(size: int) -> dict[str, float]:
         out = {"seed (s)": seeded}
         for name, call in cases.items():
             times = []
-            for _ in range(REPEAT):
+            for _round in range(REPEAT):
                 begin = time.perf_counter()
                 call()
                 times.append(time.perf_counter() - begin)

@@ -312,7 +312,7 @@ class Inventory:
             result["imported"] = [dict(e.public(), name=name) for e, name in todo]
             result["changed"] = True
             return
-        outcomes = self._fleet(req, scm, [(e, name) for e, name in todo])
+        outcomes = self._fleet(req, scm, list(todo))
         for (entry, name), outcome in zip(todo, outcomes):
             item = dict(entry.public(), name=name)
             if outcome.error is not None:
