@@ -185,7 +185,8 @@ demo: $(BIN)/.demo-installed
 
 bench: venv
 	$(BIN)/python tests/bench/run_bench.py; first=$$?; $(BIN)/python tests/bench/run_fleet_bench.py; second=$$?; \
-	if [ $$first -ne 0 ]; then exit $$first; fi; exit $$second
+	$(BIN)/python tests/bench/run_sim_bench.py; third=$$?; $(BIN)/python tests/bench/run_estate_bench.py; fourth=$$?; \
+	for rc in $$first $$second $$third; do if [ $$rc -ne 0 ]; then exit $$rc; fi; done; exit $$fourth
 
 # Not part of make test: about 15 minutes. CHAOS_ARGS passes options, e.g. CHAOS_ARGS="--only crash --crash-reps 1".
 chaos: venv

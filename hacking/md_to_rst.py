@@ -39,6 +39,7 @@ GUIDES = {
     "lifecycle": "lifecycle_guide",
     "vault": "vault_guide",
     "roles": "roles_guide",
+    "inventory": "inventory_guide",
     "scm-simulator": "scm_simulator_guide",
     "scm-protocol": "scm_protocol_guide",
     "migrating-from-vault-plugin": "migrating_guide",

@@ -147,6 +147,11 @@ revoke_on_replace:
   description: Revoke the old client certificate when it is replaced. Default-able; V(false) by default.
 reason:
   description: Reason sent to SCM with a replacement (1 to 512 characters). Required with O(state=replaced).
+replace_revoked_outside:
+  description:
+    - When the name's certificate was revoked in SCM outside the collection (seen by
+      M(sectigo.vault_pki.sectigo_inventory)'s sync), enroll a new one with O(state=present). Without it such a task
+      fails naming the certificate and what happened, and orders nothing. A task's own choice, never a config default.
 """
 
 # Waiting for issuance.

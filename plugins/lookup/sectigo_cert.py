@@ -19,6 +19,8 @@ description:
     changed later in the same run (M(sectigo.vault_pki.sectigo_config)) is seen by the next run's lookups.
   - It never enrolls; a term with no certificate is an error. A revoked or expired certificate is returned as it is, with
     a warning. Use M(sectigo.vault_pki.sectigo_cert) to enroll.
+  - A certificate that M(sectigo.vault_pki.sectigo_inventory)'s sync saw revoked in SCM outside the collection is never
+    returned - the lookup fails naming it and what happened - unless O(replace_revoked_outside) asks for a new one.
   - Only two kinds of read call SCM. A read of an issued certificate inside its window with O(auto_renew) orders one
     renewal, and a read of a pending order collects it. Every other read calls Vault alone.
   - In check mode (C(ansible-playbook --check), seen as C(ansible_check_mode)) it never orders, collects or writes; it
@@ -46,6 +48,11 @@ options:
     type: bool
   read_renewed_cert:
     description: Follow C(renewed_to) to the newest certificate. Default from the config, else V(true).
+    type: bool
+  replace_revoked_outside:
+    description:
+      - When the certificate was revoked in SCM outside the collection (seen by M(sectigo.vault_pki.sectigo_inventory)'s
+        sync), enroll a new one under the name and return it instead of failing. Default V(false).
     type: bool
   expiry_window:
     description: Days (or a percentage of the lifetime such as V(33%)) before expiry in which to renew. Default from the config, else 7.
@@ -100,7 +107,7 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import OPTION_RULES, CertRequest
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import OPTION_RULES, CertRequest, boolean
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, vault_argspec
@@ -111,7 +118,9 @@ _CACHE_LOCK = threading.Lock()
 # One service (one Vault login, one HTTP session, one config entry) per login, config and check mode, for the run.
 _SESSIONS: dict[tuple, CertificateService] = {}
 VAULT_OPTION_NAMES = tuple(vault_argspec(lambda *_args, **_kwargs: None))
-READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period")
+READ_OPTIONS = ("auto_renew", "read_renewed_cert", "expiry_window", "wait", "max_timeout", "loop_period", "replace_revoked_outside")
+# The read options' rules: the config-defaultable ones, and replace_revoked_outside (a task's decision, never a default).
+READ_RULES = dict(OPTION_RULES, replace_revoked_outside=boolean)
 # Every option name the lookup takes (with aliases); anything else is refused rather than silently ignored.
 KNOWN_OPTIONS = frozenset(VAULT_OPTION_NAMES) | frozenset(
     alias for spec in vault_argspec(lambda *_args, **_kwargs: None).values() for alias in spec.get("aliases", [])
@@ -130,7 +139,7 @@ class LookupModule(LookupBase):
             # Checked as given: Ansible's own conversion would read any unknown text as false.
             for name in READ_OPTIONS:
                 if kwargs.get(name) is not None:
-                    OPTION_RULES[name](kwargs[name], name)
+                    READ_RULES[name](kwargs[name], name)
         except ValueError as exc:
             raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None
         self.set_options(var_options=variables, direct=kwargs)
@@ -139,7 +148,7 @@ class LookupModule(LookupBase):
             read = {}
             for name in READ_OPTIONS:
                 value = self.get_option(name)
-                read[name] = None if value is None else OPTION_RULES[name](value, name)
+                read[name] = None if value is None else READ_RULES[name](value, name)
             options = VaultOptions.from_mapping({name: self.get_option(name) for name in VAULT_OPTION_NAMES})
         except (AnsibleError, ValueError) as exc:
             raise AnsibleLookupError(f"sectigo_cert lookup: {exc}") from None

@@ -47,6 +47,17 @@ options:
       - Without it, the listing shows the current record of each name.
     type: bool
     default: false
+  tidy_preview:
+    description:
+      - List in RV(tidy_candidates) what M(sectigo.vault_pki.sectigo_tidy) would remove with these kinds switched on
+        and O(safety_buffer), instead of the usual listing.
+    type: list
+    elements: str
+    choices: [superseded, revoked, expired, cancelled, imported_unused]
+  safety_buffer:
+    description: With O(tidy_preview), the tidy's safety buffer, e.g. C(72h) or C(30d).
+    type: str
+    default: 72h
 seealso:
   - module: sectigo.vault_pki.sectigo_cert
 author:
@@ -120,6 +131,11 @@ certificates:
       not_after: "2027-11-23T07:40:00Z"
       days_remaining: 364
       renew_after: "2027-11-02T19:12:31Z"
+tidy_candidates:
+  description: With O(tidy_preview), the records a tidy would remove, each with C(tidy_kind) and C(ended_at).
+  returned: when O(tidy_preview) is given
+  type: list
+  elements: dict
 certificate:
   description: The full record (without C(private_key) unless O(return_private_key)) when O(name) or O(cert_unique_id) is given.
   returned: when O(name) or O(cert_unique_id) is given
@@ -139,11 +155,21 @@ ARGUMENT_SPEC = dict(
     expiring_within_days=dict(type="int"),
     return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
     include_superseded=dict(type="bool", default=False),
+    tidy_preview=dict(type="list", elements="str", choices=["superseded", "revoked", "expired", "cancelled", "imported_unused"]),
+    safety_buffer=dict(type="str", default="72h"),
 )
 
 
 def _run(module, store):
     params = module.params
+    if params["tidy_preview"]:
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.tidy import Tidy, TidyRequest
+
+        req = TidyRequest(config=params["config"], kinds={kind: True for kind in params["tidy_preview"]},
+                          safety_buffer=params["safety_buffer"])
+        tidy = Tidy(store, params["config"], check_mode=True)
+        tidy.check(req)
+        return {"changed": False, "tidy_candidates": tidy.plan(req)}
     query = CertQuery(config=params["config"], name=params["name"], cert_unique_id=params["cert_unique_id"],
                       statuses=params["status"], expiring_within_days=params["expiring_within_days"],
                       include_private_key=params["return_private_key"],

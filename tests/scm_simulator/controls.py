@@ -10,6 +10,10 @@
 | POST /__sim__/approve/<id>        | approve a Requested order, as an administrator would |
 | POST /__sim__/status/<id>         | force a status: ``{"status": "Rejected"}`` |
 | POST /__sim__/oauth/expire        | make every OAuth2 token issued so far expire now |
+| POST /__sim__/seed                | place many orders as another administrator would, in the web UI |
+| POST /__sim__/revoke/<id>         | revoke an order in the web UI |
+| POST /__sim__/replace/<id>        | replace an SSL order in the web UI (a new key, the same id) |
+| POST /__sim__/renew/<id>          | renew an order in the web UI (a new order) |
 """
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ from scm_simulator.config import ConfigError
 from scm_simulator.handlers import Response
 from scm_simulator.profiles import SMIME, SSL
 from scm_simulator.store import Order, Store
+from scm_simulator.webui import WebUi
+
+_WITH_ID = ("approve", "status", "revoke", "replace", "renew")
 
 if TYPE_CHECKING:
     from scm_simulator.simulator import Simulator
@@ -32,6 +39,7 @@ def control_error(status: int, description: str, code: int = -1) -> Response:
 class Controls:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self.web = WebUi(sim)
         self.routes: dict[tuple[str, str], Callable[[str, Any], Response]] = {
             ("GET", "stats"): self.stats,
             ("POST", "stats/reset"): self.reset_stats,
@@ -41,15 +49,19 @@ class Controls:
             ("POST", "approve"): self.approve,
             ("POST", "status"): self.force_status,
             ("POST", "oauth/expire"): self.expire_tokens,
+            ("POST", "seed"): self.seed,
+            ("POST", "revoke"): self.web_revoke,
+            ("POST", "replace"): self.web_replace,
+            ("POST", "renew"): self.web_renew,
         }
 
     def handle(self, method: str, path: str, body: Any) -> Response:
         """``path`` is what follows ``/__sim__/``; ``approve`` and ``status`` take an order id after a slash."""
         path = path.strip("/")
         name, _sep, arg = path.partition("/")
-        handler = self.routes.get((method, path)) or (self.routes.get((method, name)) if arg and name in ("approve", "status") else None)
+        handler = self.routes.get((method, path)) or (self.routes.get((method, name)) if arg and name in _WITH_ID else None)
         if handler is None:
-            known = ", ".join(f"{m} /__sim__/{p}{'/<id>' if p in ('approve', 'status') else ''}" for m, p in self.routes)
+            known = ", ".join(f"{m} /__sim__/{p}{'/<id>' if p in _WITH_ID else ''}" for m, p in self.routes)
             return control_error(404, f"no control {method} /__sim__/{path}; known: {known}")
         with self.sim.store.lock:
             return handler(arg, body)
@@ -94,6 +106,36 @@ class Controls:
         # With no issue delay the order is issued at once; show what a client would now see.
         return Response.json(order_summary(self.sim.api.lifecycle.refresh(order), self.sim.store))
 
+    def seed(self, arg: str, body: Any) -> Response:
+        try:
+            orders = self.web.seed(body)
+        except ValueError as exc:
+            return control_error(400, str(exc))
+        return Response.json({"count": len(orders), "ids": [o.id if o.kind == SSL else o.order_number for o in orders]})
+
+    def _web(self, action: Callable[[Order, dict[str, Any]], Order], arg: str, body: Any) -> Response:
+        order = self._order(arg)
+        if order is None:
+            return control_error(404, f"no order {arg}", -5101)
+        if body is not None and not isinstance(body, dict):
+            return control_error(400, "the body must be a JSON object")
+        try:
+            changed = action(self.sim.api.lifecycle.refresh(order), body or {})
+        except errors.ApiError as exc:
+            return Response.error(exc)
+        except ValueError as exc:
+            return control_error(400, str(exc))
+        return Response.json(order_summary(self.sim.api.lifecycle.refresh(changed), self.sim.store))
+
+    def web_revoke(self, arg: str, body: Any) -> Response:
+        return self._web(self.web.revoke, arg, body)
+
+    def web_replace(self, arg: str, body: Any) -> Response:
+        return self._web(self.web.replace, arg, body)
+
+    def web_renew(self, arg: str, body: Any) -> Response:
+        return self._web(self.web.renew, arg, body)
+
     def expire_tokens(self, arg: str, body: Any) -> Response:
         return Response.json({"expired": self.sim.oauth.expire_all()})
 
@@ -117,6 +159,7 @@ def order_summary(order: Order, store: Store) -> dict[str, Any]:
         "email": order.email, "status": views.status_of(order), "comments": order.comments, "cert_type": order.profile_id,
         "term": order.term, "org_id": order.org_id, "order_number": order.order_number, "backend_cert_id": order.backend_cert_id,
         "serial_number": order.serial_number if views.has_certificate(order) else None, "renewed": order.renewed,
+        "requester": order.requester,
     }
     if order.kind == SMIME:
         summary["cert_id"] = order.id

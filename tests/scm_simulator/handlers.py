@@ -14,9 +14,10 @@ from urllib.parse import unquote
 from scm_simulator import errors, formats, profiles, validation, views
 from scm_simulator.ca import CertificateAuthority, serial_from_text
 from scm_simulator.config import RuntimeConfig
-from scm_simulator.issuance import Lifecycle
+from scm_simulator.issuance import STATUSES, Lifecycle
 from scm_simulator.oauth import OAuthServer
 from scm_simulator.profiles import SMIME, SSL
+from scm_simulator.reports import Reports
 from scm_simulator.store import Order, Store
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -95,9 +96,12 @@ class ScmApi:
         self.credentials = credentials
         self.oauth = oauth or OAuthServer()
         self.lifecycle = Lifecycle(store, ca, config)
+        self.reports = Reports(store, credentials.login)
         # Order matters: literal paths before the {id} catch-alls of the same prefix.
         self.routes = [Route(method, template, handler) for method, template, handler in (
             ("GET", "/organization/v1", self.organizations),
+            ("POST", "/report/v1/ssl-certificates", self.report),
+            ("POST", "/report/v1/client-certificates", self.report),
             ("GET", "/ssl/v1/types", self.ssl_types),
             ("GET", "/ssl/v1/customFields", self.custom_fields),
             ("POST", "/ssl/v1/enroll", self.ssl_enroll),
@@ -251,6 +255,9 @@ class ScmApi:
         if not views.has_certificate(order) or not order.certificate:
             # Not issued (yet): 400 with the configured "pending" code (docs/scm-protocol.md "Errors", "Status values").
             raise errors.pending(int(self.config["pending_code" if order.kind == SSL else "smime_pending_code"]))
+        if order.downloaded_at is None:
+            order.downloaded_at = self.store.clock()
+            self.store.save(order)
         body = formats.render(canonical, order.certificate, self.ca.intermediate_pem, self.ca.root_pem)
         name = formats.filename(order.common_name or str(order.id), canonical, order.kind == SMIME)
         return Response(200, body, {"Content-Disposition": f'attachment; filename="{name}"'}, OCTET_TYPE)
@@ -263,7 +270,7 @@ class ScmApi:
     def _list(self, kind: str, request: Request, filters: dict[str, Callable[[Order, str], bool]],
               item: Callable[[Order], dict[str, Any]]) -> Response:
         self.lifecycle.refresh_all()
-        orders = self.store.all(kind)
+        orders = _candidates(self.store, kind, request)
         for name, test in filters.items():
             value = request.arg(name)
             if value is not None and value != "":
@@ -275,6 +282,12 @@ class ScmApi:
         size = _bounded(request.arg("size"), "size", MAX_PAGE, 0, MAX_PAGE)
         position = _bounded(request.arg("position"), "position", 0, 0, None)
         return Response.json([item(o) for o in orders[position:position + size]], headers=total)
+
+    # ---- reports (docs/scm-protocol.md "Reports")
+
+    def report(self, request: Request) -> Response:
+        self.lifecycle.refresh_all()
+        return Response.json(self.reports.answer(request.path, request.body))
 
     # ---- SSL (docs/scm-protocol.md "Enroll")
 
@@ -302,7 +315,7 @@ class ScmApi:
             "orgId": lambda o, v: str(o.org_id) == v.strip(),
             "serialNumber": serial,
             "externalRequester": lambda o, v: v.lower() in (o.external_requester or "").lower().replace(" ", "").split(","),
-            "requester": lambda o, v: v == self.credentials.login,
+            "requester": lambda o, v: v == (o.requester or self.credentials.login),
             "keyAlgorithm": lambda o, v: views.key_algorithm(o).lower() == v.lower(),
         }
         return self._list(SSL, request, filters, views.ssl_list_item)
@@ -387,6 +400,20 @@ class ScmApi:
 
     def smime_revoke_by_serial(self, request: Request, serial: str) -> Response:
         return self._revoke(self._by_serial(SMIME, serial), request, reason_required=False)
+
+
+def _candidates(store: Store, kind: str, request: Request) -> list[Order]:
+    """The orders a list can hold: through an index when a filter has one, else all of ``kind``."""
+    common_name, serial, status = request.arg("commonName"), request.arg("serialNumber"), request.arg("status")
+    if kind == SSL and common_name:
+        return store.with_common_name(SSL, common_name)
+    if serial:
+        order = store.by_serial(kind, serial)
+        return [order] if order is not None else []
+    if kind == SSL and status:
+        canonical = STATUSES.get(status.replace(" ", "").lower())
+        return store.with_status(SSL, canonical) if canonical else []
+    return store.all(kind)
 
 
 def _same_serial(ours: str | None, given: str) -> bool:

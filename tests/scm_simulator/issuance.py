@@ -73,7 +73,7 @@ class Lifecycle:
             order.status = "Requested"
         else:
             self._apply(order)
-        self.store.save()
+        self.store.save(order)
 
     def _apply(self, order: Order) -> None:
         order.status = "Applied"
@@ -86,15 +86,21 @@ class Lifecycle:
         now = self.store.clock()
         if order.status == "Applied" and now >= (order.applied_at or 0.0) + float(self.config["issue_delay"]):
             self._issue(order)
-            self.store.save()
+            self.store.save(order)
         elif order.status == "Issued" and order.not_after is not None and now >= order.not_after:
             order.status = "Expired"
-            self.store.save()
+            self.store.save(order)
         return order
 
     def refresh_all(self) -> None:
-        for order in list(self.store):
-            self.refresh(order)
+        """What ``refresh`` would do to every order, looking only at the pending ones and those whose end has come."""
+        index = self.store.index
+        due = list(index.applied) + index.due_to_expire(self.store.clock())
+        with self.store.batch():
+            for oid in due:
+                order = self.store.orders.get(oid)
+                if order is not None:
+                    self.refresh(order)
 
     def _issue(self, order: Order) -> None:
         csr = x509.load_pem_x509_csr(order.csr.encode("ascii"))
@@ -115,6 +121,20 @@ class Lifecycle:
         order.not_before = cert.not_valid_before_utc.timestamp()
         order.not_after = cert.not_valid_after_utc.timestamp()
 
+    def settle(self, order: Order, status: str) -> None:
+        """A freshly placed order brought straight to ``status`` (seeding): Issued signs now, Revoked and Expired after that."""
+        if status in ("Issued", "Revoked", "Expired"):
+            order.applied_at = order.approved_at = self.store.clock()
+            self._issue(order)
+            if status == "Revoked":
+                order.revoked_at, order.reason, order.reason_code = self.store.clock(), "revoked in the web UI", 0
+            if status == "Expired":
+                order.not_after = self.store.clock() - 1
+        elif status == "Applied":
+            self._apply(order)
+        order.status = status
+        self.store.save(order)
+
     # ---- administrator actions
 
     def approve(self, order: Order, message: str) -> None:
@@ -123,7 +143,7 @@ class Lifecycle:
         order.approved_at = self.store.clock()
         order.message = message
         self._apply(order)
-        self.store.save()
+        self.store.save(order)
 
     def decline(self, order: Order, message: str) -> None:
         if order.status not in APPROVABLE:
@@ -131,7 +151,7 @@ class Lifecycle:
         order.status = "Declined"
         order.declined_at = self.store.clock()
         order.message = message
-        self.store.save()
+        self.store.save(order)
 
     def force_status(self, order: Order, status: Any) -> None:
         """Test hook (docs/scm-simulator.md, "Test controls"): put an order in any status; Applied restarts the issue delay."""
@@ -145,7 +165,7 @@ class Lifecycle:
         order.status = canonical
         if canonical == "Revoked" and order.revoked_at is None:
             order.revoked_at = self.store.clock()
-        self.store.save()
+        self.store.save(order)
 
     # ---- certificate holder actions
 
@@ -155,7 +175,7 @@ class Lifecycle:
             order.status = "Revoked"
             order.revoked_at = self.store.clock()
             order.reason, order.reason_code = reason, reason_code
-            self.store.save()
+            self.store.save(order)
             return
         if order.status != "Issued":
             # Also the answer to a second revoke: hm-edu treats -102 as "already revoked" (docs/scm-protocol.md "Errors").
@@ -164,7 +184,7 @@ class Lifecycle:
         order.revoked_at = self.store.clock()
         order.reason = reason
         order.reason_code = reason_code
-        self.store.save()
+        self.store.save(order)
 
     def renew_ssl(self, old: Order, csr: x509.CertificateSigningRequest | None, csr_pem: str | None) -> Order:
         """renewById (docs/scm-protocol.md "Renew"): a new order from the old one's parameters, with a new CSR when given."""
@@ -200,6 +220,7 @@ class Lifecycle:
         old.renewed = True
         old.renewed_to = new.id
         old.renewed_at = self.store.clock()
+        self.store.save(old)
 
     def replace_ssl(self, order: Order, csr: x509.CertificateSigningRequest, csr_pem: str, reason: str, common_name: str | None,
                     sans: list[str] | None) -> None:
@@ -216,7 +237,7 @@ class Lifecycle:
         order.certificate = None
         # The old serial stays findable for revoke-by-serial until the new certificate is issued.
         self._apply(order)
-        self.store.save()
+        self.store.save(order)
 
 
 def _with_common_name(subject: x509.Name, common_name: str) -> x509.Name:

@@ -219,6 +219,8 @@ class Enrollment:
         if req.private_key is not None:
             info = crypto.private_key_info(req.private_key)
             record.update({"private_key": req.private_key, "public_key_sha256": info["public_key_sha256"]})
+        else:
+            record["private_key_held"] = False  # SCM never had the key: Vault has none for this certificate
         rec.set_status(record, rec.APPLIED, now)
         version = life.records.write(record, 0)
         life.records.point_name(req.name, uid, entry_version)

@@ -287,6 +287,8 @@ class CertRequest:  # pylint: disable=too-many-instance-attributes
     auto_renew: bool | None = option("bool", "sectigo_auto_renew", rule=_boolean, builtin=True)
     read_renewed_cert: bool | None = option("bool", "sectigo_read_renewed_cert", scope=TASK, rule=_boolean, builtin=True)
     verify_profile: bool | None = option("bool", scope=SHARED, rule=_boolean, builtin=True)
+    # A task's own decision, never a config default: replace a certificate the last sync saw revoked in SCM.
+    replace_revoked_outside: bool | None = option("bool")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "CertRequest":

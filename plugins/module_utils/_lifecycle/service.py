@@ -24,7 +24,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.recor
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords, KvStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, drift, parse_expiry_window, validate_request
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.steps import Lifecycle
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.enrollment import Enrollment
@@ -183,6 +183,16 @@ class CertificateService:
             return life.collect(req, record, version, action="collected")
         if status == rec.RENEWED:
             return unchanged(record)
+        if status == rec.REVOKED and (record.get("revoked") or {}).get("source") == "scm":
+            # Revoked in SCM outside the collection (seen by sectigo_inventory's sync): never handed out, never
+            # replaced silently (docs/inventory.md "A certificate revoked outside").
+            if not req.replace_revoked_outside or not req.name:
+                raise OperationError(
+                    f"Failed to ensure certificate '{req.name or record['cert_unique_id']}': certificate '{record['cert_unique_id']}' "
+                    f"(serial {record.get('serial_number')}) was revoked in SCM outside the collection "
+                    f"(seen by sectigo_inventory sync at {(record.get('revoked') or {}).get('seen_at')}); "
+                    "set replace_revoked_outside=true to enroll a new one under this name", result={"cert": rec.summary(record)})
+            return self.enrollment.enroll(req, previous=record, entry_version=entry_version)
         if status in rec.ENDED_STATUSES or life.expired(record):
             what = str(status).lower() if status in rec.ENDED_STATUSES else "expired"
             if not allow_enroll:
