@@ -60,8 +60,10 @@ unit: venv
 # tests/bench/playbooks is left out: it uses community.hashi_vault, which make bench downloads, and it is not shipped.
 LINT_PATHS := roles docs/examples tests/integration/targets tests/e2e/playbooks
 
+# community.crypto (the certificate role's dependency) comes from tests/testbed/extra_collections.py.
 lint: venv checkout-link
-	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS)" \
+	crypto="$$($(BIN)/python tests/testbed/extra_collections.py community.crypto)" && \
+	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS):$$crypto" \
 		$(BIN)/ansible-lint --nocolor $(LINT_PATHS)
 
 # ansible-test fetches a pip bootstrap script from its own file host, which only the package index

@@ -86,3 +86,9 @@ def install_beside(fqcn: str, collection_root: str) -> str:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(source, target)
     return target
+
+
+if __name__ == "__main__":
+    # `python tests/testbed/extra_collections.py community.crypto [...]`: the collections paths, joined for
+    # ANSIBLE_COLLECTIONS_PATH (the Makefile's lint uses it).
+    print(os.pathsep.join(collection_path(fqcn) for fqcn in sys.argv[1:]))
