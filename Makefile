@@ -102,12 +102,14 @@ units: collection pythons ansible-test-pip
 
 # The docs site. The rst guides are written from docs/*.md (hacking/md_to_rst.py; commit what it changes), the
 # collection's docs are linted, then antsibull-docs sets up a Sphinx site in .build/docsite and builds it with
-# warnings as errors, offline (hacking/docsite_offline.py).
+# warnings as errors, offline (hacking/docsite_offline.py). community.crypto, a dependency in galaxy.yml, must be on the
+# collections path: tests/testbed/extra_collections.py unpacks it.
 DOCSITE := $(BUILD)/docsite
 
 docs: venv checkout-link
 	$(BIN)/python hacking/md_to_rst.py
-	export PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS)" && \
+	crypto="$$($(BIN)/python tests/testbed/extra_collections.py community.crypto)" && \
+	export PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS):$$crypto" && \
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs . && \
 	rm -rf $(DOCSITE) && mkdir -p -m 700 $(DOCSITE) && \
 	$(BIN)/antsibull-docs sphinx-init --use-current --fail-on-error --squash-hierarchy --dest-dir $(DOCSITE) \
