@@ -139,7 +139,7 @@ def test_the_pkcs12_bundle_opens_with_openssl_3_and_keytool(deploy):
 def test_a_second_run_changes_nothing_and_notifies_nothing(deploy):
     bed = deploy["bed"]
     before = sim(bed, "stats")
-    counts, _ = _run(bed, "deploy.yml", **deploy["vars"])
+    counts = _run(bed, "deploy.yml", **deploy["vars"])[0]
     assert counts["changed"] == 0
     assert _reloads(deploy) == 1
     assert len(sim(bed, "stats")["orders"]) == len(before["orders"])
@@ -153,7 +153,7 @@ def test_check_mode_writes_and_orders_nothing_and_the_diff_shows_no_key(deploy):
              "chain_path": "", "fullchain_path": ""}
     deployed = _read(deploy, "shop.crt")
     # The playbook renews shop and api for real (its setup step), then runs the role in check mode.
-    _, output = _run(bed, "deploy.yml", "--check", "--diff", extra=extra, renew=list(SITES), **deploy["vars"])
+    output = _run(bed, "deploy.yml", "--check", "--diff", extra=extra, renew=list(SITES), **deploy["vars"])[1]
     assert len(sim(bed, "stats")["orders"]) == orders + 2  # the two renewals, nothing for "later"
     assert not os.path.exists(extra["cert_path"]) and not os.path.exists(extra["key_path"])
     assert _read(deploy, "shop.crt") == deployed
@@ -177,7 +177,7 @@ def test_a_failing_run_after_restores_the_previous_files(deploy):
     bed = deploy["bed"]
     before = {name: _read(deploy, f"shop{name}") for name in (".crt", ".fullchain.crt", ".key")}
     served = _served(deploy, "shop")
-    _, output = _run(bed, "deploy.yml", fail=True, renew=["shop"], shop_run_after="exit 3", **deploy["vars"])
+    output = _run(bed, "deploy.yml", fail=True, renew=["shop"], shop_run_after="exit 3", **deploy["vars"])[1]
     failure = _failure(output)
     assert "certificate deploy-ssl/shop: run_after `exit 3` exited 3" in failure, output[-5000:]
     assert "the previous files are back" in failure
@@ -190,7 +190,7 @@ def test_an_endpoint_serving_the_old_certificate_restores_and_names_it(deploy):
     before = _read(deploy, "shop.fullchain.crt")
     served = _served(deploy, "shop")
     # No handler for shop: nginx is not reloaded and keeps serving the previous certificate.
-    _, output = _run(bed, "deploy.yml", fail=True, renew=["shop"], shop_notify="", **deploy["vars"])
+    output = _run(bed, "deploy.yml", fail=True, renew=["shop"], shop_notify="", **deploy["vars"])[1]
     failure = _failure(output)
     message = re.search(r"certificate deploy-ssl/shop: 127\.0\.0\.1:\d+ \(SNI shop\.deploy\.test\) serves serial (\d+)", failure)
     assert message, output[-5000:]

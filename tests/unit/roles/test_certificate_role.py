@@ -55,7 +55,7 @@ def test_no_secret_in_an_environment_or_a_command_line():
 
 
 def test_the_bundle_is_built_by_openssl_pkcs12_with_modern_encryption_by_default():
-    bundles = [task for _, task in _all_tasks() if "community.crypto.openssl_pkcs12" in task and not task.get("check_mode")]
+    bundles = [task for _filename, task in _all_tasks() if "community.crypto.openssl_pkcs12" in task and not task.get("check_mode")]
     assert len(bundles) == 1
     args = bundles[0]["community.crypto.openssl_pkcs12"]
     assert bundles[0]["no_log"] is True
@@ -63,7 +63,7 @@ def test_the_bundle_is_built_by_openssl_pkcs12_with_modern_encryption_by_default
 
 
 def test_key_files_show_no_diff():
-    for _, task in _all_tasks():
+    for _filename, task in _all_tasks():
         loop = repr(task.get("loop", ""))
         if "ansible.builtin.copy" in task and "selectattr('secret')" in loop:
             assert task.get("diff") is False and task.get("no_log") is True, task["name"]
