@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -45,7 +46,12 @@ def deploy(testbed):
 def _run(bed, playbook: str, *options: str, fail: bool = False, **extra_vars) -> tuple[dict[str, int], str]:
     # The passphrase reaches the playbook by the environment: ansible-playbook -vvvv prints its own command line.
     proc = start_playbook(bed, playbook, env={"E2E_P12_PASSPHRASE": P12_PASSPHRASE}, options=options, **extra_vars)
-    out, err = proc.communicate(timeout=600)
+    try:
+        out, err = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the playbook runs in its own session: nothing outlives the test
+        proc.communicate()
+        raise
     if fail:
         assert proc.returncode != 0, f"{playbook} should have failed:\n{out[-6000:]}"
     else:
