@@ -61,8 +61,10 @@ unit: venv
 # tests/bench/playbooks is left out: it uses community.hashi_vault, which make bench downloads, and it is not shipped.
 LINT_PATHS := roles docs/examples tests/integration/targets tests/e2e/playbooks
 
+# community.crypto (the certificate role's dependency) comes from tests/testbed/extra_collections.py.
 lint: venv checkout-link
-	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS)" \
+	crypto="$$($(BIN)/python tests/testbed/extra_collections.py community.crypto)" && \
+	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS):$$crypto" \
 		$(BIN)/ansible-lint --nocolor $(LINT_PATHS)
 
 # ansible-test fetches a pip bootstrap script from its own file host, which only the package index
@@ -101,12 +103,14 @@ units: collection pythons ansible-test-pip
 
 # The docs site. The rst guides are written from docs/*.md (hacking/md_to_rst.py; commit what it changes), the
 # collection's docs are linted, then antsibull-docs sets up a Sphinx site in .build/docsite and builds it with
-# warnings as errors, offline (hacking/docsite_offline.py).
+# warnings as errors, offline (hacking/docsite_offline.py). community.crypto, a dependency in galaxy.yml, must be on the
+# collections path: tests/testbed/extra_collections.py unpacks it.
 DOCSITE := $(BUILD)/docsite
 
 docs: venv checkout-link
 	$(BIN)/python hacking/md_to_rst.py
-	export PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS)" && \
+	crypto="$$($(BIN)/python tests/testbed/extra_collections.py community.crypto)" && \
+	export PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(CHECKOUT_COLLECTIONS):$$crypto" && \
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs . && \
 	rm -rf $(DOCSITE) && mkdir -p -m 700 $(DOCSITE) && \
 	$(BIN)/antsibull-docs sphinx-init --use-current --fail-on-error --squash-hierarchy --dest-dir $(DOCSITE) \

@@ -12,12 +12,11 @@ Every figure is a ratio of runs made side by side in this one run, on one test b
   community.hashi_vault.vault_pki_generate_certificate.
 
 community.hashi_vault comes from the `ansible` package of the package index: downloaded once into .build/cache, and
-only ansible_collections/community/hashi_vault is unpacked into a collections path of the bench.
+only ansible_collections/community/hashi_vault is unpacked into a collections path (tests/testbed/extra_collections.py).
 """
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import resource
@@ -26,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,10 +34,10 @@ PLAYBOOKS = os.path.join(HERE, "playbooks")
 BIN = os.path.dirname(sys.executable)
 BUILD = os.path.join(ROOT, ".build")
 KV_PATH = "bench"
-ANSIBLE_SPEC = os.environ.get("BENCH_ANSIBLE_SPEC", "ansible>=12,<13")
 sys.path.insert(0, TESTS)
 
 from bench.stats import render_table, write_results  # noqa: E402  pylint: disable=wrong-import-position
+from testbed.extra_collections import collection_path  # noqa: E402  pylint: disable=wrong-import-position
 from testbed.testbed import TestBed, collections_path  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -49,25 +47,7 @@ class BenchFailure(RuntimeError):
 
 def hashi_vault_path() -> str:
     """A collections path holding community.hashi_vault, unpacked from the `ansible` package (downloaded once)."""
-    base = os.path.join(BUILD, "bench-hashi_vault")
-    target = os.path.join(base, "ansible_collections", "community", "hashi_vault")
-    if os.path.isfile(os.path.join(target, "MANIFEST.json")):
-        return base
-    cache = os.path.join(BUILD, "cache", "pypi")
-    wheels = sorted(glob.glob(os.path.join(cache, "ansible-[0-9]*.whl")))
-    if not wheels:
-        os.makedirs(cache, exist_ok=True)
-        print(f"downloading {ANSIBLE_SPEC} once into .build/cache/pypi (large)", flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--no-deps", "--only-binary=:all:",
-                        "--dest", cache, ANSIBLE_SPEC], check=True)
-        wheels = sorted(glob.glob(os.path.join(cache, "ansible-[0-9]*.whl")))
-    prefix = "ansible_collections/community/hashi_vault/"
-    with zipfile.ZipFile(wheels[-1]) as wheel:
-        members = [m for m in wheel.namelist() if m.startswith(prefix)]
-        if not members:
-            raise BenchFailure(f"{os.path.basename(wheels[-1])} holds no {prefix}")
-        wheel.extractall(base, members)
-    return base
+    return collection_path("community.hashi_vault")
 
 
 def enable_pki(addr: str, token: str) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import requests
+from testbed.extra_collections import collection_path
 from testbed.testbed import collections_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,9 +21,14 @@ PLAYBOOKS = os.path.join(HERE, "playbooks")
 BIN = os.path.dirname(sys.executable)
 
 
+def e2e_collections_path() -> str:
+    """The checkout as sectigo.vault_pki, and community.crypto (the certificate role's dependency)."""
+    return os.pathsep.join([collections_path("e2e"), collection_path("community.crypto")])
+
+
 def playbook_env(bed, overrides: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ, **bed.env())
-    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", ANSIBLE_COLLECTIONS_PATH=collections_path("e2e"),
+    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", ANSIBLE_COLLECTIONS_PATH=e2e_collections_path(),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
     env.update(overrides or {})

@@ -20,9 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from playbook_runner import BIN, PLAYBOOKS, recap
+from playbook_runner import BIN, PLAYBOOKS, e2e_collections_path, recap
 from testbed.pki import TestPki
-from testbed.testbed import collections_path, start_openbao, start_simulator
+from testbed.testbed import start_openbao, start_simulator
 
 import subprocess
 import sys
@@ -154,7 +154,7 @@ def vault_login(bed: LoginBed, case: str) -> tuple[dict, dict, str | None]:
 
 def run(bed: LoginBed, env_extra: dict, extra_vars: dict) -> tuple[int, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "ANSIBLE_HASHI_VAULT_", "SECTIGO_CM_", "BAO_"))}
-    env = dict(base, PATH=f"{BIN}{os.pathsep}{base.get('PATH', '')}", ANSIBLE_COLLECTIONS_PATH=collections_path("e2e"), ANSIBLE_NOCOLOR="1",
+    env = dict(base, PATH=f"{BIN}{os.pathsep}{base.get('PATH', '')}", ANSIBLE_COLLECTIONS_PATH=e2e_collections_path(), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                **env_extra)
     command = [os.path.join(BIN, "ansible-playbook"), os.path.join(PLAYBOOKS, "logins.yml"), "--diff", "-e", json.dumps(extra_vars)]

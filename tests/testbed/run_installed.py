@@ -5,7 +5,9 @@ Usage (``make galaxy`` does this after ``ansible-galaxy collection build``)::
     python tests/testbed/run_installed.py --tarball .build/galaxy/sectigo-vault_pki-X.Y.Z.tar.gz
 
 The tarball is installed with ``ansible-galaxy collection install --offline`` into ``.build/installed``
-(emptied first), so only what the tarball ships is there. Then OpenBao and the SCM simulator start on
+(emptied first), so only what the tarball ships is there. Galaxy is not reachable from the test bed: the collections
+that galaxy.yml's ``dependencies`` name (community.crypto) are copied into that path first, from the ``ansible``
+package (tests/testbed/extra_collections.py), so the install resolves them offline and checks their version range. Then OpenBao and the SCM simulator start on
 loopback and ``ansible-playbook`` runs the quick start *from the installed copy*
 (``docs/examples/quickstart.yml``), with ``ANSIBLE_COLLECTIONS_PATH`` naming the empty path only: a file
 that ``build_ignore`` left out by mistake, or a plugin that only resolves from the checkout, fails here.
@@ -23,15 +25,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
+from extra_collections import collection_path  # noqa: E402  pylint: disable=wrong-import-position
 from testbed import TestBed  # noqa: E402  pylint: disable=wrong-import-position
 
 INSTALLED = os.path.join(ROOT, ".build", "installed")
+# galaxy.yml's dependencies, put into the collections path before the install.
+DEPENDENCIES = ("community.crypto",)
 
 
 def install(bin_dir: str, tarball: str, dest: str) -> str:
     """Install *tarball* into the empty directory *dest*; return the installed collection's root."""
     shutil.rmtree(dest, ignore_errors=True)
     os.makedirs(dest)
+    for fqcn in DEPENDENCIES:
+        namespace, name = fqcn.split(".")
+        shutil.copytree(os.path.join(collection_path(fqcn), "ansible_collections", namespace, name),
+                        os.path.join(dest, "ansible_collections", namespace, name))
     command = [os.path.join(bin_dir, "ansible-galaxy"), "collection", "install", "--offline", "--force",
                "--collections-path", dest, tarball]
     print("+", " ".join(command), flush=True)

@@ -12,7 +12,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from extra_collections import install_beside  # noqa: E402  pylint: disable=wrong-import-position
 from testbed import TestBed  # noqa: E402  pylint: disable=wrong-import-position
+
+# Other collections that the targets use (galaxy.yml's dependencies).
+DEPENDENCIES = ("community.crypto",)
 
 
 def write_integration_config(collection: str, bed: TestBed) -> str:
@@ -39,6 +43,8 @@ def main() -> int:
     parser.add_argument("targets", nargs="*", help="integration targets (default: all)")
     args = parser.parse_args()
     collection = os.path.abspath(args.collection)
+    for fqcn in DEPENDENCIES:
+        install_beside(fqcn, collection)
     bin_dir = os.path.dirname(sys.executable)
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     with TestBed() as bed:
