@@ -15,7 +15,7 @@ import copy
 import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult, unchanged
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.claims import ClaimedOrder, held_claim, record_claim

@@ -30,7 +30,7 @@ STATES = ("present", "renewed", "replaced", "absent")
 def _crypto() -> Any:
     """``_crypto``, imported on first use: a request that gives no key, CSR, subject or SANs (every lookup, most
     re-runs) never needs it, and a process compiles what it imports (docs/bench.md)."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto
 
     return crypto
 

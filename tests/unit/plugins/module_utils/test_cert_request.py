@@ -5,7 +5,7 @@ from dataclasses import fields
 
 import pytest
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import SmimeKind, SslKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import (
     CERT_OPTIONS, DEFAULTABLE_OPTIONS, PLUGIN_NAMES, CertRequest, apply_csr, cert_options, desired_subject, drift, key_and_csr,

@@ -7,7 +7,7 @@ import pytest
 
 from lifecycle_fakes import FakeCA, FakeStore
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import SslKind
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.collector import (

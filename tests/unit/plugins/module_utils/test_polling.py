@@ -16,7 +16,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors impo
 
 from lifecycle_fakes import FakeCA
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as crypto
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto
 
 _CA = FakeCA()
 ROOT = _CA.root_pem
