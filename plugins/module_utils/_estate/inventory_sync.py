@@ -25,6 +25,7 @@ def name_part(value: Any) -> str:
     text = str(value if value is not None else "").replace("*", "wildcard").replace("@", "_at_")
     return _NOT_IN_NAME.sub("_", text)
 
+
 OVERLAP = datetime.timedelta(days=1)
 SOURCE = "scm"
 

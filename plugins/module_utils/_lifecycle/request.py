@@ -222,7 +222,8 @@ class Option:
 
 def option(type_: str, *aliases: str, **declared: Any) -> Any:
     """A ``CertRequest`` field declared as a certificate option; its dataclass default is the argspec default."""
-    return field(default=declared.get("default"), metadata={"option": Option(type_, tuple(aliases), **declared)})
+    # A field() for the CertRequest dataclass below, which declares every option through this function.
+    return field(default=declared.get("default"), metadata={"option": Option(type_, tuple(aliases), **declared)})  # pylint: disable=invalid-field-call
 
 
 def _count(minimum: int) -> Callable[[Any, str], int]:
@@ -315,8 +316,9 @@ BUILTIN_DEFAULTS: dict[str, Any] = {name: opt.builtin for name, opt in OPTIONS.i
 BUILTIN_DEFAULTS.update({name: builtin for name, (_rule, builtin) in CONFIG_ONLY_OPTIONS.items()})
 # The Vault plugin's names of the default-able options (their aliases): a config's ``defaults`` may use either name
 # (docs/migrating-from-vault-plugin.md).
-PLUGIN_NAMES: dict[str, tuple[str, ...]] = {name: OPTIONS[name].aliases for name in DEFAULTABLE_OPTIONS
-                                             if name in OPTIONS and OPTIONS[name].aliases}
+PLUGIN_NAMES: dict[str, tuple[str, ...]] = {
+    name: OPTIONS[name].aliases for name in DEFAULTABLE_OPTIONS if name in OPTIONS and OPTIONS[name].aliases
+}
 _OPTION_OF_PLUGIN_NAME = {alias: option for option, aliases in PLUGIN_NAMES.items() for alias in aliases}
 # Options that describe the order rather than the certificate; they never drift (docs/lifecycle.md).
 ISSUANCE_OPTIONS = tuple(name for name, opt in OPTIONS.items() if opt.issuance)

@@ -67,8 +67,6 @@ def report_body(*, status: str = "any", date_attribute: str | None = None, since
     return body
 
 
-
-
 class ReportEndpoints(Endpoints):
     """``/report/v1``: SSL and client certificate reports, answered in one buffer."""
 

@@ -220,5 +220,5 @@ def test_an_order_on_a_record_is_claimed_first_and_a_held_claim_orders_nothing()
     del again["pending"]
     version = repo.write(again, again_version)
     failed = claims.order_on_record(again, version, claims.new("renew", "r3"),
-                                    lambda: (_ for _ in ()).throw(ScmRequestError("refused")), lambda: None)
+                                    lambda: (never for never in ()).throw(ScmRequestError("refused")), lambda: None)
     assert failed.failure is not None and "pending" not in repo.read("1_a")[0]                  # given up: nothing reached SCM
