@@ -7,9 +7,8 @@ Nothing here imports Ansible or an HTTP library. Modules get the argspec from :f
 (:data:`LOOKUP_ENV_AND_INI` is the same data, kept in step by a unit test). Both then build a
 :class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before any I/O.
 
-Each auth method is one small class that names its required options, validates them and logs in
-with a client handed to it (``_vault_client.VaultClient``: one POST to the method's login path), so
-``_vault_store`` only dispatches by name.
+Each auth method is one small class that names its required options and validates them; the login itself is
+``_vault/auth.login`` (through hvac).
 
 Private to this collection: no compatibility is promised to code outside it.
 """
@@ -19,7 +18,6 @@ import dataclasses
 import json
 import os
 from typing import Any, Callable, Mapping
-from urllib.parse import quote
 
 K8S_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -52,7 +50,7 @@ ENV_FALLBACKS: dict[str, list[str]] = {
 # vault_validate_certs, when not set, is the inverse of this variable (as Vault's CLI and community.hashi_vault read it).
 SKIP_VERIFY_ENV = "VAULT_SKIP_VERIFY"
 
-# What vault_retries may set when it is a dict (urllib3 Retry arguments); reads only, see _vault_store._session.
+# What vault_retries may set when it is a dict (urllib3 Retry arguments); reads only, see _vault/client.retry_policy.
 RETRY_KEYS = ("total", "connect", "status", "backoff_factor", "status_forcelist")
 DEFAULT_RETRIES: dict[str, Any] = {"total": 3, "connect": 2, "status": 3, "backoff_factor": 0.25,
                                    "status_forcelist": [412, 429, 500, 502, 503, 504]}
@@ -142,13 +140,8 @@ def vault_argspec(env_fallback: Callable[..., Any]) -> dict[str, dict[str, Any]]
 # Auth methods
 
 
-def login_path(mount: str, *suffix: str) -> str:
-    """``auth/<mount>/login[/<suffix>]``, each suffix part URL-quoted (a user name may hold any character)."""
-    return "/".join([f"auth/{mount}/login"] + [quote(part, safe="") for part in suffix])
-
-
 class AuthMethod:
-    """One Vault auth method: its required options, their validation and the login."""
+    """One Vault auth method: its required options and their validation (the login is ``_vault/auth.login``)."""
 
     name = ""
     required: tuple[str, ...] = ()
@@ -162,42 +155,30 @@ class AuthMethod:
         if missing:
             raise VaultOptionsError(missing[0], f"vault_auth_method '{self.name}' needs {_and(self.required)}; missing: {', '.join(missing)}")
 
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        """Log ``client`` in (the client raises on refusal; the caller maps the exception)."""
-        raise NotImplementedError
 
 
 class TokenAuth(AuthMethod):
     name = "token"
     required = ("vault_token",)
 
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        # No request: the token is checked lazily, when a first request is refused (see _vault_store).
-        client.token = options.vault_token
 
 
 class AppRoleAuth(AuthMethod):
     name = "approle"
     required = ("vault_role_id", "vault_secret_id")
 
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount), {"role_id": options.vault_role_id, "secret_id": options.vault_secret_id})
 
 
 class UserpassAuth(AuthMethod):
     name = "userpass"
     required = ("vault_username", "vault_password")
 
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount, options.vault_username), {"password": options.vault_password})
 
 
 class JwtAuth(AuthMethod):
     name = "jwt"
     required = ("vault_role", "vault_jwt")
 
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount), {"role": options.vault_role, "jwt": options.vault_jwt})
 
 
 class KubernetesAuth(AuthMethod):
@@ -218,8 +199,6 @@ class KubernetesAuth(AuthMethod):
             raise VaultOptionsError("vault_jwt", f"vault_auth_method 'kubernetes': the service-account token file {k8s_token_path} is empty")
         values["vault_jwt"] = token
 
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        client.login(login_path(options.auth_mount), {"role": options.vault_role, "jwt": options.vault_jwt})
 
 
 class CertAuth(AuthMethod):
@@ -232,10 +211,6 @@ class CertAuth(AuthMethod):
             if not os.path.isfile(values[option]):
                 raise VaultOptionsError(option, f"{option}: no such file: {values[option]}")
 
-    def authenticate(self, client: Any, options: VaultOptions) -> None:
-        # The TLS client certificate is on the client's connections already (_vault_client.pool_manager).
-        # vault_role optionally names the certificate role to match against.
-        client.login(login_path(options.auth_mount), {"name": options.vault_role} if options.vault_role else {})
 
 
 AUTH_METHODS: dict[str, AuthMethod] = {method.name: method for method in (
@@ -398,7 +373,7 @@ class VaultOptions:
 
     @property
     def verify(self) -> bool | str:
-        """``False`` (no verification), the CA bundle when given, else ``True`` (see ``_vault_client.ca_bundle``)."""
+        """``False`` (no verification), the CA bundle when given, else ``True`` (requests then reads ``REQUESTS_CA_BUNDLE``)."""
         if not self.vault_validate_certs:
             return False
         return self.vault_ca_cert or True

@@ -3,9 +3,9 @@
 """Vault side of the collection: log in (any auth method of docs/vault.md) and keep records in KV v2 with check-and-set.
 
 Every record lives under ``<kv_mount>/<kv_path>/`` (docs/vault.md); :class:`VaultStore` takes paths relative to that.
-Requests go through ``_vault_client.VaultClient`` (urllib3, one pool of kept connections). Its HTTP errors and
-urllib3's exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the only place that
-reads them, so messages have one shape and never hold a token or a secret id.
+Requests go through ``_vault/client.VaultClient`` (hvac on one ``requests.Session``). hvac's and requests'
+exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the only place that reads them,
+so messages have one shape and never hold a token or a secret id.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
@@ -14,13 +14,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import VaultClient, VaultHttpError, VaultLoginError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, auth_method
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import auth as _vault_auth
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import RedirectRefused, VaultClient
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
 
-if _vault_client.HAS_URLLIB3:
-    import urllib3
+if _vault_client.HAS_HVAC:
+    import hvac.exceptions
+    import requests.exceptions
 
 
 class VaultError(Exception):
@@ -64,11 +66,11 @@ def connect(options: VaultOptions) -> VaultClient:
     Token auth sends no request here: the token is checked when a first request is refused.
     Raises VaultAuthError (login refused), VaultConnectionError (Vault unreachable), VaultNotFoundError.
     """
-    if not _vault_client.HAS_URLLIB3:
-        raise VaultError("the Python library urllib3 is required (it comes with requests: pip install requests)")
+    if not _vault_client.HAS_HVAC:
+        raise VaultError("the Python libraries hvac and requests are required (pip install hvac)")
     try:
-        client = VaultClient(options)
-        auth_method(options.vault_auth_method).authenticate(client, options)
+        client = VaultClient(options, _vault_auth.login)
+        client.log_in()
     except Exception as exc:  # pylint: disable=broad-exception-caught
         raise _translate(exc, action="log in to", path=f"auth/{options.auth_mount}", addr=options.vault_addr,
                          secrets=options.secrets(), login=options.vault_auth_method) from None
@@ -80,23 +82,28 @@ def open_store(options: VaultOptions) -> "VaultStore":
     return VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
 
 
-def _errors_text(exc: VaultHttpError) -> str:
-    return "; ".join(str(error) for error in exc.errors) if exc.errors else "no details"
+def _errors_text(exc: Any) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors:
+        return "; ".join(str(error) for error in errors)
+    text = (getattr(exc, "text", None) or "").strip()
+    return text[:300] if text else "no details"
 
 
 def _connection_reason(exc: BaseException) -> str:
-    """The innermost reason of a urllib3 error, without urllib3's pool and URL prose."""
-    errors = urllib3.exceptions
-    if isinstance(exc, errors.MaxRetryError) and exc.reason is not None:
-        exc = exc.reason
+    """The innermost reason of a requests/urllib3 error, without urllib3's pool and URL prose."""
+    errors = requests.exceptions
     if isinstance(exc, errors.ProxyError):
         # urllib3's text may quote the proxy URL, which can hold a password.
         return "the proxy could not be reached or refused the connection (see vault_proxies, HTTPS_PROXY, NO_PROXY)"
     if isinstance(exc, errors.SSLError):
         return "TLS verification failed (set vault_ca_cert, or vault_validate_certs: false for a test server)"
-    if isinstance(exc, errors.TimeoutError):
+    if isinstance(exc, errors.Timeout):
         return "timed out (see vault_timeout)"
-    text = str(exc)
+    if isinstance(exc, errors.InvalidSchema) and "SOCKS" in str(exc):
+        return "a socks proxy needs the Python package PySocks (pip install pysocks)"
+    inner = exc.args[0] if exc.args else None
+    text = str(getattr(inner, "reason", None) or inner or exc)
     found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
     if found:
         return found.group(0).strip()
@@ -115,7 +122,7 @@ class _Absent(VaultNotFoundError):
 
 def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", secrets: list[str] | None = None,
                login: str | None = None, mount: str | None = None) -> VaultError:
-    """The one mapping from Vault's HTTP errors and urllib3's exceptions to VaultError classes.
+    """The one mapping from hvac's and requests' exceptions to VaultError classes.
 
     ``action`` is a verb phrase (``read``, ``write``, ``log in to``); ``login`` names the auth method when the
     request was a login, where 400/401/403 all mean the credentials were refused. Messages are scrubbed of
@@ -124,13 +131,17 @@ def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", se
     secrets = secrets or []
     if isinstance(exc, VaultError):
         return exc
-    if _vault_client.HAS_URLLIB3 and isinstance(exc, urllib3.exceptions.HTTPError):
+    if isinstance(exc, RedirectRefused):
+        return VaultError(f"cannot {action} '{path}': {exc}", path=path)
+    if _vault_client.HAS_HVAC and isinstance(exc, requests.exceptions.TooManyRedirects):
+        return VaultError(f"cannot {action} '{path}': more than {_vault_client.MAX_REDIRECTS} redirects", path=path)
+    if _vault_client.HAS_HVAC and isinstance(exc, requests.exceptions.RequestException):
         return VaultConnectionError(f"cannot reach Vault at {addr or 'vault_addr'} to {action} '{path}': {_connection_reason(exc)}", path=path)
-    if isinstance(exc, VaultLoginError):
+    if isinstance(exc, _vault_auth.LoginError):
         return VaultAuthError(f"Vault refused the login (vault_auth_method '{login}', mount '{path}'): {exc}", path=path)
-    if not isinstance(exc, VaultHttpError):
+    if not (_vault_client.HAS_HVAC and isinstance(exc, hvac.exceptions.VaultError)):
         return VaultError(redact(f"failed to {action} '{path}': {type(exc).__name__}: {exc}", secrets), path=path)
-    status = exc.status
+    status = getattr(exc, "status", None)
     detail = redact(_errors_text(exc), secrets)
     no_route = "no handler for route" in detail or "unsupported path" in detail
     if login is not None:
