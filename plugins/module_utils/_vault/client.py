@@ -190,13 +190,24 @@ class VaultClient:  # pylint: disable=too-many-instance-attributes
                 return  # another thread renewed it meanwhile
             lease = self._lease
             if self._renewable:
-                started = self._monotonic()
-                reply = self.hvac.auth.token.renew_self()
-                self.renewals += 1
-                auth = (reply or {}).get("auth") or {} if isinstance(reply, dict) else {}
-                self._track(started, auth.get("lease_duration"), auth.get("renewable", self._renewable))
+                self._renew()
             if self._can_relogin and (self._expires is None or self._expires - self._monotonic() <= lease * RENEW_WHEN_LEFT):
                 self.log_in()
+
+    def _renew(self) -> None:
+        """renew-self; a token Vault will not renew (past its max TTL) is left to a new login when there can be one."""
+        started = self._monotonic()
+        try:
+            reply = self.hvac.auth.token.renew_self()
+        except hvac.exceptions.VaultError:
+            if not self._can_relogin:
+                raise
+            self._renewable = False
+            return
+        self.renewals += 1
+        auth = reply.get("auth") if isinstance(reply, dict) else None
+        auth = auth if isinstance(auth, dict) else {}
+        self._track(started, auth.get("lease_duration"), auth.get("renewable", self._renewable))
 
     def _relogin_after_refusal(self, used: str | None) -> bool:
         """A request refused with 403: log in again (once) when the method can, unless another thread already did."""
