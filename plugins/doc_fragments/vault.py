@@ -144,7 +144,8 @@ notes:
     Modules are one action group, so they can be set once with C(module_defaults) for C(group/sectigo.vault_pki.sectigo).
   - See C(docs/vault.md) for the Vault policy the collection needs.
 requirements:
-  - urllib3 >= 1.26 (Python library; installed with requests)
+  - hvac >= 2.0 (Python library; the Vault client)
+  - requests >= 2.28 (Python library; hvac's HTTP library)
 """
 
     PLUGINS = r"""
