@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Vault option family every module and the lookup share (docs/vault.md): argspec, validation, auth methods.
 
-Nothing here imports Ansible or an HTTP library. Modules get the argspec from :func:`vault_argspec` (given Ansible's
+Nothing here imports AnsibleModule or an HTTP library (booleans are read by Ansible's own ``boolean``). Modules get the argspec from :func:`vault_argspec` (given Ansible's
 ``env_fallback``); the lookup declares the same options through the doc fragment's ``PLUGINS`` section
 (:data:`LOOKUP_ENV_AND_INI` is the same data, kept in step by a unit test). Both then build a
 :class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before any I/O.
@@ -18,6 +18,8 @@ import dataclasses
 import json
 import os
 from typing import Any, Callable, Mapping
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 K8S_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -233,16 +235,12 @@ def _and(names: tuple[str, ...]) -> str:
     return " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-_TRUE = ("1", "true", "yes", "on", "y", "t")
-_FALSE = ("0", "false", "no", "off", "n", "f")
-
-
 def _to_bool(field: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, str)) and str(value).strip().lower() in _TRUE + _FALSE:
-        return str(value).strip().lower() in _TRUE
-    raise VaultOptionsError(field, f"{field} must be a boolean; got {value!r}")
+    """Ansible's own boolean conversion (``yes``, ``on``, ``1``, ``true`` ...), with the option named when it fails."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise VaultOptionsError(field, f"{field} must be a boolean; got {value!r}") from None
 
 
 def _to_int(field: str, value: Any) -> int:
