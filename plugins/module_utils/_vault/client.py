@@ -44,6 +44,8 @@ else:
 RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 # Connections kept per host; the fleet path raises it to its concurrency (set_pool_size).
 POOL_SIZE = 10
+# Hosts whose pools are kept: Vault's address and the nodes a standby redirects to.
+POOL_HOSTS = 4
 # Vault answers 307 from a standby node that does not forward requests; more hops than this is a loop.
 MAX_REDIRECTS = 5
 # A token is renewed (or a new login made) once less than this share of its lease is left.
@@ -104,7 +106,7 @@ def retry_policy(settings: dict[str, Any] | None) -> Any:
 def new_session(options: Any, size: int = POOL_SIZE) -> Any:
     """The session for ``options``: TLS verification, client certificate, ``vault_proxies``, retries, ``size`` connections."""
     session = VaultSession()
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=retry_policy(options.vault_retries))
+    adapter = HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=size, max_retries=retry_policy(options.vault_retries))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.verify = options.verify
@@ -154,7 +156,7 @@ class VaultClient:  # pylint: disable=too-many-instance-attributes
         """Keep up to ``size`` connections to Vault (for that many threads); existing connections are closed."""
         current = self.session.get_adapter(self.base_uri)
         if size > getattr(current, "_pool_maxsize", POOL_SIZE):
-            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=current.max_retries)
+            adapter = HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=size, max_retries=current.max_retries)
             self.session.mount("https://", adapter)
             self.session.mount("http://", adapter)
             current.close()
