@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Vault option family every module and the lookup share (docs/vault.md): argspec, validation, auth methods.
 
-Nothing here imports AnsibleModule or an HTTP library (booleans are read by Ansible's own ``boolean``). Modules get the argspec from :func:`vault_argspec` (given Ansible's
-``env_fallback``); the lookup declares the same options through the doc fragment's ``PLUGINS`` section
+Nothing here imports AnsibleModule or an HTTP library (booleans are Ansible's own ``boolean``). Modules get the
+argspec from :func:`vault_argspec` (given Ansible's ``env_fallback``); the lookup declares the same options through the doc fragment's ``PLUGINS`` section
 (:data:`LOOKUP_ENV_AND_INI` is the same data, kept in step by a unit test). Both then build a
 :class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before any I/O.
 
@@ -158,11 +158,9 @@ class AuthMethod:
             raise VaultOptionsError(missing[0], f"vault_auth_method '{self.name}' needs {_and(self.required)}; missing: {', '.join(missing)}")
 
 
-
 class TokenAuth(AuthMethod):
     name = "token"
     required = ("vault_token",)
-
 
 
 class AppRoleAuth(AuthMethod):
@@ -170,17 +168,14 @@ class AppRoleAuth(AuthMethod):
     required = ("vault_role_id", "vault_secret_id")
 
 
-
 class UserpassAuth(AuthMethod):
     name = "userpass"
     required = ("vault_username", "vault_password")
 
 
-
 class JwtAuth(AuthMethod):
     name = "jwt"
     required = ("vault_role", "vault_jwt")
-
 
 
 class KubernetesAuth(AuthMethod):
@@ -202,7 +197,6 @@ class KubernetesAuth(AuthMethod):
         values["vault_jwt"] = token
 
 
-
 class CertAuth(AuthMethod):
     name = "cert"
     required = ("vault_client_cert", "vault_client_key")
@@ -212,7 +206,6 @@ class CertAuth(AuthMethod):
         for option in self.required:
             if not os.path.isfile(values[option]):
                 raise VaultOptionsError(option, f"{option}: no such file: {values[option]}")
-
 
 
 AUTH_METHODS: dict[str, AuthMethod] = {method.name: method for method in (
