@@ -15,7 +15,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import cl
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.auth import LoginResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import RedirectRefused, VaultClient
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError, VaultStore, _translate
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultConnectionError, VaultError, VaultStore, _translate
 
 TOKEN = "s3cret-token"
 
@@ -45,7 +45,7 @@ def test_a_redirect_from_https_to_http_is_refused_and_the_token_stays():
         client.request("GET", "/v1/secret/data/x")
     assert len(adapter.sent) == 1
     error = _translate(err.value, action="read", path="secret/x", secrets=[TOKEN])
-    assert type(error) is VaultError and "plain http" in str(error) and TOKEN not in str(error)
+    assert isinstance(error, VaultError) and not isinstance(error, VaultConnectionError) and "plain http" in str(error) and TOKEN not in str(error)
 
 
 def test_a_relative_redirect_stays_on_https():
@@ -55,7 +55,7 @@ def test_a_relative_redirect_stays_on_https():
 
 
 def test_a_301_is_followed_for_reads_only():
-    client, _ = client_on("http://vault:8200", [(301, {"Location": "/v1/elsewhere"}, None), (200, {}, {})])
+    client, _adapter = client_on("http://vault:8200", [(301, {"Location": "/v1/elsewhere"}, None), (200, {}, {})])
     assert client.request("GET", "/v1/x") == {}
     client, adapter = client_on("http://vault:8200", [(301, {"Location": "/v1/elsewhere"}, None)])
     with pytest.raises(RedirectRefused):
@@ -214,7 +214,7 @@ def test_a_token_at_its_max_ttl_is_replaced_by_a_new_login():
 
 def test_a_token_that_cannot_be_renewed_is_replaced_by_a_new_login():
     client, adapter, clock, logins = renewing_client([LoginResult(renewable=False, lease_duration=6, can_relogin=True)])
-    for _ in range(6):
+    for _round in range(6):
         clock.now += 3
         client.request("GET", "/v1/secret/data/a")
     assert "auth/token/renew-self" not in paths(adapter) and len(logins) == 4
