@@ -119,8 +119,7 @@ def test_which_statuses_are_transient(status, kind, expected):
 
 @pytest.mark.parametrize("exc, expected", [
     (TIMEOUT, True), (CONNECT_TIMEOUT, True), (RESET, True),
-    (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.",
-                                                                         ConnectionError("Remote end closed connection"))), True),
+    (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionError("closed"))), True),
     (refused(), False), (unresolved(), False),
     (requests.exceptions.SSLError("certificate verify failed"), False), (requests.exceptions.ProxyError("proxy refused"), False),
     (RenewalRefused("Vault would not renew the token (HTTP 500)", 500), False),
