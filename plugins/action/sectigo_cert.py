@@ -15,6 +15,17 @@ from ansible.utils.vars import merge_hash
 
 display = Display()
 
+try:
+    # The controller's main process loads this class before it forks a worker for each task (the strategy reads
+    # its flags), so what is imported here is imported once per playbook run, not once per task: the worker then
+    # finds hvac, requests and the collection's read path loaded, and a controller-side answer costs little more
+    # than its Vault reads (docs/bench.md). Without them the module runs the task and reports what is missing.
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils import _cert_task  # noqa: F401  pylint: disable=unused-import
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import service as _service  # noqa: F401  pylint: disable=unused-import
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import store as _store  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    pass
+
 
 class ActionModule(ActionBase):
 

@@ -255,8 +255,8 @@ notes:
     Modules are one action group, so they can be set once with C(module_defaults) for C(group/sectigo.vault_pki.sectigo).
   - See C(docs/vault.md) for the Vault policy the collection needs.
 requirements:
-  - urllib3 >= 1.26 (Python library; installed with requests)
-  - hvac (Python library), for every O(vault_auth_method) but V(token) and V(none)
+  - hvac >= 2.0 (Python library; the Vault client, for every O(vault_auth_method))
+  - requests >= 2.28 (Python library; hvac's HTTP library)
   - boto3 (Python library), for O(vault_auth_method=aws_iam) without O(vault_aws_access_key) and O(vault_aws_secret_key) only
   - azure-identity (Python library), for O(vault_auth_method=azure) without O(vault_jwt) only
 """

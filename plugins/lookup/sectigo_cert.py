@@ -28,7 +28,6 @@ description:
     C(check_mode) keyword, only the run's.
 requirements:
   - cryptography >= 41.0 (Python library)
-  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.vault.plugins

@@ -50,7 +50,11 @@ class ReadOnlyStore:
         return getattr(self._store, name)
 
     def read(self, path: str) -> Any:
-        return self._store.read(path)
+        data, version = self._store.read(path)
+        if data is None and path.startswith("names/"):
+            # A name Vault does not hold is an order to place (or, in check mode, a change to predict): the module's.
+            raise CannotDecideHere(f"finds no entry at {path}")
+        return data, version
 
     def list(self, path: str) -> list[str]:
         return self._store.list(path)

@@ -42,8 +42,8 @@ def _check_libraries(module: AnsibleModule, need_scm: bool) -> None:
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as _crypto
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 
-    if not _vault_client.HAS_URLLIB3:
-        module.fail_json(msg=missing_required_lib("urllib3"), exception=_vault_client.URLLIB3_IMPORT_ERROR)
+    if not _vault_client.HAS_HVAC:
+        module.fail_json(msg=missing_required_lib("hvac"), exception=_vault_client.HVAC_IMPORT_ERROR)
     if not _crypto.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=_crypto.CRYPTOGRAPHY_IMPORT_ERROR)
     # Looked up, not imported: the SCM client is imported only by a task that calls SCM (a no-op never does).

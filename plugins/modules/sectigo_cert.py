@@ -23,7 +23,6 @@ description:
     plugin's sample JSON files work as task arguments.
 requirements:
   - cryptography >= 41.0 (Python library)
-  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config

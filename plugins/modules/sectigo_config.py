@@ -15,7 +15,6 @@ description:
   - Certificates, names and profiles live under the config's name; deleting a config leaves them in place.
 requirements:
   - cryptography >= 41.0 (Python library)
-  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.attributes

@@ -14,7 +14,6 @@ description:
   - A stored profile is not downloaded again unless O(refresh=true), so a re-run calls SCM zero times.
 requirements:
   - cryptography >= 41.0 (Python library)
-  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config

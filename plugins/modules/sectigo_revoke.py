@@ -17,7 +17,6 @@ description:
     order withdrawn); its record gets status C(Cancelled) and C(cancelled) details.
 requirements:
   - cryptography >= 41.0 (Python library)
-  - requests >= 2.28 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
   - sectigo.vault_pki.config

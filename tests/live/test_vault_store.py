@@ -431,7 +431,7 @@ def test_missing_mount_is_named(openbao):
         assert "kv_mount 'no-such-mount'" in str(err.value)
 
 
-# --- the transport: proxies, redirects, what a read imports -------------------------------------------------
+# --- the transport: proxies, redirects, the pool ---------------------------------------------------------------
 
 class _Relay(_LoopbackServer):
     """A loopback HTTP server that either forwards each request to OpenBao as a plain proxy would (``mode='proxy'``)
@@ -502,24 +502,6 @@ def test_a_redirect_is_followed_with_the_token_and_the_body(openbao, kv_path):
     assert raw_read(openbao, f"{kv_path}/configs/r") == {"moved": True}
 
 
-def test_a_vault_read_imports_neither_requests_nor_hvac(openbao, kv_path):
-    import os
-    import subprocess
-    import sys
-
-    script = ("import sys\n"
-              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions\n"
-              "from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultStore, connect\n"
-              f"store = VaultStore(connect(VaultOptions.from_mapping({{'vault_addr': {openbao.addr!r}, 'vault_token': {openbao.token!r}}})), "
-              f"base_path={kv_path!r})\n"
-              "assert store.read('configs/none') == (None, 0)\n"
-              "print(sorted(name for name in ('requests', 'hvac') if name in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), capture_output=True,
-                         text=True, timeout=60, check=False)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
-
-
 def test_threads_share_one_client_with_a_pool_as_wide_as_they_are_many(store, openbao):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -529,6 +511,96 @@ def test_threads_share_one_client_with_a_pool_as_wide_as_they_are_many(store, op
     assert versions == [1] * 48
     with ThreadPoolExecutor(16) as pool:
         assert list(pool.map(lambda i: store.read(f"configs/t{i}")[0]["i"], range(48))) == list(range(48))
-    manager = store.client._pool  # pylint: disable=protected-access
+    manager = store.client.session.get_adapter(openbao.addr).poolmanager
     assert len(manager.pools) == 1 and manager.connection_pool_kw["maxsize"] == 16
     assert manager.connection_from_url(openbao.addr).num_connections <= 16
+
+
+def _clear_proxy_environment(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def test_the_environments_proxy_is_used_unless_no_proxy_covers_vault(openbao, kv_path, monkeypatch):
+    _clear_proxy_environment(monkeypatch)
+    with _Relay(openbao.addr, "proxy") as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "vault.example.com,10.0.0.0/8")
+        store = VaultStore(connect(options(openbao, kv_path=kv_path)), base_path=kv_path)
+        assert store.write("configs/env", {"via": "environment"}, cas=0) == 1
+        through = len(proxy.seen)
+        # NO_PROXY naming Vault's address (here as a network): straight to Vault, as requests decides for any client.
+        monkeypatch.setenv("NO_PROXY", "vault.example.com,127.0.0.0/8")
+        assert store.read("configs/env") == ({"via": "environment"}, 1)
+        bypassed = len(proxy.seen) - through
+    assert through == 2 and [seen[0] for seen in proxy.seen] == ["GET", "POST"] and bypassed == 0
+    assert all(seen[1].startswith(openbao.addr) and seen[2] for seen in proxy.seen)
+
+
+class _TlsRelay(_Relay):
+    """The relay on https (a certificate of the test CA for 127.0.0.1), for redirects that leave TLS."""
+
+    def __init__(self, upstream: str, mode: str, issued) -> None:
+        import ssl
+
+        super().__init__(upstream, mode)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(issued.cert_path, issued.key_path)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = self.url.replace("http://", "https://")
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused(openbao, kv_path, tmp_path):
+    from testbed.pki import TestPki
+
+    pki = TestPki.create(str(tmp_path / "pki"))
+    with _TlsRelay(openbao.addr, "redirect", pki.server()) as standby:
+        opts = VaultOptions.from_mapping({"vault_addr": standby.url, "vault_token": openbao.token, "vault_ca_cert": pki.ca_path,
+                                          "kv_path": kv_path})
+        store = VaultStore(connect(opts), base_path=kv_path)
+        with pytest.raises(VaultError) as err:
+            store.read("configs/tls")
+    assert "plain http" in str(err.value) and openbao.token not in str(err.value)
+    # The relay (over TLS) saw the read once; OpenBao, on plain http, never saw the token.
+    assert standby.seen == [("GET", f"/v1/secret/data/{kv_path}/configs/tls", True)]
+
+
+# --- the token's lifetime ------------------------------------------------------------------------------------
+
+def test_a_run_that_outlives_its_5s_token_succeeds(openbao, scm_simulator, kv_path):
+    """A fleet of certificates whose issuance takes longer than the approle token lives (token_max_ttl 5 s)."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import Fleet, build_requests
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, scm_client_for
+
+    mount, policy = unique("approle"), unique("sectigo")
+    openbao.api("POST", f"sys/auth/{mount}", {"type": "approle"})
+    openbao.api("PUT", f"sys/policies/acl/{policy}", {"policy": policy_hcl("secret", kv_path)})
+    openbao.api("POST", f"auth/{mount}/role/short", {"token_policies": [policy], "token_ttl": "5s", "token_max_ttl": "5s"})
+    role_id = openbao.api("GET", f"auth/{mount}/role/short/role-id")["data"]["role_id"]
+    secret_id = openbao.api("POST", f"auth/{mount}/role/short/secret-id")["data"]["secret_id"]
+    opts = VaultOptions.from_mapping({"vault_addr": openbao.addr, "vault_auth_method": "approle", "vault_auth_mount": mount,
+                                      "vault_role_id": role_id, "vault_secret_id": secret_id, "kv_path": kv_path})
+    scm_simulator.configure(issue_delay=20)
+    try:
+        started = time.monotonic()
+        store = VaultStore(connect(opts), base_path=kv_path)
+        config = ConfigService(store).ensure_present({
+            "name": "ttl", "config_type": "ssl_cert", "org_id": 1001, "base_url": scm_simulator.base_url, "login": scm_simulator.login,
+            "password": scm_simulator.password, "customer_uri": scm_simulator.customer_uri,
+            "defaults": {"cert_type": 101, "term": 365, "loop_period": 2, "max_timeout": 120}}).config
+        config = ConfigService(store).require("ttl")
+        names = [f"ttl{i}" for i in range(4)]
+        fleet = Fleet(store, config, lambda: scm_client_for(config), concurrency=4)
+        outcomes = fleet.run(build_requests([{"name": n, "common_name": f"{n}.example.com", "key_algo": "EC"} for n in names],
+                                            {"config": "ttl"}))
+        elapsed = time.monotonic() - started
+    finally:
+        scm_simulator.configure(issue_delay=0)
+        openbao.api("DELETE", f"sys/auth/{mount}")
+    assert [str(o.error) for o in outcomes if o.error] == []
+    assert [o.result.record["status"] for o in outcomes] == ["Issued"] * 4
+    assert elapsed >= 20, elapsed
+    # The orders were placed on the first token; the certificates were stored with a later one (a new login once
+    # renewal could not extend the token past its 5 s max TTL).
+    assert store.client.logins >= 2

@@ -1,192 +1,265 @@
 # Copyright: sectigo.vault_pki contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Vault's HTTP API over one urllib3 pool: TLS, proxies, retries, redirects, the token and the namespace.
+"""The collection's Vault client: one ``hvac.Client`` on its own ``requests.Session`` per set of Vault options.
 
-Every Vault request of the collection goes through :class:`VaultClient`: the login of each auth method (one POST,
-see ``_vault_options``), KV v2 reads, check-and-set writes, lists and deletes (``_vault_store``). It speaks urllib3
-directly, the library ``requests`` is built on: a Vault read is then one call into a kept connection, and a
-process that only reads Vault imports neither ``requests`` nor hvac (docs/architecture.md "Talking to Vault").
+Every Vault request of the collection goes through :class:`VaultClient` (docs/vault.md "TLS, proxies and redirects"):
 
-The settings follow what ``requests`` would do with the same options, so that nothing changes for users:
-``verify=True`` trusts ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE`` or certifi's bundle, in that order;
-``vault_proxies`` wins over ``HTTP(S)_PROXY``, and ``NO_PROXY`` is honoured (``_http.environment_proxy``).
+- proxies, ``NO_PROXY``, the CA bundle or directory and the client certificate are the session's, and requests reads
+  the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) itself, as for any requests user;
+- reads are retried by urllib3's ``Retry`` on the session's adapter (``Retry-After`` honoured); a write is sent once
+  here (``_vault/store`` sends a check-and-set write again while a cluster elects a leader, docs/vault.md "Retries");
+- a redirect is followed with the token (a standby node's 307), except from https to plain http, which is refused
+  (:class:`VaultSession`), so the token never travels without TLS;
+- the token is kept alive for runs that outlive it: renewed before it expires, or a new login when the method can
+  log in again (:meth:`VaultClient.keep_token`). The logins themselves are ``_vault/auth.login``.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
 from __future__ import annotations
 
-import json
-import os
+import threading
+import time
 import traceback
-from typing import Any
-from urllib.parse import unquote
-
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import environment_ca_bundle, environment_proxy
+from typing import Any, Callable
 
 try:
-    import urllib3
+    import hvac
+    import hvac.adapters
+    import hvac.exceptions
+    import requests
+    from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 except ImportError:
-    HAS_URLLIB3 = False
-    URLLIB3_IMPORT_ERROR: str | None = traceback.format_exc()
+    HAS_HVAC = False
+    HVAC_IMPORT_ERROR: str | None = traceback.format_exc()
+    _Session: Any = object
+    _JSONAdapter: Any = object
 else:
-    HAS_URLLIB3 = True
-    URLLIB3_IMPORT_ERROR = None
+    HAS_HVAC = True
+    HVAC_IMPORT_ERROR = None
+    _Session = requests.Session
+    _JSONAdapter = hvac.adapters.JSONAdapter
 
 # Methods retried after a failure or a retryable status: reads only. A write that may have reached Vault is never
 # sent again (a repeated check-and-set write would report a conflict for a write that in fact succeeded).
 RETRY_METHODS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 # Connections kept per host; the fleet path raises it to its concurrency (set_pool_size).
 POOL_SIZE = 10
+# Hosts whose pools are kept: Vault's address and the nodes a standby redirects to.
+POOL_HOSTS = 4
 # Vault answers 307 from a standby node that does not forward requests; more hops than this is a loop.
 MAX_REDIRECTS = 5
-# 307 and 308 keep the method and the body; 301, 302 and 303 are followed for reads only (a client would turn a
-# write into a GET, which is never what a Vault write means).
-_REDIRECTS = frozenset({307, 308})
-_READ_REDIRECTS = frozenset({301, 302, 303})
+# A token is renewed (or a new login made) once less than this share of its lease is left.
+RENEW_WHEN_LEFT = 1 / 3
 
 
-class VaultHttpError(Exception):
-    """Vault answered with an HTTP error status; ``_vault_store._translate`` turns it into a ``VaultError``."""
+class RedirectRefused(Exception):
+    """Vault (or something posing as it) answered with a redirect the client does not follow."""
 
-    def __init__(self, status: int, errors: list[Any], body: Any) -> None:
-        super().__init__(f"HTTP {status}")
+
+class RenewalRefused(Exception):
+    """Vault would not renew the token (past its max TTL: HTTP 500; revoked: 403) and the method cannot log in again.
+
+    Its own class so that ``_vault/store`` never takes the 500 of a token past its max TTL for a cluster's election.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
         self.status = status
-        self.errors = errors
-        self.json = body
 
 
-class VaultLoginError(Exception):
-    """A login was answered without a client token."""
+class VaultSession(_Session):  # type: ignore[misc,valid-type]
+    """A ``requests.Session`` that follows Vault's redirects with the token, but never from TLS to plain http.
+
+    requests keeps custom headers such as ``X-Vault-Token`` on every hop, which a standby node's 307 needs; it would
+    keep them on a hop to ``http://`` too. 301, 302 and 303 would turn a write into a GET: followed for reads only.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.max_redirects = MAX_REDIRECTS
+
+    def rebuild_method(self, prepared_request: Any, response: Any) -> None:
+        if response.status_code in (301, 302, 303) and (prepared_request.method or "").upper() not in RETRY_METHODS:
+            raise RedirectRefused(f"Vault answered a write with HTTP {response.status_code} to another address; "
+                                  "only 307 and 308 are followed for writes")
+        super().rebuild_method(prepared_request, response)
+
+    def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+        if response.request.url.lower().startswith("https://") and not prepared_request.url.lower().startswith("https://"):
+            raise RedirectRefused("refused a redirect from https to plain http (the token is never sent without TLS)")
+        super().rebuild_auth(prepared_request, response)
 
 
-def ca_bundle(verify: bool | str) -> str | None:
-    """The CA file or directory to trust: the one given, else the environment's bundle, else certifi's; ``None``: system's."""
-    if isinstance(verify, str):
-        return verify
-    found = environment_ca_bundle()
-    if found:
-        return found
-    try:
-        import certifi  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        return None
-    return certifi.where()
+class _StatusAdapter(_JSONAdapter):  # type: ignore[misc,valid-type]
+    """hvac's JSON adapter; its exceptions also carry the HTTP status (``status``) for ``_vault/store._translate``."""
+
+    def _raise_for_error(self, method: str, url: str, response: Any) -> None:
+        try:
+            super()._raise_for_error(method, url, response)
+        except hvac.exceptions.VaultError as exc:
+            exc.status = response.status_code  # type: ignore[attr-defined]
+            raise
 
 
 def retry_policy(settings: dict[str, Any] | None) -> Any:
     """urllib3 ``Retry`` for ``vault_retries``: connection failures, and reads answered 412/429/5xx (``Retry-After`` honoured).
 
-    ``read=0`` and reads only in ``allowed_methods``, whatever the option says (see :data:`RETRY_METHODS`); redirects
-    are followed by :meth:`VaultClient.request`, not counted here, so ``vault_retries: 0`` still follows them.
+    ``read=0`` and reads only in ``allowed_methods``, whatever the option says (see :data:`RETRY_METHODS`). Redirects
+    are requests' business (``redirect=False`` here), so ``vault_retries: 0`` still follows them.
     """
     settings = dict(settings or {})
-    return Retry(total=settings.get("total", 3), connect=settings.get("connect", 2), read=0,
+    return Retry(total=settings.get("total", 3), connect=settings.get("connect", 2), read=0, redirect=False,
                  status=settings.get("status", 3), backoff_factor=settings.get("backoff_factor", 0.25),
                  allowed_methods=RETRY_METHODS, status_forcelist=tuple(settings.get("status_forcelist") or (412, 429, 500, 502, 503, 504)),
                  respect_retry_after_header=True, raise_on_status=False)
 
 
-def pool_manager(options: Any, size: int = POOL_SIZE) -> Any:
-    """A urllib3 pool manager for ``options``: TLS settings, the client certificate, and the proxy when one applies."""
-    tls: dict[str, Any] = {"maxsize": size}
-    if options.verify is False:
-        tls["cert_reqs"] = "CERT_NONE"
-    else:
-        tls["cert_reqs"] = "CERT_REQUIRED"
-        bundle = ca_bundle(options.verify)
-        if bundle:
-            tls["ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"] = bundle
-    if options.client_cert:
-        tls["cert_file"], tls["key_file"] = options.client_cert
-    proxy = proxy_for(options.vault_addr, options.vault_proxies)
-    if not proxy:
-        return urllib3.PoolManager(**tls)
-    if proxy.lower().startswith("socks"):
-        try:
-            from urllib3.contrib.socks import SOCKSProxyManager  # pylint: disable=import-outside-toplevel
-        except ImportError:
-            raise ImportError("a socks proxy needs the Python package PySocks (pip install pysocks)") from None
-        return SOCKSProxyManager(proxy, **tls)
-    url = urllib3.util.parse_url(proxy)
-    headers = urllib3.util.make_headers(proxy_basic_auth=unquote(url.auth)) if url.auth else None
-    return urllib3.ProxyManager(url._replace(auth=None).url, proxy_headers=headers, **tls)
+def new_session(options: Any, size: int = POOL_SIZE) -> Any:
+    """The session for ``options``: TLS verification, client certificate, ``vault_proxies``, retries, ``size`` connections."""
+    session = VaultSession()
+    adapter = HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=size, max_retries=retry_policy(options.vault_retries))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.verify = options.verify
+    session.cert = options.client_cert
+    if options.vault_proxies:
+        session.proxies.update(options.vault_proxies)
+    return session
 
 
-def proxy_for(addr: str, proxies: dict[str, str] | None) -> str | None:
-    """The proxy for ``addr``: ``vault_proxies`` by scheme (or ``all``), else the environment's (``NO_PROXY`` honoured)."""
-    scheme = addr.split("://", 1)[0].lower()
-    given = proxies or {}
-    return given.get(scheme) or given.get("all") or environment_proxy(addr)
+class VaultClient:  # pylint: disable=too-many-instance-attributes
+    """Vault's HTTP API for one set of Vault options, shared by threads.
 
-
-class VaultClient:
-    """Vault's HTTP API for one set of Vault options: one pool of kept connections, shared by threads.
-
-    :meth:`request` returns the parsed JSON body (``None`` for an empty one) and raises :class:`VaultHttpError` for an
-    HTTP error status; urllib3's exceptions pass through for the caller to translate.
+    ``login(hvac_client, options)`` is ``_vault/auth.login``: it sets the token and returns a ``LoginResult``
+    (``renewable``, ``lease_duration``, ``can_relogin``). :meth:`request` returns Vault's JSON (``None`` for an empty
+    answer) and lets hvac's and requests' exceptions through for the caller to translate.
     """
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Any, login: Callable[[Any, Any], Any] | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.base_uri = options.vault_addr.rstrip("/")
         self.auth_method = options.vault_auth_method
-        self.namespace = options.vault_namespace or None
-        self.token: str | None = None
+        self.session = new_session(options)
+        # token="": hvac would otherwise read VAULT_TOKEN or ~/.vault-token; only the chosen login sets a token.
+        self.hvac = hvac.Client(url=self.base_uri, token="", cert=options.client_cert, verify=options.verify,
+                                timeout=options.vault_timeout, namespace=options.vault_namespace or None,
+                                session=self.session, adapter=_StatusAdapter)
+        self.renewals = 0
+        self.logins = 0
         self._options = options
-        self._pool = pool_manager(options)
-        self._retries = retry_policy(options.vault_retries)
-        self._timeout = urllib3.Timeout(connect=options.vault_timeout, read=options.vault_timeout)
+        self._login = login
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._lease: float = 0.0
+        self._expires: float | None = None
+        self._renewable = False
+        self._can_relogin = False
+
+    @property
+    def token(self) -> str | None:
+        return self.hvac.token or None
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self.hvac.token = value or ""
 
     def set_pool_size(self, size: int) -> None:
-        """Keep up to ``size`` connections per host (for that many threads); existing connections are closed."""
-        if size > self._pool.connection_pool_kw.get("maxsize", POOL_SIZE):
-            self._pool.clear()
-            self._pool = pool_manager(self._options, size)
+        """Keep up to ``size`` connections to Vault (for that many threads); existing connections are closed."""
+        current = self.session.get_adapter(self.base_uri)
+        if size > getattr(current, "_pool_maxsize", POOL_SIZE):
+            adapter = HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=size, max_retries=current.max_retries)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+            current.close()
+
+    # ---- the token ---------------------------------------------------------------------------------------
+
+    def log_in(self) -> None:
+        """Log in with the options' method (``_vault/auth.login``) and note when the token will need renewing."""
+        started = self._monotonic()
+        result = self._login(self.hvac, self._options) if self._login else None
+        self.logins += 1
+        self._can_relogin = bool(getattr(result, "can_relogin", False))
+        self._track(started, getattr(result, "lease_duration", 0), getattr(result, "renewable", False))
+
+    def _track(self, started: float, lease: Any, renewable: Any) -> None:
+        self._lease = float(lease or 0)
+        self._expires = started + self._lease if self._lease > 0 else None
+        self._renewable = bool(renewable)
+
+    def _due(self) -> bool:
+        return self._expires is not None and self._expires - self._monotonic() <= self._lease * RENEW_WHEN_LEFT
+
+    def keep_token(self) -> None:
+        """Before a request: renew the token (or log in again) once less than a third of its lease is left.
+
+        A renewal that cannot extend the token enough (its ``token_max_ttl`` is near) is followed by a new login when
+        the method can make one. A token given as ``vault_token`` has no known lease here: it is the user's to keep.
+        """
+        if not self._due():
+            return
+        with self._lock:
+            if not self._due():
+                return  # another thread renewed it meanwhile
+            lease = self._lease
+            if self._renewable:
+                self._renew()
+            if self._can_relogin and (self._expires is None or self._expires - self._monotonic() <= lease * RENEW_WHEN_LEFT):
+                self.log_in()
+
+    def _renew(self) -> None:
+        """renew-self; a token Vault will not renew (past its max TTL) is left to a new login when there can be one.
+
+        Vault answers renew-self for a token past its max TTL with HTTP 500: that is the token's end, not an election,
+        so it is never retried as one (:class:`RenewalRefused` when no new login can be made).
+        """
+        started = self._monotonic()
+        try:
+            reply = self.hvac.auth.token.renew_self()
+        except hvac.exceptions.VaultError as exc:
+            if not self._can_relogin:
+                status = getattr(exc, "status", None)
+                raise RenewalRefused(f"Vault would not renew the token (HTTP {status or 'error'}); it expires soon and "
+                                     f"vault_auth_method '{self.auth_method}' cannot log in again", status) from None
+            self._renewable = False
+            return
+        self.renewals += 1
+        auth = reply.get("auth") if isinstance(reply, dict) else None
+        auth = auth if isinstance(auth, dict) else {}
+        self._track(started, auth.get("lease_duration"), auth.get("renewable", self._renewable))
+
+    def _relogin_after_refusal(self, used: str | None) -> bool:
+        """A request refused with 403: log in again (once) when the method can, unless another thread already did."""
+        if not self._can_relogin:
+            return False
+        with self._lock:
+            if self.hvac.token == used:
+                self.log_in()
+        return True
+
+    # ---- requests ----------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, json_body: Any = None) -> Any:
-        """``method`` on ``<vault_addr><path>`` (``path`` starts with ``/v1/``), with the token and namespace headers."""
-        headers = {"X-Vault-Request": "true"}
-        if self.token:
-            headers["X-Vault-Token"] = self.token
-        if self.namespace:
-            headers["X-Vault-Namespace"] = self.namespace
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
-        url = self.base_uri + path
-        for hop in range(MAX_REDIRECTS + 1):
-            response = self._pool.request(method, url, body=body, headers=headers, retries=self._retries, timeout=self._timeout,
-                                          redirect=False)
-            location = response.headers.get("Location")
-            followed = response.status in _REDIRECTS or (response.status in _READ_REDIRECTS and method in RETRY_METHODS)
-            if not followed or not location:
-                break
-            target = urllib3.util.parse_url(location).url if "://" in location else self.base_uri + location
-            if url.startswith("https://") and not target.startswith("https://"):
-                # The token travels with the request: never from TLS to plain HTTP.
-                raise VaultHttpError(response.status, ["refused a redirect from https to plain http (the token is never sent without TLS)"], None)
-            if hop == MAX_REDIRECTS:
-                raise VaultHttpError(response.status, [f"more than {MAX_REDIRECTS} redirects"], None)
-            url = target
-        parsed = None
-        if response.data:
-            try:
-                parsed = json.loads(response.data)
-            except ValueError:
-                parsed = None
-        if response.status >= 300:
-            errors = parsed.get("errors") if isinstance(parsed, dict) else None
-            if not errors and not isinstance(parsed, dict):
-                errors = [response.data.decode("utf-8", "replace").strip()[:300]] if response.data else []
-            raise VaultHttpError(response.status, list(errors or []), parsed)
-        return parsed
+        """``method`` on ``<vault_addr><path>`` (``path`` starts with ``/v1/``) with the token and the namespace."""
+        self.keep_token()
+        used = self.hvac.token
+        try:
+            return self._send(method, path, json_body)
+        except hvac.exceptions.Forbidden:
+            # A token revoked or expired before its time: Vault refused the request, so sending it again is safe.
+            if not self._relogin_after_refusal(used):
+                raise
+        return self._send(method, path, json_body)
 
-    def login(self, path: str, body: dict[str, Any]) -> None:
-        """POST ``body`` to ``auth/<mount>/login...`` and keep the client token Vault answers with."""
-        self.token = None
-        reply = self.request("POST", f"/v1/{path}", json_body=body)
-        token = ((reply or {}).get("auth") or {}).get("client_token") if isinstance(reply, dict) else None
-        if not token:
-            raise VaultLoginError(f"Vault answered the login at '{path}' without a client token")
-        self.token = token
+    def _send(self, method: str, path: str, json_body: Any) -> Any:
+        kwargs = {} if json_body is None else {"json": json_body}
+        reply = self.hvac.adapter.request(method, path, **kwargs)
+        if isinstance(reply, dict):
+            return reply
+        if not reply.content:
+            return None
+        try:
+            return reply.json()
+        except ValueError:
+            return None

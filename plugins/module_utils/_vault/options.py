@@ -2,13 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Vault option family every module and the lookup share (docs/vault.md): argspec, validation, what each login needs.
 
-Nothing here imports Ansible or an HTTP library. Every option is declared once in :data:`OPTIONS` (type, aliases,
-environment variables, default, secret or not); modules get the argspec from :func:`vault_argspec` (given Ansible's
-``env_fallback``); the lookup declares the same options through the doc fragment's ``PLUGINS`` section
-(:data:`LOOKUP_ENV_AND_INI` is the same data, kept in step by a unit test). Both then build a
-:class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before any I/O,
-including what the chosen login method needs (:func:`validate_login`). The login itself is ``_vault/auth.login``,
-through hvac's auth API.
+Nothing here imports AnsibleModule or an HTTP library (booleans are read by Ansible's own ``boolean``). Every option
+is declared once in :data:`OPTIONS` (type, aliases, environment variables, default, secret or not); modules get the
+argspec from :func:`vault_argspec` (given Ansible's ``env_fallback``); the lookup declares the same options through
+the doc fragment's ``PLUGINS`` section (:data:`LOOKUP_ENV_AND_INI` is the same data, kept in step by a unit test).
+Both then build a :class:`VaultOptions` with :meth:`VaultOptions.from_mapping`, which validates everything before
+any I/O, including what the chosen login method needs (:func:`validate_login`). The login itself is
+``_vault/auth.login``, through hvac's auth API.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
@@ -19,6 +19,8 @@ import importlib.util
 import json
 import os
 from typing import Any, Callable, Mapping
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 K8S_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -111,7 +113,7 @@ DEFAULTS: dict[str, Any] = {option.name: option.default for option in OPTIONS if
 # vault_validate_certs, when not set, is the inverse of this variable (as Vault's CLI and community.hashi_vault read it).
 SKIP_VERIFY_ENV = "VAULT_SKIP_VERIFY"
 
-# What vault_retries may set when it is a dict (urllib3 Retry arguments); reads only, see _vault_store._session.
+# What vault_retries may set when it is a dict (urllib3 Retry arguments); reads only, see _vault/client.retry_policy.
 RETRY_KEYS = ("total", "connect", "status", "backoff_factor", "status_forcelist")
 DEFAULT_RETRIES: dict[str, Any] = {"total": 3, "connect": 2, "status": 3, "backoff_factor": 0.25,
                                    "status_forcelist": [412, 429, 500, 502, 503, 504]}
@@ -297,16 +299,12 @@ def _and(names: tuple[str, ...]) -> str:
     return " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-_TRUE = ("1", "true", "yes", "on", "y", "t")
-_FALSE = ("0", "false", "no", "off", "n", "f")
-
-
 def _to_bool(field: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, str)) and str(value).strip().lower() in _TRUE + _FALSE:
-        return str(value).strip().lower() in _TRUE
-    raise VaultOptionsError(field, f"{field} must be a boolean; got {value!r}")
+    """Ansible's own boolean conversion (``yes``, ``on``, ``1``, ``true`` ...), with the option named when it fails."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise VaultOptionsError(field, f"{field} must be a boolean; got {value!r}") from None
 
 
 def _to_int(field: str, value: Any) -> int:

@@ -3,9 +3,9 @@
 """Vault side of the collection: log in (any auth method of docs/vault.md) and keep records in KV v2 with check-and-set.
 
 Every record lives under ``<kv_mount>/<kv_path>/`` (docs/vault.md); :class:`VaultStore` takes paths relative to that.
-Requests go through ``_vault_client.VaultClient`` (urllib3, one pool of kept connections). Its HTTP errors and
-urllib3's exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the only place that
-reads them, so messages have one shape and never hold a token or a secret id.
+Requests go through ``_vault/client.VaultClient`` (hvac on one ``requests.Session``). hvac's and requests'
+exceptions become one of the :class:`VaultError` classes in :func:`_translate`, the only place that reads them,
+so messages have one shape and never hold a token or a secret id.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
@@ -15,13 +15,17 @@ import re
 import time
 from typing import Any, Callable
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import VaultClient, VaultHttpError, VaultLoginError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import auth as _vault_auth
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import RedirectRefused, RenewalRefused, VaultClient
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, VaultOptionsError
 
-if _vault_client.HAS_URLLIB3:
-    import urllib3
+if _vault_client.HAS_HVAC:
+    import hvac.exceptions
+    import requests.exceptions
+    import urllib3.exceptions
+    import urllib3.util
 
 
 class VaultError(Exception):
@@ -65,23 +69,53 @@ _TRANSIENT_STATUS = (500, 502, 503, 504)
 
 
 def transient(exc: BaseException, base_uri: str = "") -> bool:
-    """Whether the client's exception ``exc`` may pass once the cluster has a leader again (``base_uri``: vault_addr)."""
-    if isinstance(exc, VaultHttpError):
-        return exc.status in _TRANSIENT_STATUS
-    if not _vault_client.HAS_URLLIB3:
+    """Whether hvac's or requests' exception ``exc`` may pass once the cluster has a leader again (``base_uri``: vault_addr).
+
+    Transient: HTTP 500, 502, 503 and 504 (hvac's InternalServerError, BadGateway, VaultDown and a 504's
+    UnexpectedError), a connect or read timeout, a dropped connection, and a connection refused by a node other than
+    ``base_uri`` (a redirect to the leader that is gone). Not transient: anything else, among them a connection refused
+    by ``base_uri`` itself, a name that does not resolve, a TLS or proxy failure, every 4xx, and a token renewal Vault
+    refused (:class:`RenewalRefused`: a token past its max TTL is answered with a 500 that no election will change).
+    """
+    if not _vault_client.HAS_HVAC or isinstance(exc, RenewalRefused):
         return False
-    errors = urllib3.exceptions
-    pool = getattr(exc, "pool", None)
-    if isinstance(exc, errors.MaxRetryError) and exc.reason is not None:
-        exc = exc.reason
-    if isinstance(exc, errors.NewConnectionError):
-        conn = getattr(exc, "conn", None) or pool
-        host, port = getattr(conn, "host", None), getattr(conn, "port", None)
-        target = urllib3.util.parse_url(base_uri) if base_uri else None
-        return bool(target and host and (host, port) != (target.host, target.port or (443 if target.scheme == "https" else 80)))
-    if isinstance(exc, (errors.SSLError, errors.ProxyError, errors.LocationParseError)):
+    if isinstance(exc, hvac.exceptions.VaultError):
+        return getattr(exc, "status", None) in _TRANSIENT_STATUS
+    errors = requests.exceptions
+    if isinstance(exc, (errors.SSLError, errors.ProxyError, errors.InvalidURL, errors.InvalidSchema)):
         return False
-    return isinstance(exc, (errors.TimeoutError, errors.ProtocolError))
+    if isinstance(exc, errors.Timeout):  # ReadTimeout, and ConnectTimeout (a subclass of ConnectionError too)
+        return True
+    if not isinstance(exc, errors.ConnectionError):
+        return False
+    reason = _innermost(exc)
+    if isinstance(reason, urllib3.exceptions.NameResolutionError) or "resolve" in str(reason).lower():
+        return False
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):  # refused: by vault_addr, or by a node it redirected to
+        return _refused_elsewhere(reason, exc, base_uri)
+    return True  # the connection dropped (reset, aborted, remote end closed) or a retry budget ran out on one of these
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """urllib3's reason under requests' ConnectionError (through MaxRetryError when there is one)."""
+    reason: Any = exc.args[0] if exc.args else exc
+    if isinstance(reason, urllib3.exceptions.MaxRetryError) and reason.reason is not None:
+        reason = reason.reason
+    return reason if isinstance(reason, BaseException) else exc
+
+
+def _refused_elsewhere(reason: BaseException, exc: BaseException, base_uri: str) -> bool:
+    """Whether the refused connection went to another host:port than ``base_uri`` (a redirect to an old leader)."""
+    conn = getattr(reason, "conn", None) or getattr(reason, "pool", None)
+    host, port = getattr(conn, "host", None), getattr(conn, "port", None)
+    if not host:  # no connection object: the request's URL says where it went
+        request = getattr(exc, "request", None)
+        url = urllib3.util.parse_url(getattr(request, "url", None) or "")
+        host, port = url.host, url.port or (443 if url.scheme == "https" else 80)
+    target = urllib3.util.parse_url(base_uri) if base_uri else None
+    if not (target and host):
+        return False
+    return (str(host).strip("[]").lower(), port) != (str(target.host).strip("[]").lower(), target.port or (443 if target.scheme == "https" else 80))
 
 
 def policy_hcl(mount: str = "secret", base_path: str = "sectigo-vault-pki") -> str:
@@ -96,11 +130,11 @@ def connect(options: VaultOptions) -> VaultClient:
     Token auth sends no request here: the token is checked when a first request is refused.
     Raises VaultAuthError (login refused), VaultConnectionError (Vault unreachable), VaultNotFoundError.
     """
-    if not _vault_client.HAS_URLLIB3:
-        raise VaultError("the Python library urllib3 is required (it comes with requests: pip install requests)")
+    if not _vault_client.HAS_HVAC:
+        raise VaultError("the Python libraries hvac and requests are required (pip install hvac)")
     try:
-        client = VaultClient(options)
-        client.token = _login_token(options)
+        client = VaultClient(options, _vault_auth.login)
+        client.log_in()
     except VaultOptionsError:
         raise  # names the option (an AWS profile, a library) before any request
     except Exception as exc:  # pylint: disable=broad-exception-caught
@@ -109,49 +143,33 @@ def connect(options: VaultOptions) -> VaultClient:
     return client
 
 
-def _login_token(options: VaultOptions) -> str | None:
-    """The token of ``options``' login (``_vault/auth.login`` through an ``hvac.Client``; token and none need no request)."""
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import auth  # pylint: disable=import-outside-toplevel
-
-    if options.vault_auth_method in ("token", "none"):
-        return options.vault_token if options.vault_auth_method == "token" else None
-    import hvac  # pylint: disable=import-outside-toplevel
-    import requests  # pylint: disable=import-outside-toplevel
-
-    hv = hvac.Client(url=options.vault_addr, verify=options.verify, cert=options.client_cert, timeout=options.vault_timeout,
-                     proxies=options.vault_proxies, namespace=options.vault_namespace)
-    try:
-        auth.login(hv, options)
-    except auth.LoginError as exc:
-        raise (VaultNotFoundError if exc.missing_mount else VaultAuthError)(str(exc), path=f"auth/{exc.mount}", status=exc.status) from None
-    except requests.exceptions.RequestException as exc:
-        raise VaultConnectionError(f"cannot reach Vault at {options.vault_addr} to log in to 'auth/{options.auth_mount}': "
-                                   f"{type(exc).__name__}", path=f"auth/{options.auth_mount}") from None
-    return hv.token
-
-
 def open_store(options: VaultOptions) -> "VaultStore":
     """The collection's KV store for ``options``: logged in (see :func:`connect`) under ``kv_mount``/``kv_path``."""
     return VaultStore(connect(options), mount=options.kv_mount, base_path=options.kv_path)
 
 
-def _errors_text(exc: VaultHttpError) -> str:
-    return "; ".join(str(error) for error in exc.errors) if exc.errors else "no details"
+def _errors_text(exc: Any) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors:
+        return "; ".join(str(error) for error in errors)
+    text = (getattr(exc, "text", None) or "").strip()
+    return text[:300] if text else "no details"
 
 
 def _connection_reason(exc: BaseException) -> str:
-    """The innermost reason of a urllib3 error, without urllib3's pool and URL prose."""
-    errors = urllib3.exceptions
-    if isinstance(exc, errors.MaxRetryError) and exc.reason is not None:
-        exc = exc.reason
+    """The innermost reason of a requests/urllib3 error, without urllib3's pool and URL prose."""
+    errors = requests.exceptions
     if isinstance(exc, errors.ProxyError):
         # urllib3's text may quote the proxy URL, which can hold a password.
         return "the proxy could not be reached or refused the connection (see vault_proxies, HTTPS_PROXY, NO_PROXY)"
     if isinstance(exc, errors.SSLError):
         return "TLS verification failed (set vault_ca_cert, or vault_validate_certs: false for a test server)"
-    if isinstance(exc, errors.TimeoutError):
+    if isinstance(exc, errors.Timeout):
         return "timed out (see vault_timeout)"
-    text = str(exc)
+    if isinstance(exc, errors.InvalidSchema) and "SOCKS" in str(exc):
+        return "a socks proxy needs the Python package PySocks (pip install pysocks)"
+    inner = exc.args[0] if exc.args else None
+    text = str(getattr(inner, "reason", None) or inner or exc)
     found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
     if found:
         return found.group(0).strip()
@@ -170,7 +188,7 @@ class _Absent(VaultNotFoundError):
 
 def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", secrets: list[str] | None = None,
                login: str | None = None, mount: str | None = None) -> VaultError:
-    """The one mapping from Vault's HTTP errors and urllib3's exceptions to VaultError classes.
+    """The one mapping from hvac's and requests' exceptions to VaultError classes.
 
     ``action`` is a verb phrase (``read``, ``write``, ``log in to``); ``login`` names the auth method when the
     request was a login, where 400/401/403 all mean the credentials were refused. Messages are scrubbed of
@@ -179,13 +197,20 @@ def _translate(exc: BaseException, *, action: str, path: str, addr: str = "", se
     secrets = secrets or []
     if isinstance(exc, VaultError):
         return exc
-    if _vault_client.HAS_URLLIB3 and isinstance(exc, urllib3.exceptions.HTTPError):
+    if isinstance(exc, RedirectRefused):
+        return VaultError(f"cannot {action} '{path}': {exc}", path=path)
+    if _vault_client.HAS_HVAC and isinstance(exc, requests.exceptions.TooManyRedirects):
+        return VaultError(f"cannot {action} '{path}': more than {_vault_client.MAX_REDIRECTS} redirects", path=path)
+    if _vault_client.HAS_HVAC and isinstance(exc, requests.exceptions.RequestException):
         return VaultConnectionError(f"cannot reach Vault at {addr or 'vault_addr'} to {action} '{path}': {_connection_reason(exc)}", path=path)
-    if isinstance(exc, VaultLoginError):
-        return VaultAuthError(f"Vault refused the login (vault_auth_method '{login}', mount '{path}'): {exc}", path=path)
-    if not isinstance(exc, VaultHttpError):
+    if isinstance(exc, _vault_auth.LoginError):  # its text names the method and the mount, never a secret
+        kind = VaultNotFoundError if exc.missing_mount else VaultAuthError
+        return kind(redact(str(exc), secrets), path=f"auth/{exc.mount}", status=exc.status)
+    if isinstance(exc, RenewalRefused):
+        return VaultAuthError(f"cannot {action} '{path}': {exc}", path=path, status=exc.status)
+    if not (_vault_client.HAS_HVAC and isinstance(exc, hvac.exceptions.VaultError)):
         return VaultError(redact(f"failed to {action} '{path}': {type(exc).__name__}: {exc}", secrets), path=path)
-    status = exc.status
+    status = getattr(exc, "status", None)
     detail = redact(_errors_text(exc), secrets)
     no_route = "no handler for route" in detail or "unsupported path" in detail
     if login is not None:
@@ -264,6 +289,8 @@ class VaultStore:
         self.requests_sent += 1
         try:
             return self.client.request(method, f"/v1/{api_path}", **kwargs)
+        except VaultOptionsError:
+            raise  # a new login found its credentials gone (an AWS profile, an Azure identity): it names the option
         except Exception as exc:  # pylint: disable=broad-exception-caught
             token = getattr(self.client, "token", None)
             error = _translate(exc, action=action, path=shown, addr=getattr(self.client, "base_uri", ""),

@@ -88,3 +88,18 @@ def test_the_read_only_store_refuses_changes_before_sending_them():
     with pytest.raises(_cert_task.CannotDecideHere):
         read_only.delete("certs/prod/1_acme")
     assert store.writes == 0 and read_only.read("nothing") == (None, 0)
+
+
+def test_a_new_name_is_left_to_the_module_after_two_reads(vault, monkeypatch):
+    # A name Vault does not hold is an order: the controller stops at the name entry (config, then name), before
+    # any key, CSR or profile work, and the module places the order.
+    store, scm = vault
+    reads = []
+    real_read = store.read
+    monkeypatch.setattr(store, "read", lambda path: reads.append(path) or real_read(path))
+    for check_mode in (False, True):
+        reads.clear()
+        given = params(name="web09", common_name="web09.example.com", subject_alt_names=["www9.example.com"], key_algo="EC")
+        assert _cert_task.unchanged_on_controller(given, check_mode=check_mode, diff=False) is None
+        assert reads == ["configs/prod", "names/prod/web09"]
+    assert not scm.calls or all(call[0] != "enroll_ssl" for call in scm.calls)

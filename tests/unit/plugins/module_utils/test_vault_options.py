@@ -522,37 +522,17 @@ def test_bad_retries_name_the_option(given):
     assert err.value.field.startswith("vault_retries")
 
 
-def test_client_applies_proxies_and_retries_but_never_retries_writes(monkeypatch):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client  # pylint: disable=import-outside-toplevel
-
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    proxied = _vault_client.pool_manager(options(vault_token="t", vault_proxies="http://user:p%40ss@proxy:3128"))
-    assert proxied.proxy.url == "http://proxy:3128" and proxied.proxy_headers["proxy-authorization"].startswith("Basic ")
-    assert "p@ss" not in repr(proxied.proxy)
-    assert type(_vault_client.pool_manager(options(vault_token="t"))).__name__ == "PoolManager"
-    retry = _vault_client.retry_policy(options(vault_token="t", vault_retries={"total": 6, "status_forcelist": [502]}).vault_retries)
-    assert (retry.total, retry.connect, retry.read, retry.status, tuple(retry.status_forcelist)) == (6, 2, 0, 3, (502,))
-    assert "POST" not in retry.allowed_methods and "PUT" not in retry.allowed_methods and "LIST" in retry.allowed_methods
-    off = _vault_client.retry_policy(options(vault_token="t", vault_retries=0).vault_retries)
-    assert (off.total, off.connect, off.status) == (0, 0, 0)
+@pytest.mark.parametrize("given, expected", [("yes", True), ("on", True), ("1", True), (1, True), ("Y", True),
+                                             ("no", False), ("off", False), ("0", False), (False, False)])
+def test_booleans_are_ansibles_own(given, expected):
+    assert options(vault_token="t", vault_validate_certs=given).vault_validate_certs is expected
 
 
-def test_client_trusts_the_given_ca_else_the_environments_else_certifis(monkeypatch, tmp_path):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client  # pylint: disable=import-outside-toplevel
-    import certifi  # pylint: disable=import-outside-toplevel
-
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    assert _vault_client.ca_bundle(True) == certifi.where()
-    assert _vault_client.ca_bundle("/given/ca.pem") == "/given/ca.pem"
-    monkeypatch.setenv("CURL_CA_BUNDLE", "/env/curl.pem")
-    assert _vault_client.ca_bundle(True) == "/env/curl.pem"
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path))
-    assert _vault_client.ca_bundle(True) == str(tmp_path)
-    manager = _vault_client.pool_manager(options(vault_token="t"))
-    assert manager.connection_pool_kw["ca_cert_dir"] == str(tmp_path) and manager.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
-    assert _vault_client.pool_manager(options(vault_token="t", vault_validate_certs=False)).connection_pool_kw["cert_reqs"] == "CERT_NONE"
+@pytest.mark.parametrize("given", ["maybe", "2", 2])
+def test_a_bad_boolean_names_the_option(given):
+    with pytest.raises(VaultOptionsError) as err:
+        options(vault_token="t", vault_validate_certs=given)
+    assert err.value.field == "vault_validate_certs"
 
 
 @pytest.mark.parametrize("field", ["kv_mount", "kv_path"])
@@ -560,23 +540,6 @@ def test_an_empty_kv_path_given_on_purpose_is_refused(field):
     with pytest.raises(ValueError) as err:
         options(vault_token="t", **{field: ""})
     assert field in str(err.value) and "must not be empty" in str(err.value)
-
-
-def test_a_socks_proxy_without_pysocks_is_named_before_any_request(monkeypatch):
-    import builtins  # pylint: disable=import-outside-toplevel
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError, connect  # pylint: disable=import-outside-toplevel
-
-    real_import = builtins.__import__
-
-    def no_socks(name, *args, **kwargs):
-        if name == "urllib3.contrib.socks":
-            raise ImportError("No module named 'socks'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_socks)
-    with pytest.raises(VaultError) as err:
-        connect(options(vault_token="s3cret-token", vault_proxies="socks5h://user:pw@proxy:1080"))
-    assert "PySocks" in str(err.value) and "s3cret-token" not in str(err.value) and "pw@" not in str(err.value)
 
 
 def test_community_names_through_the_ansible_validator(monkeypatch):
