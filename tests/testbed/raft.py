@@ -41,7 +41,8 @@ class RaftNode:
                          f'listener "tcp" {{\n  address = "{LOOPBACK}:{self.port}"\n'
                          f'  cluster_address = "{LOOPBACK}:{self.cluster_port}"\n  tls_disable = true\n}}\n'
                          f'api_addr = "{self.addr}"\ncluster_addr = "https://{LOOPBACK}:{self.cluster_port}"\n'
-                         'disable_mlock = true\nui = false\n')
+                         # Standbys forward reads to the active node: read-after-write consistency (docs/scale.md).
+                         'disable_mlock = true\nui = false\ndisable_standby_reads = true\n')
         self.process: ServerProcess | None = None
 
     def start(self) -> None:
