@@ -76,12 +76,6 @@ def test_unsharded_fleet_jobs_order_each_certificate_once(sweep):
     assert all(f.startswith("job") and "Failed to ensure certificate" in f for f in fleet.failures), fleet.failures
 
 
-@pytest.mark.xfail(reason="an unsharded fleet job that follows another job's order of the same name can fail that item with a "
-                          "check-and-set conflict on the record (no order is lost or placed twice)", strict=False)
-def test_unsharded_fleet_jobs_all_end_ok(sweep):
-    assert not sweep.rounds[1].problems(sweep.names, sharded=False)
-
-
 def test_sharded_sweep_jobs_renew_each_certificate_once(sweep):
     renewal = sweep.rounds[2]
     assert not renewal.problems(sweep.names, sharded=True)
