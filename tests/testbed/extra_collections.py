@@ -38,9 +38,10 @@ def ansible_wheel() -> str:
     if not wheels:
         os.makedirs(CACHE, exist_ok=True)
         spec = f"ansible>={ANSIBLE_MAJOR},<{int(ANSIBLE_MAJOR) + 1}"
-        print(f"downloading {spec} once into .build/cache/pypi (large)", flush=True)
+        # stdout is the collections path the Makefile reads: progress goes to stderr.
+        print(f"downloading {spec} once into .build/cache/pypi (large)", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--no-deps",
-                        "--only-binary=:all:", "--dest", CACHE, spec], check=True)
+                        "--only-binary=:all:", "--dest", CACHE, spec], check=True, stdout=sys.stderr)
         wheels = sorted(glob.glob(pattern))
         if not wheels:
             raise CollectionUnavailable(f"pip downloaded no wheel matching {pattern}")
