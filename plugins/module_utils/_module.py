@@ -87,11 +87,14 @@ def failure_fields(exc: BaseException, verb: str) -> dict[str, Any]:
 
 
 def run_module(own_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], dict[str, Any]], *, verb: str,
-               need_scm: bool = True, **module_kwargs: Any) -> None:
-    """Build the module, connect to Vault, run ``action(module, store)`` and exit with its result."""
+               need_scm: bool = True, validate: Callable[[dict[str, Any]], None] | None = None, **module_kwargs: Any) -> None:
+    """Build the module, check its options (``validate(params)``, which raises ``InputError`` naming the option: before
+    any network call), connect to Vault, run ``action(module, store)`` and exit with its result."""
     module = AnsibleModule(argument_spec=argument_spec(own_spec), supports_check_mode=True, **module_kwargs)
     _check_libraries(module, need_scm)
     try:
+        if validate is not None:
+            validate(module.params)
         store = connect_store(module.params)
         result = action(module, store)
     except (InputError, OperationError, ValueError) as exc:

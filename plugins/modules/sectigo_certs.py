@@ -279,16 +279,27 @@ def item_result(outcome, include_private_key, diff):
     return out
 
 
+def validate_batch(params):
+    """The batch options, checked before Vault or SCM is reached (each error names its option)."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.budget import check_max_orders
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import MAX_CONCURRENCY
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.shard import parse_shard
+
+    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
+        raise InputError("concurrency", f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {params['concurrency']}")
+    check_max_orders(params["max_orders"])
+    parse_shard(params["shard"])
+
+
 def run_task(module, store):
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _config_service
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import MAX_CONCURRENCY, Fleet, build_requests
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import Fleet, build_requests
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.budget import check_max_orders, run_with_budget
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.shard import parse_shard
 
-    params = module.params
+    params = module.params  # checked by validate_batch before Vault was reached
     shard = parse_shard(params["shard"])
-    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
-        module.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {params['concurrency']}", field="concurrency")
     max_orders = check_max_orders(params["max_orders"])
     config = _config_service.ConfigService(store).require(params["config"])
 
@@ -327,7 +338,7 @@ def run_task(module, store):
 
 
 def main():
-    run_module(ARGUMENT_SPEC, run_task, verb="ensure the certificates", required_one_of=[("certificates", "names")])
+    run_module(ARGUMENT_SPEC, run_task, verb="ensure the certificates", validate=validate_batch, required_one_of=[("certificates", "names")])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils import _module
 from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_certs
 
 ITEMS = [{"name": f"web{i}", "common_name": f"web{i}.example.com"} for i in range(3)]
@@ -102,3 +105,18 @@ def test_custom_fields_text_that_is_not_the_list_fails_its_item_only(bed, ssl_co
     by_name = {c["name"]: c for c in result["certificates"]}
     assert result["failed"] and by_name["bad"]["failed"] and by_name["bad"]["field"] == "custom_fields"
     assert by_name["web0"]["action"] == "enrolled" and bed.scm.calls.count("enroll_ssl") == 1
+
+
+@pytest.mark.parametrize("args, field", [
+    ({"concurrency": 0}, "concurrency"),
+    ({"max_orders": -1}, "max_orders"),
+    ({"shard": {"index": 4, "count": 4}}, "shard.index"),
+    ({"shard": {"index": 0, "count": 0}}, "shard.count"),
+])
+def test_bad_batch_options_are_refused_before_vault_is_reached(bed, ssl_config, monkeypatch, args, field):
+    def no_vault(params):
+        raise AssertionError("Vault was reached before the batch options were checked")
+
+    monkeypatch.setattr(_module, "connect_store", no_vault)
+    out = bed.run(sectigo_certs, dict({"config": ssl_config, "names": ["web01"]}, **args))
+    assert out["failed"] and out["field"] == field, out
