@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import ansible
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 LINK_BASE = os.path.join(ROOT, ".build", "pytest")
 
@@ -52,7 +54,9 @@ NOOP_MODULE_UTILS = {"_errors", "_lifecycle.kinds", "_lifecycle.repository", "_l
 
 def imports_of(request: dict, *, allow_enroll: bool = True) -> tuple[str, set[str]]:
     """The cryptography modules and the module_utils files one ``ensure`` of the issued web01 imports, in a fresh process."""
-    env = dict(os.environ, PYTHONPATH=LINK_BASE)
+    # ansible itself from wherever this process found it (ansible-test units puts it on a path of its own).
+    ansible_root = os.path.dirname(os.path.dirname(ansible.__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([LINK_BASE, ansible_root]))
     out = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps([request, allow_enroll])], env=env, capture_output=True,
                          text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
