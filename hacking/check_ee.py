@@ -49,7 +49,8 @@ def main() -> int:
     collections = os.path.join(OUT, "collections")
     run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", os.path.join(OUT, "galaxy"), ROOT)
     tarball = glob.glob(os.path.join(OUT, "galaxy", "sectigo-vault_pki-*.tar.gz"))[0]
-    run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--offline", "--force", "--collections-path", collections, tarball,
+    # --no-deps: community.crypto (a galaxy.yml dependency) comes from Galaxy when an image is built; offline here.
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "--force", "--collections-path", collections, tarball,
         env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections))
     context = os.path.join(OUT, "context")
     run(os.path.join(BIN, "ansible-builder"), "create", "--file", DEFINITION, "--context", context, "--output-filename", "Containerfile")
