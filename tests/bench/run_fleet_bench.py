@@ -187,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
                          f"{loop_first['seconds']:.1f} s", f"{loop_first['seconds'] / pki['seconds']:.2f}"))
             rows.append((f"first run of {small} at 0 s: fleet path / PKI engine loop", f"{pki['seconds']:.1f} s",
                          f"{fleet_first0['seconds']:.1f} s", f"{fleet_first0['seconds'] / pki['seconds']:.2f}"))
+            # A new certificate pays the controller-side read before its module runs: at most 1.5 x the PKI engine.
+            if loop_first["seconds"] / pki["seconds"] > 1.5:
+                failures.append(f"first run of {small} at 0 s: sectigo_cert loop / PKI engine loop: "
+                                f"{loop_first['seconds'] / pki['seconds']:.2f} (> 1.5)")
 
             # One certificate: time to stored at each delay, against the same at 0 s run just before, per round; the
             # median of the per-round ratios (single runs of a few seconds swing by a second on a busy machine).
@@ -276,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
                       "lookups_same_reads": f"{small} lookups: sectigo_cert / {2 * small} vault_kv2_get lookups of the same name entries and records",
                       "fleet_noop": f"no-op re-run of {big}: fleet path / vault_kv2_get loop of {big}"}
             # lookups_same_reads has no limit: it shows what the same Vault reads cost through community.hashi_vault.
-            limits = {"noop_loop": 1.0, "lookups": 1.0, "lookups_same_reads": None, "fleet_noop": 0.2}
+            # lookups: both sides on hvac, whose import community.hashi_vault pays too (docs/bench.md): at most 1.05.
+            limits = {"noop_loop": 1.0, "lookups": 1.05, "lookups_same_reads": None, "fleet_noop": 0.2}
             for key, label in labels.items():
                 ref = statistics.median(s[0] for s in seconds[key])
                 mine = statistics.median(s[1] for s in seconds[key])
