@@ -97,7 +97,7 @@ def unchanged_on_controller(params: dict[str, Any], *, check_mode: bool, diff: b
     if params.get("state") != "present":
         return None
     vault = connect_store(params)
-    read_ahead = {}
+    read_ahead: dict[str, Any] = {}
     if params.get("name"):
         # The name entry before anything else: a name Vault does not hold is an order (or, in check mode, a change to
         # predict), the module's, and costs the controller this one read; no config, validation or key checks.
