@@ -162,7 +162,8 @@ class Enrollment:
         its answer was lost: adopt the order SCM shows for it, else take the claim over and order now, once."""
         life = self.life
         settled, version, stale = life.claims.wait(entry, version, name_claim, lambda: life.records.read_name(req.name),
-                                                   f"enroll certificate '{req.name}'")
+                                                   f"enroll certificate '{req.name}'",
+                                                   lambda v: life.records.written_at(name=req.name, version=v))
         if settled is None:
             return None, 0
         entry = settled

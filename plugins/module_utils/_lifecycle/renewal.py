@@ -128,7 +128,7 @@ class Renewal:
         before = rec.summary(record) if before is None else before
         uid = record["cert_unique_id"]
         record, version, stale = life.claims.wait(record, version, record_claim, lambda: self._read_claimed(uid),
-                                                  f"renew certificate '{uid}'")
+                                                  f"renew certificate '{uid}'", lambda v: life.records.written_at(uid, version=v))
         if stale:
             return self._reconcile(req, record, version, before)
         if held_claim(record):  # check mode does not wait

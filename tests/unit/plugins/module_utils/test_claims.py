@@ -158,6 +158,72 @@ def test_staleness_is_one_judgement_at_the_time_it_is_given():
     assert claim_is_stale(dict(claim, outcome="unknown"), NOW)
 
 
+def test_with_vault_times_the_age_of_a_claim_is_on_vault_clock_alone():
+    claim = {"kind": "renew", "claimed_at": iso(NOW), "owner": {"host": "another-host", "pid": 1}}
+    # The judge's clock 10 minutes off either way; Vault wrote the claim's version 5 s (fresh) or 25 s (dead) ago.
+    assert not claim_is_stale(claim, NOW + timedelta(seconds=5), refreshed_at=NOW)
+    assert claim_is_stale(dict(claim, claimed_at=iso(NOW + timedelta(minutes=10))), NOW + timedelta(seconds=25), refreshed_at=NOW)
+    assert claim_is_stale(dict(claim, outcome="unknown"), NOW, refreshed_at=NOW)
+
+
+class ClockedStore(FakeStore):
+    """A FakeStore that, like VaultStore, tells when Vault wrote each version and Vault's now (``vault``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.vault = NOW
+        self.stamps = {}
+
+    def write(self, path, value, cas):
+        version = super().write(path, value, cas)
+        self.stamps[(path, version)] = self.vault
+        return version
+
+    def written_at(self, path, version):
+        return self.stamps.get((path, version))
+
+    def vault_now(self):
+        return self.vault
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=10), -timedelta(minutes=10)])
+def test_a_controller_clock_minutes_off_neither_takes_a_live_claim_nor_waits_on_a_dead_one(skew):
+    store = ClockedStore()
+    owner = CertRecords(store, "prod", clock=lambda: NOW)                        # the owner's clock is right
+    judge = CertRecords(store, "prod", clock=lambda: NOW + skew)                 # the judge's is 10 minutes off
+    claim = Claims(owner, clock=owner.clock, heartbeat=None).new("enroll", "r1", owner={"host": "another-host", "pid": 1})
+    version = owner.write_name("web01", {"name": "web01", "claim": claim}, 0)
+    ticking = Ticking()
+    claims = Claims(judge, clock=judge.clock, heartbeat=None, monotonic=lambda: ticking.now, sleep=ticking.sleep)
+    entry, version = judge.read_name("web01")
+
+    store.vault = NOW + timedelta(seconds=CLAIM_STALE_SECONDS - 1)               # refreshed 19 s ago on Vault's clock: live
+    assert not claims.stale(claim, judge.written_at(name="web01", version=version))
+    store.vault = NOW + timedelta(seconds=CLAIM_STALE_SECONDS)                   # 20 s: dead
+    assert claims.stale(claim, judge.written_at(name="web01", version=version))
+
+    # Waiting: the owner refreshes once (a new version Vault stamps later), then dies; the judge takes over 20 s after
+    # that refresh by Vault's clock, whatever its own clock says.
+    store.vault = NOW + timedelta(seconds=10)
+    owner.write_name("web01", {"name": "web01", "claim": dict(claim)}, version)
+
+    def read():
+        store.vault += timedelta(seconds=CLAIM_POLL_SECONDS)
+        return judge.read_name("web01")
+
+    document, _version, stale = claims.wait(entry, version, name_claim, read, "enroll certificate 'web01'",
+                                            lambda v: judge.written_at(name="web01", version=v))
+    assert stale and document["claim"]["request_id"] == "r1"
+    assert store.vault - (NOW + timedelta(seconds=10)) == timedelta(seconds=CLAIM_STALE_SECONDS)
+
+
+def test_a_store_without_vault_times_judges_by_claimed_at_and_the_callers_clock():
+    repo = records()
+    assert repo.written_at("1_a", version=1) is None
+    claim = {"kind": "renew", "claimed_at": iso(NOW - timedelta(seconds=CLAIM_STALE_SECONDS)), "owner": {"host": "h", "pid": 1}}
+    assert claims_of(repo).stale(claim, None)
+
+
 class Ticking:
     """A monotonic clock that moves on only when the code under test sleeps."""
 
