@@ -105,10 +105,9 @@ finished_at:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_config_module
 
 ARGUMENT_SPEC = {
-    "config": CONFIG_OPTION,
     "tidy_superseded": {"type": "bool", "default": False},
     "tidy_revoked": {"type": "bool", "default": False},
     "tidy_expired": {"type": "bool", "default": False},
@@ -119,17 +118,17 @@ ARGUMENT_SPEC = {
 }
 
 
-def run_task(module, store):
+def run_task(task):
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.tidy import KINDS, Tidy, TidyRequest
 
-    params = module.params
+    params = task.params
     req = TidyRequest(config=params["config"], kinds={kind: params[f"tidy_{kind}"] for kind in KINDS},
                       safety_buffer=params["safety_buffer"], pause_duration=params["pause_duration"])
-    return Tidy(store, params["config"], check_mode=module.check_mode).run(req)
+    return Tidy(task.store, params["config"], check_mode=task.check_mode).run(req)
 
 
 def main():
-    run_module(ARGUMENT_SPEC, run_task, verb="tidy the certificate records", need_scm=False)
+    run_config_module(ARGUMENT_SPEC, run_task, verb="tidy the certificate records", need_scm=False)
 
 
 if __name__ == "__main__":
