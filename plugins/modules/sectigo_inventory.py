@@ -166,20 +166,29 @@ ARGUMENT_SPEC = {
 }
 
 
-def run_task(task):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate import inventory as _inventory
+def request_of(params):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.inventory import InventoryRequest
 
-    params = task.params
-    req = _inventory.InventoryRequest(
+    return InventoryRequest(
         config=params["config"], do_import=params["import"], sync=params["sync"], full=params["full"], status=params["status"],
         profile_ids=params["profile_ids"], organization_ids=params["organization_ids"], common_name=params["common_name"],
         requested_since=params["requested_since"], name_template=params["name_template"], name_collision=params["name_collision"],
         page_size=params["page_size"], concurrency=params["concurrency"])
-    return _inventory.Inventory(task.store, task.config, task.scm_factory, check_mode=task.check_mode).run(req)
+
+
+def validate(params):
+    """The options that need no I/O (the config's name, dates, the name template, the page size), before the Vault login."""
+    request_of(params).check_options()
+
+
+def run_task(task):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.inventory import Inventory
+
+    return Inventory(task.store, task.config, task.scm_factory, check_mode=task.check_mode).run(request_of(task.params))
 
 
 def main():
-    run_config_module(ARGUMENT_SPEC, run_task, verb="take the inventory")
+    run_config_module(ARGUMENT_SPEC, run_task, verb="take the inventory", validate=validate)
 
 
 if __name__ == "__main__":
