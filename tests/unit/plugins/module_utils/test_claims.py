@@ -9,7 +9,7 @@ import time
 
 from datetime import datetime, timedelta, timezone
 
-from lifecycle_fakes import FakeStore
+from lifecycle_fakes import FakeStore, Ticking
 
 import pytest
 
@@ -222,18 +222,6 @@ def test_a_store_without_vault_times_judges_by_claimed_at_and_the_callers_clock(
     assert repo.written_at("1_a", version=1) is None
     claim = {"kind": "renew", "claimed_at": iso(NOW - timedelta(seconds=CLAIM_STALE_SECONDS)), "owner": {"host": "h", "pid": 1}}
     assert claims_of(repo).stale(claim, None)
-
-
-class Ticking:
-    """A monotonic clock that moves on only when the code under test sleeps."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_waiting_for_a_fresh_claim_ends_when_it_is_gone_stale_or_too_long():

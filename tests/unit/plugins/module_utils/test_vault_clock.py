@@ -1,11 +1,12 @@
 """Vault's clock (docs/scale.md "Claims on Vault's clock"): when Vault wrote a version, and Vault's now, without the
-controller's wall clock. Through the real VaultClient on a scripted transport (test_vault_retry.scripted)."""
+controller's wall clock. Through the real VaultClient on a scripted transport (vault_fakes.scripted)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_vault_retry import Clock, scripted, store_for
+from lifecycle_fakes import Ticking
+from vault_fakes import scripted, store_for
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError, vault_time
 
@@ -28,7 +29,7 @@ def read_reply(version, created_time=WRITTEN):
 
 
 def test_the_time_a_version_was_written_comes_with_its_read_or_from_its_metadata():
-    clock = Clock()
+    clock = Ticking()
     metadata = {"data": {"current_version": 4, "versions": {"3": {"created_time": "2026-12-07T22:50:00Z"}}}}
     client, sent = scripted([read_reply(4), (200, {}, metadata)], clock)
     store = store_for(client, clock)
@@ -40,7 +41,7 @@ def test_the_time_a_version_was_written_comes_with_its_read_or_from_its_metadata
 
 
 def test_vault_now_is_asked_once_then_moved_on_by_the_monotonic_clock():
-    clock = Clock()
+    clock = Ticking()
     seconds = int(AT.timestamp())
     client, sent = scripted([(200, {}, {"server_time_utc": seconds, "standby": True})], clock)
     store = store_for(client, clock)
@@ -52,7 +53,7 @@ def test_vault_now_is_asked_once_then_moved_on_by_the_monotonic_clock():
 
 
 def test_a_write_gives_vault_now_without_asking():
-    clock = Clock()
+    clock = Ticking()
     client, sent = scripted([(200, {}, {"data": {"version": 2, "created_time": WRITTEN}})], clock)
     store = store_for(client, clock)
     assert store.write("names/prod/web01", {"claim": {}}, cas=1) == 2
@@ -62,7 +63,7 @@ def test_a_write_gives_vault_now_without_asking():
 
 
 def test_a_vault_that_does_not_tell_its_time_says_so():
-    clock = Clock()
+    clock = Ticking()
     client, _sent = scripted([(200, {}, {"initialized": True})], clock)
     with pytest.raises(VaultError, match="server_time_utc"):
         store_for(client, clock).vault_now()
