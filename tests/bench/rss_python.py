@@ -1,5 +1,6 @@
 """The bench's Python for module processes: runs the real interpreter with the same arguments and appends the peak
-resident set size (KiB) of that process to the file named by BENCH_RSS_FILE (docs/bench.md "Fleet scale").
+resident set size (KiB) and the CPU seconds of that process to the file named by BENCH_RSS_FILE (docs/bench.md
+"Fleet scale").
 
 With BENCH_PROFILE=MODE:DIR (MODE ``cprofile``, ``cprofile-wall`` or ``tracemalloc``), a module whose AnsiballZ file name holds
 BENCH_PROFILE_MODULE (default ``sectigo_certs``) runs under ``profile_module.py``, which writes its profile into DIR
@@ -30,8 +31,9 @@ def main() -> int:
     code = subprocess.call(command(sys.argv[1:]))
     target = os.environ.get("BENCH_RSS_FILE")
     if target:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(target, "a", encoding="utf-8") as handle:
-            handle.write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+            handle.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.3f}\n")
     return code
 
 

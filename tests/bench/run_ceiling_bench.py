@@ -84,7 +84,7 @@ def facts(run: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, str]
         ("peak RSS of the process tree (sum) / its PSS (sum)",
          f"{tree['rss']['mb']:.0f} MB / {tree['pss']['mb']:.0f} MB (limit {args.max_rss:g} MB on RSS)"),
         ("at the peak, RSS by process", ", ".join(f"{p['name']} {p['mb']:.0f}" for p in tree["rss"]["processes"][:5])),
-        ("peak RSS of the module process alone", f"{first['rss_mb']:.0f} MB"),
+        ("peak RSS of the module process alone / its CPU", f"{first['rss_mb']:.0f} MB / {first['module_cpu']:.1f} s"),
         ("SCM orders, issued, collects per order (max / mean)",
          f"{run['orders']}, {run['issued']}, {run['max_collects_per_order']} / {run['collects_per_order_mean']} (limit {args.max_collects})"),
         ("SCM requests of the run", f"{first['scm_requests']}"),

@@ -123,11 +123,14 @@ class Runner:
         os.unlink(handle.name)
         if proc.returncode != 0:
             raise BenchFailure(f"{os.path.basename(path)} failed (exit {proc.returncode}):\n{stdout[-4000:]}\n{stderr[-2000:]}")
-        rss = 0.0
+        rss, module_cpu = 0.0, 0.0
         if os.path.exists(rss_file):
             with open(rss_file, encoding="utf-8") as lines:
-                rss = max((float(line) for line in lines if line.strip()), default=0.0) / 1024
+                rows = [line.split() for line in lines if line.strip()]
+            rss = max((float(row[0]) for row in rows), default=0.0) / 1024
+            module_cpu = sum(float(row[1]) for row in rows if len(row) > 1)
         out = {"seconds": seconds, "cpu": (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime), "rss_mb": rss,
+               "module_cpu": module_cpu,
                "scm_requests": self.sim().stats()["total_requests"] - scm_before, "changed": "changed=0" not in stdout,
                "tree": sampler.as_dict(), "server_cpu": {k: round(v - servers[k], 1) for k, v in self.server_cpu().items()}}
         if self.verbose:
