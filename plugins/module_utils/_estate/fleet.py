@@ -403,16 +403,19 @@ class Fleet:
                 self._done(outcome)
                 return
             collector = outcome.service.life.collector  # type: ignore[union-attr]
-            # One deadline for the batch: the wait of an order placed now ends when the batch's does.
-            schedule = PollSchedule(max(0.0, self._deadline - now), deferred.waiting.loop_period, clock=self.monotonic,
-                                    rand=self.rand, start=now)
-            item = _Wait(outcome, deferred, collector.watch(deferred.record, start=now), schedule, now)
+            # An order's age counts from SCM's answer to it: the Vault writes after it take longer for some orders than
+            # for others, and would blur the issuance time the batch learns. One deadline for the batch: the wait of an
+            # order ends when the batch's does.
+            start = min(now, deferred.ordered_at) if deferred.ordered_at is not None else now
+            schedule = PollSchedule(max(0.0, self._deadline - start), deferred.waiting.loop_period, clock=self.monotonic,
+                                    rand=self.rand, start=start)
+            item = _Wait(outcome, deferred, collector.watch(deferred.record, start=start), schedule, now)
             if self.learned is None and self._scout is None:
                 self._scout = index  # checked at once and on its own schedule
             elif self.learned is None:
                 scout = waits.get(self._scout)
-                scout_age = scout.age(now) if scout is not None else 0.0
-                item.due = min(now + max(HOLD_FIRST, scout_age), self._deadline)
+                scout_age = scout.age(start) if scout is not None else 0.0
+                item.due = min(start + max(HOLD_FIRST, scout_age), self._deadline)
             else:
                 item.due = self._first_due(item, now)
             waits.add(item)

@@ -11,6 +11,7 @@ from lifecycle_fakes import FakeScm, FakeStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate import fleet as fleet_module
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import (Fleet, FleetOutcome, _Wait, _Waits, build_requests,
                                                                                       widen_pool)
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
@@ -318,3 +319,42 @@ def test_the_waits_heap_takes_the_earliest_due_and_skips_what_moved():
     assert [waits.take_due(10.0).outcome.index for _ in range(3)] == [1, 0, 2]
     waits.pop(0)
     assert waits.take_due(10.0) is None and waits.next_due() is None
+
+
+class SlowWrites:
+    """A store whose writes take time on the fake clock: ``cost(path)`` seconds each."""
+
+    def __init__(self, inner, clock, cost):
+        self._inner, self._clock, self._cost = inner, clock, cost
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def write(self, path, value, cas):
+        self._clock.sleep(self._cost(path))
+        return self._inner.write(path, value, cas)
+
+
+def test_an_orders_age_counts_from_scms_answer_not_from_the_vault_writes_after_it(monkeypatch):
+    # The Vault writes after an order take 0.1 s for some certificates and 1.5 s for others (fake clock): each wait's
+    # schedule starts when SCM answered the order, not when its certificate's writes were done, so every order is as old
+    # when issued and the issuance time the batch learns is not blurred by the writes.
+    lock = threading.RLock()
+    store, clock = FakeStore(), Clock()
+    scm = TimedScm(clock, lambda number: 5.0)
+    slow = SlowWrites(Locked(store, lock), clock, lambda path: 1.5 if path.rstrip("/")[-1] in "13579" else 0.1)
+    slow.base_path = store.base_path
+    starts = []
+
+    class Recorded(fleet_module.PollSchedule):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            starts.append(self.start)
+
+    monkeypatch.setattr(fleet_module, "PollSchedule", Recorded)
+    fleet = Fleet(slow, CONFIG, lambda: Locked(scm, lock), concurrency=1, max_timeout=300, sleep=clock.sleep,
+                  monotonic=clock.monotonic, rand=lambda: 0.5)
+    outcomes = fleet.run(build_requests(names(6), {"config": "prod"}))
+    assert [o.error for o in outcomes] == [None] * 6
+    assert starts == [scm.placed[oid] for oid in sorted(scm.placed)]
+    assert all(scm.seen[oid] - scm.placed[oid] >= 5.0 for oid in scm.placed)
