@@ -94,6 +94,8 @@ options:
         many thousand certificates keeps the controller's memory small (the collection's C(docs/scale.md), "One
         controller"); with O(return_private_key) it is always V(full).
       - V(brief) cannot be combined with O(return_private_key) (a brief result holds no key).
+      - With brief results, the module's arguments that the task's result carries (C(invocation), shown with C(-vvv)) list
+        of each item of O(certificates) only the options it sets.
     type: str
     choices: [auto, full, brief]
     default: auto
@@ -295,6 +297,16 @@ def brief_results(params, handled):
     return params["item_results"] == "brief"
 
 
+def compact_items(listed):
+    """Keep of each item of ``certificates`` only the options it sets, in place.
+
+    Ansible's argument checking gives every item all of its options (None when not set), and the task's result carries
+    the module's arguments back to the controller (``invocation``): with brief results, a batch large enough to need
+    them does not hold, or send back, every option of every item (docs/scale.md "One controller")."""
+    for position, item in enumerate(listed or []):
+        listed[position] = {key: value for key, value in item.items() if value is not None}
+
+
 def item_result(outcome, include_private_key, diff, brief=False):
     """The result of one item: what sectigo_cert would return, plus its name, or its failure (``brief``: no record)."""
     out = {"name": outcome.name, "changed": False, "failed": False}
@@ -352,6 +364,8 @@ def run_task(module, store):
         items = list(shard.select(params["config"], items, name_of=lambda item: item.get("name")))
     diff = bool(module._diff)  # pylint: disable=protected-access
     brief = brief_results(params, len(items))
+    if brief:
+        compact_items(params["certificates"])
 
     def finish(outcome):
         # Each item's result is made as soon as it is final; its service and record are let go (docs/scale.md).
