@@ -1,5 +1,6 @@
 """_http.EnvOnceSession: requests' own reading of the environment (proxies, NO_PROXY, CA bundle, .netrc), done once per
-origin. The Vault and SCM clients' tests check the same settings through their sessions."""
+origin and values of the variables it depends on. The Vault and SCM clients' tests check the same settings through
+their sessions; tests/live/test_vault_store.py changes NO_PROXY between two requests of one client."""
 from __future__ import annotations
 
 import requests
@@ -63,6 +64,18 @@ def test_the_environment_is_read_once_per_origin_and_settings(monkeypatch, tmp_p
     session.merge_environment_settings("https://other:8200/v1/a", {}, None, True, None)
     session.merge_environment_settings("https://vault:8200/v1/a", {}, None, False, None)
     assert calls == ["https://vault:8200/v1/a", "https://other:8200/v1/a", "https://vault:8200/v1/a"]
+
+
+def test_a_change_of_the_proxy_variables_counts_at_the_next_request(monkeypatch, tmp_path):
+    clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy:3128")
+    session = EnvOnceSession()
+    url = "http://127.0.0.1:8200/v1/a"
+    assert requests.utils.select_proxy(url, session.merge_environment_settings(url, {}, None, None, None)["proxies"]) == "http://proxy:3128"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.0/8")
+    assert requests.utils.select_proxy(url, session.merge_environment_settings(url, {}, None, None, None)["proxies"]) is None
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    assert session.merge_environment_settings(url, {}, None, True, None)["verify"] == str(tmp_path / "ca.pem")
 
 
 def test_what_it_returns_may_be_changed_by_the_caller(monkeypatch, tmp_path):
