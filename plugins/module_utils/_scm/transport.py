@@ -13,8 +13,8 @@ The policy lives on the session's ``HTTPAdapter``, so urllib3 does the retrying:
   mounts the same policy with POST allowed under that URL only.
 
 Proxies (``HTTP(S)_PROXY``, ``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` come from the environment as requests reads
-them, once per SCM address (``_http.EnvOnceSession``). ``verify`` is passed with every request, because requests would otherwise let ``REQUESTS_CA_BUNDLE`` override
-an explicit ``scm_ca_cert`` or ``scm_validate_certs: false``.
+them, kept per SCM address (``_http.EnvOnceSession``). ``verify`` is passed with every request, because requests would
+otherwise let ``REQUESTS_CA_BUNDLE`` override an explicit ``scm_ca_cert`` or ``scm_validate_certs: false``.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
