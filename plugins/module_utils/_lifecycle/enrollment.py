@@ -109,7 +109,7 @@ class Enrollment:
             org_id = int(record.get("org_id") or life.config["org_id"])
             return life.kind.place(record, issuance, org_id, with_marker(issuance.get("comments"), claim["request_id"]))
 
-        ordered = life.claims.order_on_name(req.name, entry, entry_version, post,  # type: ignore[arg-type]
+        ordered = life.claims.order_on_name(req.name, entry, entry_version, life.timed(post),  # type: ignore[arg-type]
                                             lambda: life.kind.find(record, claim["request_id"]))
         if ordered is None:
             # Another run judged this claim abandoned and took it over; it finds this order by its marker.

@@ -71,7 +71,7 @@ class Renewal:
                          post: Callable[[], Any], look_up: Callable[[], Any]) -> CertResult | ClaimedOrder:
         """Claim the record and order once (``Claims.order_on_record``). A claim another run holds, or takes over
         meanwhile, is followed instead (its result returned), ordering nothing; a failed order is the caller's to raise."""
-        ordered = self.life.claims.order_on_record(record, version, pending, post, look_up)  # type: ignore[arg-type]
+        ordered = self.life.claims.order_on_record(record, version, pending, self.life.timed(post), look_up)  # type: ignore[arg-type]
         if ordered is None:
             return self._after_lost_claim(req, record)
         return ordered

@@ -55,9 +55,18 @@ class CertRecords:
         return self.store.write(rec.cert_path(self.config_name, record["cert_unique_id"]), dict(record), cas=version)
 
     def create_or_overwrite(self, record: rec.CertRecord) -> int:
-        """Write a record whose order was just placed, on whatever version of it is stored."""
-        existing, version = self.read(record["cert_unique_id"])
-        return self.write(record, version if existing else 0)
+        """Write a record whose order was just placed, on whatever version of it is stored.
+
+        A new order's record does not exist yet: it is created in one write (``cas=0``), and read first only when that
+        write finds one stored already (an order adopted again, a record written before its answer was lost).
+        """
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
+
+        try:
+            return self.write(record, 0)
+        except VaultCasConflict:
+            existing, version = self.read(record["cert_unique_id"])
+            return self.write(record, version if existing else 0)
 
     def delete(self, uid: str) -> None:
         self.store.delete(rec.cert_path(self.config_name, uid))

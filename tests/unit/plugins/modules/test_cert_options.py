@@ -153,5 +153,6 @@ def test_a_reference_points_where_the_option_lives_in_each_set():
 def test_the_fleet_module_states_only_what_differs():
     # sectigo_certs documents its own options and the few whose meaning differs for a batch; the rest come from the fragment.
     own = yaml.safe_load(sectigo_certs.DOCUMENTATION)["options"]
-    assert set(own) == {"certificates", "names", "state", "concurrency", "max_orders", "max_timeout", "wait", "return_private_key", "shard"}
+    assert set(own) == {"certificates", "names", "state", "concurrency", "max_orders", "max_timeout", "wait", "return_private_key", "shard",
+                        "item_results"}
     assert "suboptions" not in own["certificates"]
