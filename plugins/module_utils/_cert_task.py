@@ -5,14 +5,16 @@
 Private to this collection: no compatibility is promised to code outside it.
 
 The module runs every task. Its action plugin first tries to answer an idempotent re-run on the controller
-(docs/architecture.md "A re-run decided on the controller"): the same service decides, on a Vault store that
-refuses to write and with no SCM client, so the moment anything would change, ``CannotDecideHere`` ends the
-attempt before any write or SCM call and the module runs as usual.
+(docs/architecture.md "A re-run decided on the controller"): it reads the name entry first, and a name Vault does not
+hold goes to the module at once; otherwise the same service decides, on a Vault store that refuses to write and with no
+SCM client, so the moment anything would change, ``CannotDecideHere`` ends the attempt before any write or SCM call
+and the module runs as usual.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import name_path
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, cert_options_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION
 
@@ -41,16 +43,24 @@ class CannotDecideHere(Exception):
 
 
 class ReadOnlyStore:
-    """A Vault store that reads and refuses every change (raising ``CannotDecideHere`` before sending anything)."""
+    """A Vault store that reads and refuses every change (raising ``CannotDecideHere`` before sending anything).
 
-    def __init__(self, store: Any) -> None:
+    ``read_ahead`` maps a path to the ``(data, version)`` of a read made just before, for the same decision: the first
+    read of that path is answered with it instead of asking Vault again.
+    """
+
+    def __init__(self, store: Any, read_ahead: dict[str, Any] | None = None) -> None:
         self._store = store
+        self._read_ahead = dict(read_ahead or {})
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def read(self, path: str) -> Any:
-        data, version = self._store.read(path)
+        if path in self._read_ahead:
+            data, version = self._read_ahead.pop(path)
+        else:
+            data, version = self._store.read(path)
         if data is None and path.startswith("names/"):
             # A name Vault does not hold is an order to place (or, in check mode, a change to predict): the module's.
             raise CannotDecideHere(f"finds no entry at {path}")
@@ -86,7 +96,17 @@ def unchanged_on_controller(params: dict[str, Any], *, check_mode: bool, diff: b
 
     if params.get("state") != "present":
         return None
-    store = ReadOnlyStore(connect_store(params))
+    vault = connect_store(params)
+    read_ahead = {}
+    if params.get("name"):
+        # The name entry before anything else: a name Vault does not hold is an order (or, in check mode, a change to
+        # predict), the module's, and costs the controller this one read; no config, validation or key checks.
+        path = name_path(params["config"], params["name"])
+        entry = vault.read(path)
+        if entry[0] is None:
+            return None
+        read_ahead[path] = entry
+    store = ReadOnlyStore(vault, read_ahead)
     service = CertificateService.for_config(store, params["config"], scm_factory=_no_scm, check_mode=check_mode, sleep=_no_wait)
     try:
         out, result = task_output(service, params, diff=diff)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import choice, whole_number
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 
 class KvStore(Protocol):
@@ -57,16 +58,15 @@ class CertRecords:
     def create_or_overwrite(self, record: rec.CertRecord) -> int:
         """Write a record whose order was just placed, on whatever version of it is stored.
 
-        A new order's record does not exist yet: it is created in one write (``cas=0``), and read first only when that
-        write finds one stored already (an order adopted again, a record written before its answer was lost).
+        A new order's id has no record yet, so the write is first sent as a creation (``cas=0``), one request; only when
+        Vault holds that id already (an earlier import, a deleted record whose versions KV v2 keeps) is it read and
+        written again on the version read.
         """
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
-
         try:
             return self.write(record, 0)
         except VaultCasConflict:
-            existing, version = self.read(record["cert_unique_id"])
-            return self.write(record, version if existing else 0)
+            _existing, version = self.read(record["cert_unique_id"])
+            return self.write(record, version)
 
     def delete(self, uid: str) -> None:
         self.store.delete(rec.cert_path(self.config_name, uid))

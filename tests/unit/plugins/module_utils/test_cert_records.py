@@ -46,3 +46,20 @@ def test_follow_renewals_to_the_newest_and_stops_on_a_loop():
     assert newest["cert_unique_id"] == "3_a"
     repo.write({"cert_unique_id": "4_a", "status": "Renewed", "renewed_to": "4_a"}, 0)
     assert repo.follow_renewals(*repo.read("4_a"))[0]["cert_unique_id"] == "4_a"
+
+
+def test_a_new_order_record_is_written_in_one_request_and_an_existing_one_on_its_version():
+    store = FakeStore()
+    sent = []
+    real_read, real_write = store.read, store.write
+    store.read = lambda path: sent.append(("read", path)) or real_read(path)
+    store.write = lambda path, value, cas: sent.append(("write", path, cas)) or real_write(path, value, cas)
+    repo = CertRecords(store, "prod", clock=lambda: NOW)
+    # An order id Vault has never seen: created with cas=0, nothing read first.
+    assert repo.create_or_overwrite({"cert_unique_id": "1_acme", "status": "Applied"}) == 1
+    assert sent == [("write", "certs/prod/1_acme", 0)]
+    # An id Vault holds already (an earlier import): the creation is refused, then it is written on the version read.
+    sent.clear()
+    assert repo.create_or_overwrite({"cert_unique_id": "1_acme", "status": "Applied"}) == 2
+    assert sent == [("write", "certs/prod/1_acme", 0), ("read", "certs/prod/1_acme"), ("write", "certs/prod/1_acme", 1)]
+    assert repo.read("1_acme")[0]["status"] == "Applied"

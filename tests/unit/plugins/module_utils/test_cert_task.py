@@ -90,9 +90,9 @@ def test_the_read_only_store_refuses_changes_before_sending_them():
     assert store.writes == 0 and read_only.read("nothing") == (None, 0)
 
 
-def test_a_new_name_is_left_to_the_module_after_two_reads(vault, monkeypatch):
-    # A name Vault does not hold is an order: the controller stops at the name entry (config, then name), before
-    # any key, CSR or profile work, and the module places the order.
+def test_a_new_name_is_left_to_the_module_after_one_read(vault, monkeypatch):
+    # A name Vault does not hold is an order: the controller reads the name entry first and stops there, before the
+    # config, validation, key, CSR or profile work, and the module places the order.
     store, scm = vault
     reads = []
     real_read = store.read
@@ -101,5 +101,25 @@ def test_a_new_name_is_left_to_the_module_after_two_reads(vault, monkeypatch):
         reads.clear()
         given = params(name="web09", common_name="web09.example.com", subject_alt_names=["www9.example.com"], key_algo="EC")
         assert _cert_task.unchanged_on_controller(given, check_mode=check_mode, diff=False) is None
-        assert reads == ["configs/prod", "names/prod/web09"]
+        assert reads == ["names/prod/web09"]
     assert not scm.calls or all(call[0] != "enroll_ssl" for call in scm.calls)
+
+
+def test_a_noop_reads_the_name_entry_once(vault, monkeypatch):
+    # The name entry is read first; the service's own read of it is answered with that read, so a no-op still reads
+    # three entries: the name, the config and the record.
+    store, _scm = vault
+    reads = []
+    real_read = store.read
+    monkeypatch.setattr(store, "read", lambda path: reads.append(path) or real_read(path))
+    out = _cert_task.unchanged_on_controller(params(name="web01", common_name="web01.example.com"), check_mode=False, diff=False)
+    assert out["changed"] is False
+    assert reads[:2] == ["names/prod/web01", "configs/prod"] and len(reads) == 3 and reads[2].startswith("certs/prod/")
+
+
+def test_a_read_ahead_answers_the_first_read_of_its_path_only():
+    store = FakeStore()
+    store.write("names/prod/web01", {"name": "web01", "cert_unique_id": "1_acme"}, cas=0)
+    read_only = _cert_task.ReadOnlyStore(store, {"names/prod/web01": ({"name": "web01", "cert_unique_id": "ahead"}, 7)})
+    assert read_only.read("names/prod/web01") == ({"name": "web01", "cert_unique_id": "ahead"}, 7)
+    assert read_only.read("names/prod/web01") == ({"name": "web01", "cert_unique_id": "1_acme"}, 1)
