@@ -61,7 +61,7 @@ def one_run(runner: Runner, args: argparse.Namespace, prefix: str, profile: str 
     before_orders = {o["id"] for o in before["orders"]}
     before_collects = before.get("collects_per_order", {})
     fleet_vars = {"fleet_names": names(prefix, args.size), "fleet_config": "bench", "fleet_kv_path": KV_PATH,
-                  "fleet_concurrency": args.concurrency, "fleet_max_timeout": args.max_timeout}
+                  "fleet_concurrency": args.concurrency, "fleet_max_timeout": args.max_timeout, "fleet_item_results": args.item_results}
     first = runner.run(FLEET, profile=profile, **fleet_vars)
     after = sim.stats()
     new_orders = [o for o in after["orders"] if o["id"] not in before_orders]
@@ -79,7 +79,8 @@ def facts(run: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, str]
     first = run["first"]
     tree, load = first["tree"], first["tree"]["load_1min"]
     rows = [
-        (f"{args.size} new at {args.issuance:g} s issuance, concurrency {args.concurrency}: wall / CPU of the run",
+        (f"{args.size} new at {args.issuance:g} s issuance, concurrency {args.concurrency}, item_results {args.item_results}: "
+         "wall / CPU of the run",
          f"{first['seconds']:.1f} s / {first['cpu']:.1f} s (limit {args.max_wall:g} s)"),
         ("peak RSS of the process tree (sum) / its PSS (sum)",
          f"{tree['rss']['mb']:.0f} MB / {tree['pss']['mb']:.0f} MB (limit {args.max_rss:g} MB on RSS)"),
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-wall", type=float, default=200.0, help="limit on the run's wall time (default 200 s)")
     parser.add_argument("--max-rss", type=float, default=300.0, help="limit on the process tree's peak RSS (default 300 MB)")
     parser.add_argument("--max-collects", type=int, default=12, help="limit on the collects of one order (default 12)")
+    parser.add_argument("--item-results", choices=("auto", "full", "brief"), default="auto",
+                        help="sectigo_certs' item_results (default auto: brief above 1,000 certificates)")
     parser.add_argument("--no-rerun", dest="rerun", action="store_false", help="skip the re-run (which must make no SCM request)")
     parser.add_argument("--profile", choices=("cprofile", "cprofile-wall", "tracemalloc"),
                         help="run the sectigo_certs module process of the first run under this profiler (slower: the "
