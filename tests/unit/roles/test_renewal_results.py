@@ -12,8 +12,8 @@ TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
 def _rows(results: list[dict], targets: list[dict]) -> list[dict]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), extensions=["jinja2.ext.do"])
     env.filters.update(to_json=json.dumps)
-    return json.loads(env.get_template("results.j2").render(sectigo_renewal_results={"results": results},
-                                                             sectigo_renewal_targets=targets))
+    template = env.get_template("results.j2")
+    return json.loads(template.render(sectigo_renewal_results={"results": results}, sectigo_renewal_targets=targets))
 
 
 def test_rows_take_not_after_from_full_and_from_brief_results():

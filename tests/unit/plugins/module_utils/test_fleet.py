@@ -316,7 +316,7 @@ def test_the_waits_heap_takes_the_earliest_due_and_skips_what_moved():
     assert waits.next_due() == 5.0
     waits.busy.discard(1)
     waits.schedule(items[1], 2.0)
-    assert [waits.take_due(10.0).outcome.index for _ in range(3)] == [1, 0, 2]
+    assert [waits.take_due(10.0).outcome.index for _turn in range(3)] == [1, 0, 2]
     waits.pop(0)
     assert waits.take_due(10.0) is None and waits.next_due() is None
 
