@@ -5,7 +5,9 @@
 2. ``ansible-builder create`` the example definition (docs/examples/execution-environment.yml) into a build context:
    its Containerfile installs the collection from Galaxy and then runs the context's own ``introspect.py`` over it.
 3. Run that very ``introspect.py`` of the context, and ``ansible-builder introspect``, over the installed collection:
-   the pip and bindep lists an image build would install must hold every package the collection needs.
+   the pip list and what an image build takes of the bindep list (bindep's default profile: the ``test`` profile,
+   the live test bed's servers, is left out) must hold every package the collection needs, on a Debian-based and on
+   an RPM-based image.
 
 Exits non-zero naming what is missing. Output under .build/ee.
 """
@@ -19,6 +21,7 @@ import subprocess
 import sys
 
 import yaml
+from bindep.depends import Depends  # installed with ansible-builder, which depends on it
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -27,6 +30,9 @@ DEFINITION = os.path.join(ROOT, "docs", "examples", "execution-environment.yml")
 # What the collection imports at run time (requirements.txt) and the system package its roles call (bindep.txt).
 PIP_NEEDED = ("requests", "cryptography", "urllib3", "hvac")
 BINDEP_NEEDED = ("openssl",)
+# An image build installs the bindep list's packages of the default profile (ansible-builder's assemble script runs
+# ``bindep -l newline`` without a profile) for the image's package platform; other profiles are left out.
+IMAGE_PLATFORMS = {"Debian-based": "platform:dpkg", "RPM-based": "platform:rpm"}
 
 
 def run(*command: str, **kwargs) -> str:
@@ -42,6 +48,12 @@ def names(requirements: str) -> set[str]:
         if line:
             found.add(re.split(r"[\s<>=!~;\[]", line, maxsplit=1)[0].lower())
     return found
+
+
+def image_packages(bindep: str) -> dict[str, set[str]]:
+    """What an image build installs from a bindep list, per package platform (bindep's own rules decide)."""
+    depends = Depends(bindep)
+    return {name: {rule[0].lower() for rule in depends.active_rules(["default", profile])} for name, profile in IMAGE_PLATFORMS.items()}
 
 
 def main() -> int:
@@ -72,14 +84,17 @@ def main() -> int:
         for package in PIP_NEEDED:
             if package not in names(pip):
                 problems.append(f"{source}: Python package {package} missing from {sorted(names(pip))}")
-        for package in BINDEP_NEEDED:
-            if package not in names(bindep):
-                problems.append(f"{source}: system package {package} missing from {sorted(names(bindep))}")
+        for platform, installed in image_packages(bindep).items():
+            for package in BINDEP_NEEDED:
+                if package not in installed:
+                    problems.append(f"{source}: system package {package} missing on {platform} images from {sorted(installed)}")
     if problems:
         print("\n".join(["execution environment:"] + [f"  {p}" for p in problems]), file=sys.stderr)
         return 1
-    pip, bindep = (", ".join(sorted(names(text))) for text in lists["the context's introspect.py"])
-    print(f"execution environment: build context in {os.path.relpath(context, ROOT)}; the image would install {pip} (pip) and {bindep} (system)")
+    pip_text, bindep_text = lists["the context's introspect.py"]
+    system = "; ".join(f"{', '.join(sorted(packages))} on {platform} images" for platform, packages in image_packages(bindep_text).items())
+    print(f"execution environment: build context in {os.path.relpath(context, ROOT)}; the image would install "
+          f"{', '.join(sorted(names(pip_text)))} (pip) and {system} (system)")
     return 0
 
 

@@ -3,7 +3,8 @@
 """The one place that knows AnsibleModule: shared argspec, Vault connection, error conversion.
 
 Modules are documentation plus a ``main()`` that calls :func:`run_module` with a function taking
-``(module, store)``; every exception the services raise becomes ``fail_json`` here, so messages
+``(module, store)``, or, for a module that works inside one config, :func:`run_config_module` with a function
+taking a :class:`ConfigTask`; every exception the services raise becomes ``fail_json`` here, so messages
 and result fields have one shape across the collection.
 
 Private to this collection: no compatibility is promised to code outside it.
@@ -113,6 +114,42 @@ def run_module(own_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], 
         # A task of many items (sectigo_certs) fails with every item's result, not only the failed ones.
         module.fail_json(msg=failed_msg, **result)
     module.exit_json(**result)
+
+
+class ConfigTask:
+    """One task of a module that works inside one config, as its service wants it: the task's options (``params``),
+    the Vault store, the config entry (read on first use, refused when Vault does not hold it), a factory of the
+    config's SCM client (called only when the service talks to SCM), check mode and the diff."""
+
+    def __init__(self, module: AnsibleModule, store: Any) -> None:
+        self.module = module
+        self.params = module.params
+        self.store = store
+        self.check_mode = bool(module.check_mode)
+        self._config: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        if self._config is None:
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _configs
+
+            self._config = _configs.ConfigService(self.store).require(self.params["config"])
+        return self._config
+
+    def scm_factory(self) -> Any:
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _configs
+
+        return _configs.scm_client_for(self.config)
+
+    def diff(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        return diff_for(self.module, before, after)
+
+
+def run_config_module(own_spec: dict[str, Any], task: Callable[[ConfigTask], dict[str, Any]], *, verb: str, **kwargs: Any) -> None:
+    """:func:`run_module` for a module that works inside one config: the ``config`` option (the sectigo.vault_pki.config
+    doc fragment) before the module's own, and ``task(ConfigTask)`` returns the result. ``kwargs`` are run_module's
+    (``need_scm``, ``validate``, AnsibleModule's)."""
+    run_module(dict({"config": CONFIG_OPTION}, **own_spec), lambda module, store: task(ConfigTask(module, store)), verb=verb, **kwargs)
 
 
 def diff_for(module: AnsibleModule, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ description:
     each; one polling loop checks every pending order, so the waits overlap. One O(max_timeout) bounds the whole task.
   - One result per item in RV(certificates), in the order of O(certificates). A failed item is reported there with
     its message and does not stop the others; the task fails when any item failed, after all items were handled.
+    Above 1,000 items the results are brief unless O(item_results) says otherwise (see there).
   - See the collection's C(docs/lifecycle.md), "The fleet path", for when to prefer it to a loop of
     M(sectigo.vault_pki.sectigo_cert).
 extends_documentation_fragment:
@@ -81,6 +82,24 @@ options:
     type: bool
     default: false
     aliases: [include_private_key]
+  item_results:
+    description:
+      - What each item's result in RV(certificates) holds.
+      - V(full) is what M(sectigo.vault_pki.sectigo_cert) returns for it, with the item's record as RV(certificates[].cert)
+        (its certificate and chain, a few kilobytes per item, which Ansible holds several times over on the controller).
+      - V(brief) leaves RV(certificates[].cert) out and gives the record's RV(certificates[].status) and
+        RV(certificates[].not_after) instead; the rest (name, action, failure, vault path, days remaining, warnings, the
+        diff) is the same. The records stay in Vault, where M(sectigo.vault_pki.sectigo_cert_info) and the lookup read them.
+      - V(auto) (the default) is V(full) for up to 1,000 items handled (after O(shard)) and V(brief) above, so that a run of
+        many thousand certificates keeps the controller's memory small (the collection's C(docs/scale.md), "One
+        controller"); with O(return_private_key) it is always V(full).
+      - V(brief) cannot be combined with O(return_private_key) (a brief result holds no key).
+      - With brief results, the module's arguments that the task's result carries (C(invocation), shown with C(-vvv)) list
+        of each item of O(certificates) only the options it sets.
+    type: str
+    choices: [auto, full, brief]
+    default: auto
+    version_added: 0.2.0
   shard:
     description:
       - Handle only the items of shard O(shard.index) of O(shard.count), so that several jobs (AWX job slices, several
@@ -184,13 +203,20 @@ certificates:
       type: str
       returned: when the item failed
     status:
-      description: The record's status when the item failed after an order was placed (for example V(TimeoutStateSaved)).
+      description:
+        - The record's status when the item failed after an order was placed (for example V(TimeoutStateSaved)).
+        - With brief results (O(item_results)), the record's status whenever there is a record (for example V(Issued)).
       type: str
       returned: when known
     cert:
       description: The record, as M(sectigo.vault_pki.sectigo_cert) returns it (no key unless O(return_private_key)).
       type: dict
-      returned: when there is a record
+      returned: when there is a record, unless the results are brief (O(item_results))
+    not_after:
+      description: The certificate's expiry, ISO-8601 UTC.
+      type: str
+      returned: with brief results (O(item_results)), when the certificate is issued
+      version_added: 0.2.0
     vault_path:
       description: KV v2 path of the record.
       type: str
@@ -255,12 +281,34 @@ ARGUMENT_SPEC = dict(
     concurrency=dict(type="int", default=8),
     max_orders=dict(type="int"),
     return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
+    item_results=dict(type="str", choices=["auto", "full", "brief"], default="auto"),
     shard=dict(type="dict", options=dict(index=dict(type="int", required=True), count=dict(type="int", required=True))),
 )
 
 
-def item_result(outcome, include_private_key, diff):
-    """The result of one item: what sectigo_cert would return, plus its name, or its failure."""
+# item_results=auto: full results for up to this many items handled, brief ones above.
+AUTO_FULL_UP_TO = 1000
+
+
+def brief_results(params, handled):
+    """Whether the items' results are brief (``item_results``; ``auto`` by the number of items handled)."""
+    if params["item_results"] == "auto":
+        return not params["return_private_key"] and handled > AUTO_FULL_UP_TO
+    return params["item_results"] == "brief"
+
+
+def compact_items(listed):
+    """Keep of each item of ``certificates`` only the options it sets, in place.
+
+    Ansible's argument checking gives every item all of its options (None when not set), and the task's result carries
+    the module's arguments back to the controller (``invocation``): with brief results, a batch large enough to need
+    them does not hold, or send back, every option of every item (docs/scale.md "One controller")."""
+    for position, item in enumerate(listed or []):
+        listed[position] = {key: value for key, value in item.items() if value is not None}
+
+
+def item_result(outcome, include_private_key, diff, brief=False):
+    """The result of one item: what sectigo_cert would return, plus its name, or its failure (``brief``: no record)."""
     out = {"name": outcome.name, "changed": False, "failed": False}
     if outcome.error is not None:
         try:
@@ -268,9 +316,11 @@ def item_result(outcome, include_private_key, diff):
         except Exception:  # pylint: disable=broad-exception-caught
             fields = {"msg": f"Failed to ensure certificate '{outcome.name}': {type(outcome.error).__name__}: {outcome.error}"}
         out.update(fields)
+        if brief:
+            out.pop("cert", None)
         out["failed"] = True
     else:
-        out.update(outcome.service.task_result(outcome.result, include_private_key=include_private_key))
+        out.update(outcome.service.task_result(outcome.result, include_private_key=include_private_key, brief=brief))
         if diff and outcome.result.changed:
             out["diff"] = {"before_header": outcome.name, "after_header": outcome.name,
                            "before": outcome.result.before, "after": outcome.result.after}
@@ -290,6 +340,9 @@ def validate_batch(params):
         raise InputError("concurrency", f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {params['concurrency']}")
     check_max_orders(params["max_orders"])
     parse_shard(params["shard"])
+    if params["item_results"] == "brief" and params["return_private_key"]:
+        raise InputError("item_results", "item_results=brief holds no record, so no private key: use item_results=full (or auto) "
+                                         "with return_private_key")
 
 
 def run_task(module, store):
@@ -303,21 +356,30 @@ def run_task(module, store):
     max_orders = check_max_orders(params["max_orders"])
     config = _config_service.ConfigService(store).require(params["config"])
 
-    def fleet_of(check_mode):
-        return Fleet(store, config, lambda: _config_service.scm_client_for(config), concurrency=params["concurrency"],
-                     max_timeout=params["max_timeout"], check_mode=check_mode)
-
     shared = {key: params[key] for key in SHARED_SPEC}
     shared["config"] = params["config"]
     items = list(params["certificates"] or []) + [{"name": name} for name in params["names"] or []]
     given = len(items)
     if shard is not None:
         items = list(shard.select(params["config"], items, name_of=lambda item: item.get("name")))
-    outcomes, deferred = run_with_budget(fleet_of(module.check_mode), build_requests(items, shared), max_orders,
-                                         lambda: fleet_of(True))
-
     diff = bool(module._diff)  # pylint: disable=protected-access
-    items = [item_result(o, params["return_private_key"], diff) for o in outcomes]
+    brief = brief_results(params, len(items))
+    if brief:
+        compact_items(params["certificates"])
+
+    def finish(outcome):
+        # Each item's result is made as soon as it is final; its service and record are let go (docs/scale.md).
+        outcome.reported = item_result(outcome, params["return_private_key"], diff, brief)
+        outcome.service = outcome.result = None
+
+    def fleet_of(check_mode, done=None):
+        return Fleet(store, config, lambda: _config_service.scm_client_for(config), concurrency=params["concurrency"],
+                     max_timeout=params["max_timeout"], check_mode=check_mode, finish=done)
+
+    requests = build_requests(items, shared)
+    del items
+    outcomes, deferred = run_with_budget(fleet_of(module.check_mode, finish), requests, max_orders, lambda: fleet_of(True))
+    items = [o.reported if o.reported is not None else item_result(o, params["return_private_key"], diff, brief) for o in outcomes]
     actions = {}
     for item in items:
         if not item["failed"]:

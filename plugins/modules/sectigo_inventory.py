@@ -148,10 +148,9 @@ last_sync_day:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_config_module
 
 ARGUMENT_SPEC = {
-    "config": CONFIG_OPTION,
     "import": {"type": "bool", "default": False},
     "sync": {"type": "bool", "default": False},
     "full": {"type": "bool", "default": False},
@@ -167,23 +166,29 @@ ARGUMENT_SPEC = {
 }
 
 
-def run_task(module, store):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _configs
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate import inventory as _inventory
+def request_of(params):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.inventory import InventoryRequest
 
-    params = module.params
-    req = _inventory.InventoryRequest(
+    return InventoryRequest(
         config=params["config"], do_import=params["import"], sync=params["sync"], full=params["full"], status=params["status"],
         profile_ids=params["profile_ids"], organization_ids=params["organization_ids"], common_name=params["common_name"],
         requested_since=params["requested_since"], name_template=params["name_template"], name_collision=params["name_collision"],
         page_size=params["page_size"], concurrency=params["concurrency"])
-    config = _configs.ConfigService(store).require(params["config"])
-    service = _inventory.Inventory(store, config, lambda: _configs.scm_client_for(config), check_mode=module.check_mode)
-    return service.run(req)
+
+
+def validate(params):
+    """The options that need no I/O (the config's name, dates, the name template, the page size), before the Vault login."""
+    request_of(params).check_options()
+
+
+def run_task(task):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.inventory import Inventory
+
+    return Inventory(task.store, task.config, task.scm_factory, check_mode=task.check_mode).run(request_of(task.params))
 
 
 def main():
-    run_module(ARGUMENT_SPEC, run_task, verb="take the inventory")
+    run_config_module(ARGUMENT_SPEC, run_task, verb="take the inventory", validate=validate)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ requirements:
   - cryptography >= 41.0 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - sectigo.vault_pki.attributes
 options:
   configs:
     description: Names of the configs whose events are sent.
@@ -77,16 +78,11 @@ options:
     default: 30
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying anything.
-    support: full
     details: Lists what would be sent; sends nothing and writes nothing to Vault.
   diff_mode:
-    description: Will return details on what has changed.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: all
+    details: Runs on the controller; it reads Vault and sends to the webhook or the SMTP server, never to SCM.
 seealso:
   - module: sectigo.vault_pki.sectigo_report
 author:

@@ -68,13 +68,9 @@ profile:
   sample: {id: 101, name: OV Multi-Domain, terms: [365, 730], keyTypes: {RSA: ["2048", "3072", "4096"], EC: ["P-256"]}}
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import kind_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, scm_client_for
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, diff_for, run_module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_config_module
 
 ARGUMENT_SPEC = dict(
-    config=CONFIG_OPTION,
     profile_id=dict(type="int", required=True, aliases=["sectigo_profile_unique_id", "cert_type", "sectigo_ssl_cert_type", "sectigo_client_cert_type"]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     org_id=dict(type="int", aliases=["sectigo_cm_org_id"]),
@@ -82,26 +78,28 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _run(module, store):
-    params = module.params
-    config = ConfigService(store).require(params["config"])
-    service = Profiles(store, config, kind_for(config, lambda: scm_client_for(config)), check_mode=module.check_mode)
+def run_task(task):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.kinds import kind_for
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.profiles import Profiles
+
+    params = task.params
+    service = Profiles(task.store, task.config, kind_for(task.config, task.scm_factory), check_mode=task.check_mode)
     before = service.get(params["profile_id"]) or {}
     if params["state"] == "absent":
         changed, _removed = service.ensure_absent(params["profile_id"])
         profile = {}
     else:
-        org_id = params["org_id"] if params["org_id"] is not None else config.get("org_id")
+        org_id = params["org_id"] if params["org_id"] is not None else task.config.get("org_id")
         changed, profile = service.ensure_present(params["profile_id"], refresh=params["refresh"], org_id=org_id)
         if params["refresh"]:
             service.custom_fields(refresh=True)  # what sectigo_cert checks mandatory custom fields against
     out = {"changed": changed, "profile": profile}
-    out.update(diff_for(module, before, profile))
+    out.update(task.diff(before, profile))
     return out
 
 
 def main():
-    run_module(ARGUMENT_SPEC, _run, verb="manage the SCM profile")
+    run_config_module(ARGUMENT_SPEC, run_task, verb="manage the SCM profile")
 
 
 if __name__ == "__main__":

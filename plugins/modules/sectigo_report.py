@@ -24,6 +24,7 @@ requirements:
   - cryptography >= 41.0 (Python library)
 extends_documentation_fragment:
   - sectigo.vault_pki.vault
+  - sectigo.vault_pki.attributes
 options:
   configs:
     description: Names of the configs to report on (one or more).
@@ -42,15 +43,10 @@ options:
     type: int
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying anything.
-    support: full
     details: Reads Vault and renders the report, writes nothing.
   diff_mode:
-    description: Will return details on what has changed.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
-    support: full
     platforms: posix
     details: Writes files where the module runs; run it on the controller.
 seealso:

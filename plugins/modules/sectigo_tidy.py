@@ -105,10 +105,9 @@ finished_at:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION, run_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_config_module
 
 ARGUMENT_SPEC = {
-    "config": CONFIG_OPTION,
     "tidy_superseded": {"type": "bool", "default": False},
     "tidy_revoked": {"type": "bool", "default": False},
     "tidy_expired": {"type": "bool", "default": False},
@@ -119,17 +118,26 @@ ARGUMENT_SPEC = {
 }
 
 
-def run_task(module, store):
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.tidy import KINDS, Tidy, TidyRequest
+def request_of(params):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.tidy import KINDS, TidyRequest
 
-    params = module.params
-    req = TidyRequest(config=params["config"], kinds={kind: params[f"tidy_{kind}"] for kind in KINDS},
-                      safety_buffer=params["safety_buffer"], pause_duration=params["pause_duration"])
-    return Tidy(store, params["config"], check_mode=module.check_mode).run(req)
+    return TidyRequest(config=params["config"], kinds={kind: params[f"tidy_{kind}"] for kind in KINDS},
+                       safety_buffer=params["safety_buffer"], pause_duration=params["pause_duration"])
+
+
+def validate(params):
+    """The options that need no I/O (the config's name, the safety buffer, the pause), before the Vault login."""
+    request_of(params).validate()
+
+
+def run_task(task):
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.tidy import Tidy
+
+    return Tidy(task.store, task.params["config"], check_mode=task.check_mode).run(request_of(task.params))
 
 
 def main():
-    run_module(ARGUMENT_SPEC, run_task, verb="tidy the certificate records", need_scm=False)
+    run_config_module(ARGUMENT_SPEC, run_task, verb="tidy the certificate records", need_scm=False, validate=validate)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ BUILD = os.path.join(ROOT, ".build")
 KV_PATH = "bench"
 sys.path.insert(0, TESTS)
 
+from bench.proctree import TreeSampler, cpu_seconds  # noqa: E402  pylint: disable=wrong-import-position
 from bench.stats import render_table, write_results  # noqa: E402  pylint: disable=wrong-import-position
 from testbed.extra_collections import collection_path  # noqa: E402  pylint: disable=wrong-import-position
 from testbed.testbed import TestBed, collections_path  # noqa: E402  pylint: disable=wrong-import-position
@@ -68,11 +69,11 @@ def enable_pki(addr: str, token: str) -> None:
 class Runner:
     """ansible-playbook runs against the test bed; the module processes' peak RSS through a wrapping interpreter."""
 
-    def __init__(self, bed: TestBed, verbose: bool) -> None:
+    def __init__(self, bed: TestBed, verbose: bool, *, hashi_vault: bool = True) -> None:
         self.bed = bed
         self.verbose = verbose
         env = dict(os.environ, **bed.env())
-        paths = os.pathsep.join([collections_path("bench"), hashi_vault_path()])
+        paths = os.pathsep.join([collections_path("bench")] + ([hashi_vault_path()] if hashi_vault else []))
         self.rss_dir = tempfile.mkdtemp(prefix="bench-rss-", dir=BUILD)
         wrapper = os.path.join(self.rss_dir, "python")
         with open(wrapper, "w", encoding="utf-8") as handle:
@@ -88,37 +89,60 @@ class Runner:
         assert self.bed.simulator is not None
         return self.bed.simulator
 
-    def run(self, playbook: str, **extra_vars: Any) -> dict[str, Any]:
-        """Wall and CPU seconds, peak RSS (MB) of its module processes, and the SCM requests of one run."""
+    def run(self, playbook: str, *, profile: str | None = None, **extra_vars: Any) -> dict[str, Any]:
+        """Wall and CPU seconds, peak RSS (MB) of its module processes and of the whole process tree, and the SCM
+        requests of one run. ``profile`` (``MODE:DIR``) runs the sectigo_certs module under a profiler (rss_python.py)."""
         rss_file = os.path.join(self.rss_dir, "rss.txt")
         if os.path.exists(rss_file):
             os.unlink(rss_file)
         env = dict(self.env, BENCH_RSS_FILE=rss_file)
+        if profile:
+            env["BENCH_PROFILE"] = profile
         path = playbook if os.path.isabs(playbook) else os.path.join(PLAYBOOKS, playbook)
         with tempfile.NamedTemporaryFile("w", suffix=".json", dir=self.rss_dir, delete=False) as handle:
             # Implicit localhost takes the controller's Python unless an extra var says otherwise.
             json.dump(dict(extra_vars, kv_path=KV_PATH, ansible_python_interpreter=self.wrapper), handle)
         command = [os.path.join(BIN, "ansible-playbook"), path, "-e", f"@{handle.name}"]
         scm_before = self.sim().stats()["total_requests"]
+        servers = self.server_cpu()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        proc = subprocess.run(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=3600, check=False)
+        with subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as proc:
+            sampler = TreeSampler(proc.pid).start()
+            try:
+                stdout, stderr = proc.communicate(timeout=3600)
+            except subprocess.TimeoutExpired as exc:
+                proc.kill()
+                proc.communicate()
+                raise BenchFailure(f"{os.path.basename(path)} did not end within an hour") from exc
+            finally:
+                sampler.stop()
         seconds = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         os.unlink(handle.name)
         if proc.returncode != 0:
-            raise BenchFailure(f"{os.path.basename(path)} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-        rss = 0.0
+            raise BenchFailure(f"{os.path.basename(path)} failed (exit {proc.returncode}):\n{stdout[-4000:]}\n{stderr[-2000:]}")
+        rss, module_cpu = 0.0, 0.0
         if os.path.exists(rss_file):
             with open(rss_file, encoding="utf-8") as lines:
-                rss = max((float(line) for line in lines if line.strip()), default=0.0) / 1024
+                rows = [line.split() for line in lines if line.strip()]
+            rss = max((float(row[0]) for row in rows), default=0.0) / 1024
+            module_cpu = sum(float(row[1]) for row in rows if len(row) > 1)
         out = {"seconds": seconds, "cpu": (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime), "rss_mb": rss,
-               "scm_requests": self.sim().stats()["total_requests"] - scm_before, "changed": "changed=0" not in proc.stdout}
+               "module_cpu": module_cpu,
+               "scm_requests": self.sim().stats()["total_requests"] - scm_before, "changed": "changed=0" not in stdout,
+               "tree": sampler.as_dict(), "server_cpu": {k: round(v - servers[k], 1) for k, v in self.server_cpu().items()}}
         if self.verbose:
             shown = {k: (v if not isinstance(v, list) or len(v) < 4 else f"[{len(v)} items]") for k, v in extra_vars.items()}
             print(f"  {os.path.basename(path):<12} {json.dumps(shown):<60} {seconds:7.2f} s  CPU {out['cpu']:6.2f} s  "
                   f"RSS {rss:5.0f} MB  SCM {out['scm_requests']}", flush=True)
         return out
+
+    def server_cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by OpenBao and by the SCM simulator (each with the processes under it)."""
+        assert self.bed.openbao is not None and self.bed.simulator is not None
+        return {"openbao": cpu_seconds(self.bed.openbao.pid), "simulator": cpu_seconds(self.bed.simulator.pid)}
 
     def delay(self, seconds: float) -> None:
         self.sim().configure(issue_delay=seconds)

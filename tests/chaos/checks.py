@@ -51,27 +51,33 @@ def key_matches(leaf: str, private_key: str) -> bool:
     return spki == _public(private_key)
 
 
-def known_order_ids(chaos: Any, kv_path: str, vault: dict[str, Any]) -> set[int]:
+def known_order_ids(chaos: Any, kv_path: str, vault: dict[str, Any], id_field: str = "ssl_id") -> set[int]:
+    """The SCM order ids Vault knows under ``kv_path``: ``ssl_id`` of SSL records, ``order_number`` of client ones."""
     ids = set()
     for uid in chaos.vault_list(kv_path, f"certs/{CONFIG}", **vault):
         record = chaos.vault_read(kv_path, f"certs/{CONFIG}/{uid}", **vault) or {}
-        if record.get("ssl_id"):
-            ids.add(int(record["ssl_id"]))
+        if record.get(id_field):
+            ids.add(int(record[id_field]))
     for name in chaos.vault_list(kv_path, f"names/{CONFIG}", **vault):
         claim = (chaos.vault_read(kv_path, f"names/{CONFIG}/{name}", **vault) or {}).get("claim") or {}
-        if (claim.get("record") or {}).get("ssl_id"):
-            ids.add(int(claim["record"]["ssl_id"]))
+        if (claim.get("record") or {}).get(id_field):
+            ids.add(int(claim["record"][id_field]))
     return ids
 
 
 def verify(chaos: Any, kv_path: str, name: str, common_name: str, *, status: str = "Issued", orders: int = 1,
            simulator: Any = None, vault: dict[str, Any] | None = None, ca: tuple[str, str] | None = None,
-           known: set[int] | None = None) -> Verdict:
-    """Check one name: one record, in ``status``, on SCM's newest order, chaining to the CA, with its own key."""
+           known: set[int] | None = None, id_field: str = "ssl_id", match: str = "common_name") -> Verdict:
+    """Check one name: one record, in ``status``, on SCM's newest order, chaining to the CA, with its own key.
+
+    For a client certificate, ``id_field="order_number"`` (the record's id of the order; the simulator's ``id`` of
+    an S/MIME order is its order number) and ``match="email"``: SCM's orders are found by the address passed as
+    ``common_name``.
+    """
     vault = vault or {}
     problems: list[str] = []
-    scm_orders = sorted(chaos.orders_for(common_name, simulator), key=lambda o: o["id"])
-    known = known_order_ids(chaos, kv_path, vault) if known is None else known
+    scm_orders = sorted(chaos.orders_for(common_name, simulator, match), key=lambda o: o["id"])
+    known = known_order_ids(chaos, kv_path, vault, id_field) if known is None else known
     lost = [o["id"] for o in scm_orders if o["id"] not in known]
     duplicates = max(0, len(scm_orders) - orders)
     if lost:
@@ -93,9 +99,9 @@ def verify(chaos: Any, kv_path: str, name: str, common_name: str, *, status: str
         problems.append(f"a {record['pending'].get('kind')} claim is left on the record")
     if scm_orders:
         newest = scm_orders[-1]
-        if record.get("ssl_id") != newest["id"]:
-            problems.append(f"the name is on order {record.get('ssl_id')}, SCM's newest is {newest['id']}")
-        elif newest.get("status") != status:
+        if record.get(id_field) != newest["id"]:
+            problems.append(f"the name is on order {record.get(id_field)}, SCM's newest is {newest['id']}")
+        elif (newest.get("status") or "").lower() != status.lower():
             problems.append(f"SCM shows order {newest['id']} {newest.get('status')}")
         elif (newest.get("serial_number") or "").upper() != (record.get("serial_number") or "").upper():
             problems.append("the stored certificate is not SCM's current one for the order")

@@ -236,8 +236,9 @@ class Chaos:
     def orders(self, simulator: Simulator | None = None) -> list[dict[str, Any]]:
         return (simulator or self.simulator).stats()["orders"]
 
-    def orders_for(self, common_name: str, simulator: Simulator | None = None) -> list[dict[str, Any]]:
-        return [o for o in self.orders(simulator) if o.get("common_name") == common_name]
+    def orders_for(self, common_name: str, simulator: Simulator | None = None, field: str = "common_name") -> list[dict[str, Any]]:
+        """SCM's orders whose ``field`` (``common_name``, or ``email`` for a client certificate) is the value given."""
+        return [o for o in self.orders(simulator) if o.get(field) == common_name]
 
     def ca_pems(self, simulator: Simulator | None = None) -> tuple[str, str]:
         ca = (simulator or self.simulator).ca()

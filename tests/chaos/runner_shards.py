@@ -27,7 +27,7 @@ def run(chaos: Any, certs: int = 400) -> list[Row]:
     rows = []
     for round_ in sweep.run():
         sharded = round_.what.endswith("shards")
-        problems = round_.problems(sweep.names, sharded=sharded, jobs_ok=sharded)
+        problems = round_.problems(sweep.names, sharded=sharded)
         twice = sum(c - 1 for c in round_.orders.values() if c > 1)
         lost = sum(1 for n in sweep.names if not round_.orders.get(n))
         note = (f"{round_.total_orders()} orders for {certs} certificates in {round_.seconds:.0f}s; job return codes {round_.rcs}"

@@ -35,9 +35,11 @@ def playbook_env(bed, overrides: dict[str, str] | None = None) -> dict[str, str]
     return env
 
 
-def start_playbook(bed, name: str, *, env: dict[str, str] | None = None, options: tuple[str, ...] = (), **extra_vars) -> subprocess.Popen:
-    """Start ``playbooks/<name>``; ``env`` overrides variables of the test bed's environment, ``options`` adds CLI options."""
-    command = [os.path.join(BIN, "ansible-playbook"), os.path.join(PLAYBOOKS, name), *options, "-e", json.dumps(extra_vars)]
+def start_playbook(bed, name: str, *, env: dict[str, str] | None = None, options: tuple[str, ...] = (),
+                   wrapper: tuple[str, ...] = (), **extra_vars) -> subprocess.Popen:
+    """Start ``playbooks/<name>``; ``env`` overrides variables of the test bed's environment, ``options`` adds CLI options,
+    ``wrapper`` runs ansible-playbook under another command (e.g. ``("faketime", "-f", "+600s")``)."""
+    command = [*wrapper, os.path.join(BIN, "ansible-playbook"), os.path.join(PLAYBOOKS, name), *options, "-e", json.dumps(extra_vars)]
     return subprocess.Popen(command, env=playbook_env(bed, env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 

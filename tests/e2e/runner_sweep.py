@@ -38,10 +38,10 @@ class Round:
     seconds: float
     failures: list[str] = field(default_factory=list)
 
-    def problems(self, names: list[str], sharded: bool, jobs_ok: bool = True) -> list[str]:
-        """What misses the goal: a job that failed (unless ``jobs_ok`` is False), an order missing or twice, a shard wrong."""
+    def problems(self, names: list[str], sharded: bool) -> list[str]:
+        """What misses the goal: a job that failed, an order missing or twice, a shard wrong."""
         out = []
-        if jobs_ok and any(self.rcs):
+        if any(self.rcs):
             out.append(f"{self.what}: job return codes {self.rcs}: {'; '.join(self.failures)[:3000]}")
         missing = [n for n in names if self.orders.get(n, 0) == 0]
         twice = {n: c for n, c in self.orders.items() if c > 1}

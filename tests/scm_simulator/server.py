@@ -6,6 +6,7 @@ one slow client cannot stall the others.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -13,7 +14,7 @@ import struct
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from scm_simulator.controls import control_error
@@ -262,3 +263,16 @@ def serve_in_thread(server: SimulatorServer, poll_interval: float = 0.05) -> thr
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval}, name="scm-simulator", daemon=True)
     thread.start()
     return thread
+
+
+@contextlib.contextmanager
+def served(sim: Simulator, *, poll_interval: float = 0.01, **options: Any) -> Iterator[SimulatorServer]:
+    """``sim`` served on a free loopback port by a thread of this process for the ``with`` block (tests), stopped
+    after it; ``options`` are make_server's (``tls_cert``, ``tls_key``, ``tls_client_ca``)."""
+    server = make_server(sim, "127.0.0.1", 0, **options)
+    serve_in_thread(server, poll_interval=poll_interval)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

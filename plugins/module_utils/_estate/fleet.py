@@ -25,6 +25,7 @@ One certificate's failure is its own outcome; the others go on.
 """
 from __future__ import annotations
 
+import heapq
 import random
 import threading
 import time
@@ -63,6 +64,8 @@ class FleetOutcome:
     error: BaseException | None = None
     warnings: list[str] = field(default_factory=list)
     service: CertificateService | None = None
+    # What the caller's ``finish`` made of the outcome once it was final (sectigo_certs: the item's result).
+    reported: Any = None
 
 
 @dataclass
@@ -77,29 +80,47 @@ class _Wait:
     expired: bool = False
     # The order's age at its latest check that found it not issued (-1: not checked yet).
     checked_age: float = -1.0
+    # Which entry of the waits' heap holds ``due`` (older entries of this wait are stale).
+    stamp: int = 0
 
     def age(self, now: float) -> float:
         """Seconds since the order was placed."""
         return now - self.schedule.start
 
 
-def build_requests(items: list[dict[str, Any]], shared: dict[str, Any]) -> list[tuple[str | None, CertRequest | BaseException]]:
+class ItemRequest:
+    """One item's options over the shared ones, made into a ``CertRequest`` only when the item starts: a batch holds one
+    small dict per item instead of one ``CertRequest`` (about 1.7 kB) per item (docs/bench.md "One controller's ceiling")."""
+
+    __slots__ = ("item", "shared")
+
+    def __init__(self, item: dict[str, Any], shared: dict[str, Any]) -> None:
+        self.item = item
+        self.shared = shared
+
+    def build(self) -> CertRequest:
+        params = dict(self.shared)
+        params.update(self.item)
+        return CertRequest.from_params(params)
+
+
+def build_requests(items: list[dict[str, Any]], shared: dict[str, Any]) -> list[tuple[str | None, ItemRequest | BaseException]]:
     """One request per item: the item's options over the ``shared`` ones (None counts as not given).
 
     A name given twice would claim its own name twice; the second one is refused as that item's outcome.
     """
     seen: set[str] = set()
-    out: list[tuple[str | None, CertRequest | BaseException]] = []
+    common = {k: v for k, v in shared.items() if v is not None}
+    out: list[tuple[str | None, ItemRequest | BaseException]] = []
     for position, item in enumerate(items):
-        params = {k: v for k, v in shared.items() if v is not None}
-        params.update({k: v for k, v in (item or {}).items() if v is not None})
-        name = params.get("name")
+        given = {k: v for k, v in (item or {}).items() if v is not None}
+        name = given.get("name", common.get("name"))
         if name is not None and name in seen:
             out.append((name, InputError("certificates", f"certificates[{position}]: name '{name}' is given twice in one batch")))
             continue
         if name is not None:
             seen.add(name)
-        out.append((name, CertRequest.from_params(params)))
+        out.append((name, ItemRequest(given, common)))
     return out
 
 
@@ -160,13 +181,82 @@ def widen_pool(session: Any, size: int) -> None:
             adapter.init_poolmanager(getattr(adapter, "_pool_connections", 4), size, block=getattr(adapter, "_pool_block", False))
 
 
+class _Waits:
+    """The batch's pending orders, and a heap of when each is next due: the loop takes the due ones without walking
+    every wait, so a batch of 10,000 costs what 200 do per order (docs/bench.md "One controller's ceiling").
+
+    A wait with a check in flight is ``busy`` and not taken again. Each ``schedule`` pushes a new heap entry; an entry
+    whose wait has been scheduled again since, has ended, or is busy is dropped when it comes up.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[int, _Wait] = {}
+        self.busy: set[int] = set()
+        # Waits checked at least once and found not issued (what ``Fleet._learn`` moves when the issuance time holds).
+        self.checked: set[int] = set()
+        self._heap: list[tuple[float, int, int]] = []
+        self._stamps = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def get(self, index: int | None) -> _Wait | None:
+        return self.items.get(index) if index is not None else None
+
+    def values(self) -> list[_Wait]:
+        return list(self.items.values())
+
+    def add(self, item: _Wait) -> None:
+        self.items[item.outcome.index] = item
+        self.schedule(item, item.due)
+
+    def pop(self, index: int) -> None:
+        self.items.pop(index, None)
+        self.checked.discard(index)
+
+    def schedule(self, item: _Wait, due: float) -> None:
+        """``item`` is next due at ``due``."""
+        self._stamps += 1
+        item.due, item.stamp = due, self._stamps
+        heapq.heappush(self._heap, (due, item.stamp, item.outcome.index))
+
+    def _head(self) -> tuple[float, int, int] | None:
+        while self._heap:
+            _due, stamp, index = self._heap[0]
+            item = self.items.get(index)
+            if item is not None and item.stamp == stamp and index not in self.busy:
+                return self._heap[0]
+            heapq.heappop(self._heap)
+        return None
+
+    def next_due(self) -> float | None:
+        """When the earliest idle wait is due (None: none is idle)."""
+        head = self._head()
+        return head[0] if head is not None else None
+
+    def take_due(self, now: float) -> _Wait | None:
+        """The earliest idle wait due by ``now``, marked busy (None: none)."""
+        head = self._head()
+        if head is None or head[0] > now:
+            return None
+        heapq.heappop(self._heap)
+        self.busy.add(head[2])
+        return self.items[head[2]]
+
+    def reschedule_idle(self) -> None:
+        """Give every idle wait a heap entry again (a safety net: each should always have one)."""
+        for index, item in self.items.items():
+            if index not in self.busy:
+                self.schedule(item, item.due)
+
+
 class Fleet:
     """Ensure many certificates of one config (see the module docstring)."""
 
     def __init__(self, store: KvStore, config: dict[str, Any], scm_factory: Callable[[], Any], *, concurrency: int = DEFAULT_CONCURRENCY,
                  max_timeout: int | None = None, check_mode: bool = False, clock: Callable[[], datetime] = rec.utc_now,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                 rand: Callable[[], float] = random.random) -> None:
+                 rand: Callable[[], float] = random.random, finish: Callable[[FleetOutcome], None] | None = None) -> None:
         self.store = store
         self.config = config
         self.concurrency = max(1, min(MAX_CONCURRENCY, int(concurrency)))
@@ -181,6 +271,10 @@ class Fleet:
         self.sleep = sleep
         self.monotonic = monotonic
         self.rand = rand
+        # Called (on the loop's thread) with each outcome once it is final: the caller keeps what it needs of it in
+        # ``outcome.reported`` and may let go of the rest (its service, its record), so that a batch does not hold every
+        # certificate it has done (docs/bench.md "One controller's ceiling").
+        self.finish = finish
         self._profiles: _SharedProfiles | None = None
         self._lock = threading.Lock()
         self._deadline = float("inf")
@@ -203,10 +297,10 @@ class Fleet:
         service.life.defer_collect = True
         return service
 
-    def _ensure(self, outcome: FleetOutcome, req: CertRequest) -> None:
+    def _ensure(self, outcome: FleetOutcome, req: CertRequest | ItemRequest) -> None:
         outcome.service = self.service()
         outcome.warnings = outcome.service.warnings
-        outcome.result = outcome.service.ensure(req)
+        outcome.result = outcome.service.ensure(req.build() if isinstance(req, ItemRequest) else req)
 
     def _check(self, item: _Wait) -> CertResult | None:
         """One check of a pending order; stores it once issued. Raises OperationError when SCM refuses it."""
@@ -236,94 +330,115 @@ class Fleet:
         value = resolve_option(CertRequest(config=self.config.get("name") or ""), self.config, "max_timeout")
         return float(BUILTIN_DEFAULTS["max_timeout"] if value is None else value)
 
-    def run(self, requests: list[tuple[str | None, CertRequest | BaseException]]) -> list[FleetOutcome]:
+    def run(self, requests: list[tuple[str | None, CertRequest | ItemRequest | BaseException]]) -> list[FleetOutcome]:
         """Ensure every ``(name, request)``; an exception in place of a request is that certificate's outcome."""
         outcomes = [FleetOutcome(index, name) for index, (name, _req) in enumerate(requests)]
         todo: deque[int] = deque()
         for index, (_name, req) in enumerate(requests):
             if isinstance(req, BaseException):
                 outcomes[index].error = req
+                self._done(outcomes[index])
             else:
                 todo.append(index)
         self._deadline = self.monotonic() + self.batch_timeout
-        waits: dict[int, _Wait] = {}
+        waits = _Waits()
         in_flight: dict[Future, tuple[str, int]] = {}
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sectigo-fleet") as pool:
             while todo or in_flight or waits:
                 now = self.monotonic()
                 if now >= self._deadline:
-                    while todo:
-                        index = todo.popleft()
-                        outcomes[index].error = OperationError(
-                            f"Failed to ensure certificate '{outcomes[index].name}': not started within the batch's "
-                            f"max_timeout={self.batch_timeout:g}s; nothing was ordered, the next run does it")
-                busy = {index for _what, index in in_flight.values()}
+                    self._not_started(todo, outcomes)
                 # Due checks first (they keep the waits short), then certificates not started yet.
-                for item in sorted((w for i, w in waits.items() if w.due <= now and i not in busy), key=lambda w: w.due):
-                    if len(in_flight) >= self.concurrency:
+                while len(in_flight) < self.concurrency:
+                    item = waits.take_due(now)
+                    if item is None:
                         break
                     task = self._timed_out if item.expired else self._check
                     in_flight[pool.submit(task, item)] = ("wait", item.outcome.index)
-                    busy.add(item.outcome.index)
                 while todo and len(in_flight) < self.concurrency:
                     index = todo.popleft()
                     in_flight[pool.submit(self._ensure, outcomes[index], requests[index][1])] = ("ensure", index)  # type: ignore[arg-type]
-                idle = [w.due for i, w in waits.items() if i not in busy]
-                timeout = max(0.0, min(idle) - self.monotonic()) if idle else None
+                # A due wait can start only on a free worker: with none free, wait for a task to end.
+                due = waits.next_due() if len(in_flight) < self.concurrency else None
+                timeout = None if due is None else max(0.0, due - self.monotonic())
                 if in_flight:
                     done, _pending = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
                     for future in done:
                         what, index = in_flight.pop(future)
+                        waits.busy.discard(index)
                         self._settle(what, future, outcomes[index], waits)
                 elif timeout is not None:
                     self.sleep(timeout)
+                elif waits:
+                    waits.reschedule_idle()
         return outcomes
 
-    def _settle(self, what: str, future: Future, outcome: FleetOutcome, waits: dict[int, _Wait]) -> None:
+    def _not_started(self, todo: deque[int], outcomes: list[FleetOutcome]) -> None:
+        """The batch's deadline passed: every certificate not started yet fails without ordering anything."""
+        while todo:
+            index = todo.popleft()
+            outcomes[index].error = OperationError(
+                f"Failed to ensure certificate '{outcomes[index].name}': not started within the batch's "
+                f"max_timeout={self.batch_timeout:g}s; nothing was ordered, the next run does it")
+            self._done(outcomes[index])
+
+    def _done(self, outcome: FleetOutcome) -> None:
+        if self.finish is not None:
+            self.finish(outcome)
+
+    def _settle(self, what: str, future: Future, outcome: FleetOutcome, waits: _Waits) -> None:
         """Take in a finished task: an outcome, a new wait, or the next due time of a wait."""
         index = outcome.index
         error = future.exception()
         now = self.monotonic()
         if error is not None:
             outcome.error = error
-            waits.pop(index, None)
+            waits.pop(index)
             self._scout_ended(index, waits, now)
+            self._done(outcome)
             return
         if what == "ensure":
             deferred = outcome.service.life.deferred if outcome.service else None  # type: ignore[union-attr]
-            if deferred is not None:
-                collector = outcome.service.life.collector  # type: ignore[union-attr]
-                # One deadline for the batch: the wait of an order placed now ends when the batch's does.
-                schedule = PollSchedule(max(0.0, self._deadline - now), deferred.waiting.loop_period, clock=self.monotonic,
-                                        rand=self.rand, start=now)
-                item = _Wait(outcome, deferred, collector.watch(deferred.record, start=now), schedule, now)
-                if self.learned is None and self._scout is None:
-                    self._scout = index  # checked at once and on its own schedule
-                elif self.learned is None:
-                    scout = waits.get(self._scout)  # type: ignore[arg-type]
-                    scout_age = scout.age(now) if scout is not None else 0.0
-                    item.due = min(now + max(HOLD_FIRST, scout_age), self._deadline)
-                else:
-                    item.due = self._first_due(item, now)
-                waits[index] = item
+            if deferred is None:
+                self._done(outcome)
+                return
+            collector = outcome.service.life.collector  # type: ignore[union-attr]
+            # An order's age counts from SCM's answer to it: the Vault writes after it take longer for some orders than
+            # for others, and would blur the issuance time the batch learns. One deadline for the batch: the wait of an
+            # order ends when the batch's does.
+            start = min(now, deferred.ordered_at) if deferred.ordered_at is not None else now
+            schedule = PollSchedule(max(0.0, self._deadline - start), deferred.waiting.loop_period, clock=self.monotonic,
+                                    rand=self.rand, start=start)
+            item = _Wait(outcome, deferred, collector.watch(deferred.record, start=start), schedule, now)
+            if self.learned is None and self._scout is None:
+                self._scout = index  # checked at once and on its own schedule
+            elif self.learned is None:
+                scout = waits.get(self._scout)
+                scout_age = scout.age(start) if scout is not None else 0.0
+                item.due = min(start + max(HOLD_FIRST, scout_age), self._deadline)
+            else:
+                item.due = self._first_due(item, now)
+            waits.add(item)
             return
         result = future.result()
-        item = waits[index]
+        item = waits.items[index]
         if result is not None:
-            waits.pop(index, None)
+            waits.pop(index)
             outcome.result = result
             self._learn(item, now, waits)
             self._scout_ended(index, waits, now)
+            self._done(outcome)
             return
         item.checked_age = item.age(now)
+        waits.checked.add(index)
         delay = item.schedule.next_delay()
         if delay is None:
             item.expired = True
-            item.due = now
+            waits.schedule(item, now)
         elif self.learned is None and index != self._scout:
-            item.due = min(now + max(delay, min(item.schedule.cap, HOLD_GROWTH * item.age(now))), self._deadline)
+            waits.schedule(item, min(now + max(delay, min(item.schedule.cap, HOLD_GROWTH * item.age(now))), self._deadline))
         else:
-            item.due = max(now + delay, self._first_due(item, now))
+            waits.schedule(item, max(now + delay, self._first_due(item, now)))
 
     def _first_due(self, item: _Wait, now: float) -> float:
         """When an order that does not scout is first worth checking (docs/lifecycle.md "The fleet path")."""
@@ -331,8 +446,12 @@ class Fleet:
             return min(item.schedule.start + item.schedule.min_delay, self._deadline)
         return min(max(now, item.schedule.start + self.learned), self._deadline)
 
-    def _learn(self, issued: _Wait, now: float, waits: dict[int, _Wait]) -> None:
-        """``issued`` was seen issued now: refine the batch's issuance time and move the waits not checked at it yet."""
+    def _learn(self, issued: _Wait, now: float, waits: _Waits) -> None:
+        """``issued`` was seen issued now: refine the batch's issuance time and move the waits not checked at it yet.
+
+        Only a wait already checked can have been checked below the issuance time when that time stays the same; when it
+        changes, any wait may have to move.
+        """
         age = issued.age(now)
         if issued.checked_age >= 0:
             low, high = self._bounds or (issued.checked_age, age)
@@ -343,12 +462,15 @@ class Fleet:
             learned = age  # issued at its first check: at most this long
         else:
             return  # checked first at the learned time and found issued: nothing new
-        self.learned = max(0.0, learned)
-        for item in waits.values():
+        before, self.learned = self.learned, max(0.0, learned)
+        candidates = waits.values() if self.learned != before else [waits.items[i] for i in waits.checked]
+        for item in candidates:
             if not item.expired and item.checked_age < self.learned and item.outcome.index != self._scout:
-                item.due = self._first_due(item, now)
+                due = self._first_due(item, now)
+                if due != item.due:
+                    waits.schedule(item, due)
 
-    def _scout_ended(self, index: int, waits: dict[int, _Wait], now: float) -> None:
+    def _scout_ended(self, index: int, waits: _Waits, now: float) -> None:
         """The scout got its answer (or an error) before the batch learned anything: the oldest waiting order scouts next."""
         if index != self._scout:
             return
@@ -359,4 +481,4 @@ class Fleet:
         if waiting:
             scout = min(waiting, key=lambda item: item.schedule.start)
             self._scout = scout.outcome.index
-            scout.due = min(scout.due, now)
+            waits.schedule(scout, min(scout.due, now))

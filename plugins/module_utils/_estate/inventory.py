@@ -51,7 +51,8 @@ def _date(value: Any, option: str) -> datetime.date | None:
 
 @dataclass
 class InventoryRequest:
-    """What a ``sectigo_inventory`` task asks, validated before any SCM call (``validate``)."""
+    """What a ``sectigo_inventory`` task asks: its options checked before any I/O (``check_options``), and with the
+    config's kind before any SCM call (``validate``)."""
 
     config: str
     do_import: bool = False
@@ -68,7 +69,8 @@ class InventoryRequest:
     concurrency: int = 8
     since: datetime.date | None = None
 
-    def validate(self, config_type: str) -> None:
+    def check_options(self) -> None:
+        """Every rule that needs neither Vault nor SCM: the module runs it before the Vault login."""
         rec.validate_name(self.config, "config")
         bad = [s for s in self.status if s not in STATUS_FILTERS]
         if bad:
@@ -78,6 +80,12 @@ class InventoryRequest:
         if not 1 <= int(self.page_size) <= DEFAULT_PAGE_SIZE:
             raise InputError("page_size", f"page_size must be from 1 to {DEFAULT_PAGE_SIZE}; got {self.page_size}")
         self.since = _date(self.requested_since, "requested_since")
+        if self.name_template:
+            check_template(self.name_template)
+
+    def validate(self, config_type: str) -> None:
+        """``check_options``, and the default name template of the config's kind."""
+        self.check_options()
         self.name_template = self.name_template or DEFAULT_TEMPLATES[config_type]
         check_template(self.name_template)
 

@@ -46,13 +46,25 @@ RECORD_CLAIM_KINDS = ("renew", "replace")
 # ---- the judgement of a claim ------------------------------------------------------------------------
 
 
-def claim_is_stale(claim: dict[str, Any], now: datetime, *, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
+def claim_is_stale(claim: dict[str, Any], now: datetime, *, refreshed_at: datetime | None = None,
+                   stale_after: float = CLAIM_STALE_SECONDS) -> bool:
     """Whether a claim has lost its owner, judged at ``now``: its answer was lost (``outcome: unknown``), its owner's
     process on this host has exited, or it was not refreshed for ``stale_after`` seconds (an owner on another host
-    that died). The one place that decides; ``now`` comes from the caller's clock."""
-    if claim.get("outcome") == "unknown" or owner_is_dead(claim.get("owner")):
+    that died). The one place that decides.
+
+    ``refreshed_at`` is when Vault wrote the version that holds the claim's latest refresh, and ``now`` Vault's clock
+    then (docs/scale.md "Claims on Vault's clock"): no controller's clock takes part. Without it (a store that does not
+    tell Vault's times) the claim's own ``claimed_at`` is judged against the caller's clock."""
+    if claim_is_abandoned(claim):
         return True
-    return (now - rec.parse_iso(claim["claimed_at"])).total_seconds() >= stale_after
+    refreshed = refreshed_at if refreshed_at is not None else rec.parse_iso(claim["claimed_at"])
+    return (now - refreshed).total_seconds() >= stale_after
+
+
+def claim_is_abandoned(claim: dict[str, Any]) -> bool:
+    """Stale whatever the time: the claim's POST answer was lost (``outcome: unknown``), or its owner's process on this
+    host has exited."""
+    return claim.get("outcome") == "unknown" or owner_is_dead(claim.get("owner"))
 
 
 def held_claim(record: rec.CertRecord | None) -> bool:
@@ -199,9 +211,14 @@ class Claims:
         claim.update(fields)
         return claim
 
-    def stale(self, claim: dict[str, Any]) -> bool:
-        """``claim_is_stale`` at this run's clock."""
-        return claim_is_stale(claim, self.clock())
+    def stale(self, claim: dict[str, Any], refreshed_at: datetime | None = None) -> bool:
+        """``claim_is_stale`` on Vault's clock when ``refreshed_at`` (when Vault wrote the claim's document) is known,
+        else on this run's clock."""
+        if claim_is_abandoned(claim):
+            return True  # no clock needed
+        if refreshed_at is None:
+            return claim_is_stale(claim, self.clock())
+        return claim_is_stale(claim, self.records.vault_now(), refreshed_at=refreshed_at)
 
     # ---- taking and giving up ----------------------------------------------------------------------
 
@@ -214,7 +231,8 @@ class Claims:
 
     def take_record(self, record: rec.CertRecord, version: int, pending: rec.RecordClaim) -> int | None:
         """Claim a renewal or replacement on the record itself; None when another run holds it."""
-        if held_claim(record) and not self.stale(record["pending"]):  # type: ignore[arg-type]
+        if held_claim(record) and not self.stale(record["pending"],  # type: ignore[arg-type]
+                                                 self.records.written_at(record["cert_unique_id"], version=version)):
             return None
         record["pending"] = pending
         try:
@@ -276,8 +294,11 @@ class Claims:
     # ---- another run's claim -----------------------------------------------------------------------
 
     def wait(self, document: Any, version: int, claim_of: Callable[[Any], dict[str, Any] | None],
-             read: Callable[[], tuple[Any, int]], what: str) -> tuple[Any, int, bool]:
+             read: Callable[[], tuple[Any, int]], what: str,
+             written_at: Callable[[int], datetime | None] = lambda _version: None) -> tuple[Any, int, bool]:
         """Wait while another run keeps its claim on ``document`` fresh, reading it again every CLAIM_POLL_SECONDS.
+        ``written_at(version)`` tells when Vault wrote a version of the document (``CertRecords.written_at``): the claim's
+        age is judged on Vault's clock.
 
         Returns ``(document, version, stale)``: the document once it carries no claim (None when it was deleted),
         or with a claim whose owner is gone (``stale``). Check mode does not wait. After CLAIM_WAIT_SECONDS of a
@@ -288,7 +309,7 @@ class Claims:
             claim = claim_of(document)
             if not claim:
                 break
-            if self.stale(claim):
+            if self.stale(claim, written_at(version)):
                 return document, version, True
             if self.check_mode:
                 break

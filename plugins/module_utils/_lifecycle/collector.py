@@ -25,7 +25,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repos
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import OperationError
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import CertResult
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError, ScmPending
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import CAS_ATTEMPTS, VaultCasConflict
 
 T = TypeVar("T")
 
@@ -279,19 +279,29 @@ class Collector:
         return self.store(record, version, pems, action=action, before=before)
 
     def store(self, record: rec.CertRecord, version: int, pems: list[str], *, action: str, before: dict[str, Any]) -> CertResult:
-        """Write the collected certificate (status Issued) on the version read."""
-        self.fill_certificate(record, pems)
-        record.pop("error", None)
-        rec.set_status(record, rec.ISSUED, self.clock())
-        try:
-            self.records.write(record, version)
-        except VaultCasConflict:
-            # Another run collected the same order first; its record is the truth.
-            current, _version = self.records.read(record["cert_unique_id"])
-            if current and current.get("status") == rec.ISSUED:
-                return CertResult(False, "none", current, before=before, after=rec.summary(current))
-            raise
-        return CertResult(True, action, record, before=before, after=rec.summary(record))
+        """Write the collected certificate (status Issued) on the version read.
+
+        Several runs may collect one order (runs that met on one name all follow the order one of them placed). When
+        another run wrote the record first: if it is no longer pending, that run collected the order (and may have
+        renewed it since) and its record is the truth; if it is still pending (a claim or a note was written), the
+        certificate is stored on the version just read, at most CAS_ATTEMPTS times."""
+        for _attempt in range(CAS_ATTEMPTS):
+            self.fill_certificate(record, pems)
+            record.pop("error", None)
+            rec.set_status(record, rec.ISSUED, self.clock())
+            try:
+                self.records.write(record, version)
+                return CertResult(True, action, record, before=before, after=rec.summary(record))
+            except VaultCasConflict:
+                current, version = self.records.read(record["cert_unique_id"])
+                if current is None:
+                    raise
+                if current.get("status") not in rec.PENDING_STATUSES:
+                    newest, _version = self.records.follow_renewals(current, version)
+                    return CertResult(False, "none", newest, before=before, after=rec.summary(newest))
+                record = current
+        raise OperationError(f"Failed to store certificate '{record['cert_unique_id']}': its record kept changing under "
+                             f"{CAS_ATTEMPTS} attempts; the order is saved and the next run collects it")
 
     def timed_out(self, record: rec.CertRecord, version: int, max_timeout: float) -> CertResult:
         """Not issued in time: keep the order (TimeoutStateSaved) and raise OperationError."""

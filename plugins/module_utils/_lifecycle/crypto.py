@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import ipaddress
 import re
@@ -487,6 +488,12 @@ def _load_certificate(data: Any) -> Any:
         raise CryptoInputError("certificate", "certificate is not a valid PEM or DER X.509 certificate") from None
 
 
+@functools.lru_cache(maxsize=16)
+def _loaded_certificate(pem: str) -> Any:
+    """A chain certificate, loaded once for the many collects that carry it (certificate objects do not change)."""
+    return _load_certificate(pem)
+
+
 def _colon_hex(data: bytes) -> str:
     return ":".join(f"{b:02X}" for b in data)
 
@@ -501,7 +508,22 @@ def serial_hex(serial: int) -> str:
 def parse_certificate(pem_or_der: str | bytes) -> dict[str, Any]:
     """Public facts of a certificate (PEM or DER): ``serial_number``, ``not_before``, ``not_after``,
     ``fingerprint_sha256``, ``common_name``, ``subject_alt_names``, ``key_algo``, ``key_size``,
-    ``public_key_sha256``, ``issuer``, ``subject`` (RFC 4514) and ``email`` (first email SAN)."""
+    ``public_key_sha256``, ``issuer``, ``subject`` (RFC 4514) and ``email`` (first email SAN).
+
+    The facts of the last few certificates parsed are kept (the CA certificates of a chain come with every collect
+    of a batch, and a leaf is looked at more than once while it is stored); each call returns its own copy."""
+    if isinstance(pem_or_der, (str, bytes)):
+        info = _parsed_certificate(pem_or_der)
+        return dict(info, subject_alt_names=list(info["subject_alt_names"]))
+    return _parse_certificate(pem_or_der)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_certificate(pem_or_der: str | bytes) -> dict[str, Any]:
+    return _parse_certificate(pem_or_der)
+
+
+def _parse_certificate(pem_or_der: Any) -> dict[str, Any]:
     cert = _load_certificate(pem_or_der)
     public_key = cert.public_key()
     algo, size = _public_key_facts(public_key)
@@ -562,7 +584,9 @@ def pkcs7_to_pem(data: bytes | str) -> list[str]:
     return [_to_pem(c) for c in certs]
 
 
+@functools.lru_cache(maxsize=64)
 def _issued_by(cert: Any, issuer: Any) -> bool:
+    """Whether ``issuer`` signed ``cert`` (kept for the last few pairs: a chain's CA certificates come with every collect)."""
     if cert.issuer != issuer.subject:
         return False
     try:
@@ -583,7 +607,7 @@ def order_chain(leaf_pem: str, others: list[str]) -> list[str]:
     seen = {leaf.fingerprint(hashes.SHA256())}
     pool: list[tuple[str, Any]] = []
     for pem in others:
-        cert = _load_certificate(pem)
+        cert = _loaded_certificate(pem) if isinstance(pem, str) else _load_certificate(pem)
         digest = cert.fingerprint(hashes.SHA256())
         if digest not in seen:
             seen.add(digest)

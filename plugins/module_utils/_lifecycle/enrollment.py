@@ -109,7 +109,7 @@ class Enrollment:
             org_id = int(record.get("org_id") or life.config["org_id"])
             return life.kind.place(record, issuance, org_id, with_marker(issuance.get("comments"), claim["request_id"]))
 
-        ordered = life.claims.order_on_name(req.name, entry, entry_version, post,  # type: ignore[arg-type]
+        ordered = life.claims.order_on_name(req.name, entry, entry_version, life.timed(post),  # type: ignore[arg-type]
                                             lambda: life.kind.find(record, claim["request_id"]))
         if ordered is None:
             # Another run judged this claim abandoned and took it over; it finds this order by its marker.
@@ -162,7 +162,8 @@ class Enrollment:
         its answer was lost: adopt the order SCM shows for it, else take the claim over and order now, once."""
         life = self.life
         settled, version, stale = life.claims.wait(entry, version, name_claim, lambda: life.records.read_name(req.name),
-                                                   f"enroll certificate '{req.name}'")
+                                                   f"enroll certificate '{req.name}'",
+                                                   lambda v: life.records.written_at(name=req.name, version=v))
         if settled is None:
             return None, 0
         entry = settled

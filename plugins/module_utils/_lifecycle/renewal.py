@@ -71,7 +71,7 @@ class Renewal:
                          post: Callable[[], Any], look_up: Callable[[], Any]) -> CertResult | ClaimedOrder:
         """Claim the record and order once (``Claims.order_on_record``). A claim another run holds, or takes over
         meanwhile, is followed instead (its result returned), ordering nothing; a failed order is the caller's to raise."""
-        ordered = self.life.claims.order_on_record(record, version, pending, post, look_up)  # type: ignore[arg-type]
+        ordered = self.life.claims.order_on_record(record, version, pending, self.life.timed(post), look_up)  # type: ignore[arg-type]
         if ordered is None:
             return self._after_lost_claim(req, record)
         return ordered
@@ -128,7 +128,7 @@ class Renewal:
         before = rec.summary(record) if before is None else before
         uid = record["cert_unique_id"]
         record, version, stale = life.claims.wait(record, version, record_claim, lambda: self._read_claimed(uid),
-                                                  f"renew certificate '{uid}'")
+                                                  f"renew certificate '{uid}'", lambda v: life.records.written_at(uid, version=v))
         if stale:
             return self._reconcile(req, record, version, before)
         if held_claim(record):  # check mode does not wait

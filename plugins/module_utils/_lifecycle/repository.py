@@ -86,6 +86,20 @@ class CertRecords:
             record, version = nxt, nver
         return record, version
 
+    # ---- Vault's clock (docs/scale.md "Claims on Vault's clock") ------------------------------------------
+
+    def written_at(self, uid: str | None = None, *, name: str | None = None, version: int) -> datetime | None:
+        """When Vault wrote ``version`` of the record ``uid`` (or of the name entry ``name``), by Vault's clock; None
+        from a store that does not tell Vault's times (the unit tests' in-memory stores)."""
+        if not hasattr(self.store, "written_at"):
+            return None
+        path = rec.name_path(self.config_name, name) if name else rec.cert_path(self.config_name, uid or "")
+        return self.store.written_at(path, version)  # type: ignore[attr-defined]
+
+    def vault_now(self) -> datetime:
+        """Vault's clock now (``VaultStore.vault_now``); only asked of a store that answered ``written_at``."""
+        return self.store.vault_now()  # type: ignore[attr-defined]
+
     # ---- names ---------------------------------------------------------------------------------------
 
     def read_name(self, name: str | None) -> tuple[rec.NameEntry | None, int]:

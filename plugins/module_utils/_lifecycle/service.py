@@ -84,12 +84,19 @@ class CertificateService:
     def claims(self) -> Claims:
         return self.life.claims
 
-    def task_result(self, result: CertResult, *, include_private_key: bool) -> dict[str, Any]:
-        """``changed``, ``action``, ``cert``, ``vault_path`` and ``days_remaining`` of a task."""
+    def task_result(self, result: CertResult, *, include_private_key: bool, brief: bool = False) -> dict[str, Any]:
+        """``changed``, ``action``, ``cert``, ``vault_path`` and ``days_remaining`` of a task.
+
+        ``brief`` (sectigo_certs' brief results): the record's ``status`` and ``not_after`` in place of ``cert``."""
         out: dict[str, Any] = {"changed": result.changed, "action": result.action}
         record = result.record
         if record:
-            out["cert"] = rec.public_view(record, include_private_key=include_private_key)
+            if brief:
+                out["status"] = record.get("status")
+                if record.get("not_after"):
+                    out["not_after"] = record["not_after"]
+            else:
+                out["cert"] = rec.public_view(record, include_private_key=include_private_key)
             out["vault_path"] = self.records.full_path(record["cert_unique_id"]) if record.get("cert_unique_id") else None
             if record.get("not_after"):
                 out["days_remaining"] = rec.days_remaining(record["not_after"], self.life.clock())

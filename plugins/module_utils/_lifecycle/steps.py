@@ -60,6 +60,9 @@ class Lifecycle:
         # and ``deferred`` holds what collect would have waited for.
         self.defer_collect = False
         self.deferred: Deferred | None = None
+        # When the answer to this task's order came (``monotonic``; None: no order answered in this task). The fleet
+        # counts an order's age from there (docs/lifecycle.md "The fleet path").
+        self.ordered_at: float | None = None
 
     @property
     def config_name(self) -> str:
@@ -89,6 +92,14 @@ class Lifecycle:
     @profiles.setter
     def profiles(self, value: "Profiles") -> None:
         self._profiles = value
+
+    def timed(self, post: Callable[[], Any]) -> Callable[[], Any]:
+        """``post`` (one SCM order), noting in ``ordered_at`` when its answer came."""
+        def send() -> Any:
+            answer = post()
+            self.ordered_at = self.monotonic()
+            return answer
+        return send
 
     def option(self, req: CertRequest, key: str) -> Any:
         """Task value, else the config's default, else the built-in default."""
@@ -131,7 +142,7 @@ class Lifecycle:
 
         waiting = Waiting(bool(self.option(req, "wait")), self.option(req, "max_timeout"), self.option(req, "loop_period"))
         if self.defer_collect and waiting.wait:
-            self.deferred = Deferred(record, version, waiting, action, before)
+            self.deferred = Deferred(record, version, waiting, action, before, self.ordered_at)
             return CertResult(True, action, record, before=before, after=rec.summary(record))
         return self.collector.collect(record, version, waiting, action=action, before=before)
 
@@ -145,3 +156,5 @@ class Deferred:
     waiting: "Waiting"
     action: str
     before: dict[str, Any]
+    # When SCM answered the order (``Lifecycle.ordered_at``); None when it was placed by an earlier run or found again.
+    ordered_at: float | None = None

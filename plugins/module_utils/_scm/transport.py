@@ -13,8 +13,8 @@ The policy lives on the session's ``HTTPAdapter``, so urllib3 does the retrying:
   mounts the same policy with POST allowed under that URL only.
 
 Proxies (``HTTP(S)_PROXY``, ``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` come from the environment as requests reads
-them. ``verify`` is passed with every request, because requests would otherwise let ``REQUESTS_CA_BUNDLE`` override
-an explicit ``scm_ca_cert`` or ``scm_validate_certs: false``.
+them, kept per SCM address (``_http.EnvOnceSession``). ``verify`` is passed with every request, because requests would
+otherwise let ``REQUESTS_CA_BUNDLE`` override an explicit ``scm_ca_cert`` or ``scm_validate_certs: false``.
 
 Private to this collection: no compatibility is promised to code outside it.
 """
@@ -30,6 +30,7 @@ import traceback
 from typing import Any, Callable, Iterator
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, redact
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import EnvOnceSession
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import RETRYABLE_STATUSES, ScmConnectionError
 
 try:
@@ -230,7 +231,7 @@ class Transport:
         self.verify: Any = ca_cert if ca_cert else bool(verify)
         self._policy = (max_retries, backoff_factor, timing)
         self._context = context
-        self.session = requests.Session()
+        self.session = EnvOnceSession()
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         adapter = ScmAdapter(self.attempts, context, max_retries=retry_policy(*self._policy))
         self.session.mount("https://", adapter)

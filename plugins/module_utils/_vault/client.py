@@ -5,7 +5,8 @@
 Every Vault request of the collection goes through :class:`VaultClient` (docs/vault.md "TLS, proxies and redirects"):
 
 - proxies, ``NO_PROXY``, the CA bundle or directory and the client certificate are the session's, and requests reads
-  the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) itself, as for any requests user;
+  the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) itself, as for any requests user, once
+  per Vault address (``_http.EnvOnceSession``);
 - reads are retried by urllib3's ``Retry`` on the session's adapter (``Retry-After`` honoured); a write is sent once
   here (``_vault/store`` sends a check-and-set write again while a cluster elects a leader, docs/vault.md "Retries");
 - a redirect is followed with the token (a standby node's 307), except from https to plain http, which is refused
@@ -22,22 +23,21 @@ import time
 import traceback
 from typing import Any, Callable
 
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._http import EnvOnceSession
+
 try:
     import hvac
     import hvac.adapters
     import hvac.exceptions
-    import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 except ImportError:
     HAS_HVAC = False
     HVAC_IMPORT_ERROR: str | None = traceback.format_exc()
-    _Session: Any = object
     _JSONAdapter: Any = object
 else:
     HAS_HVAC = True
     HVAC_IMPORT_ERROR = None
-    _Session = requests.Session
     _JSONAdapter = hvac.adapters.JSONAdapter
 
 # Methods retried after a failure or a retryable status: reads only. A write that may have reached Vault is never
@@ -68,8 +68,9 @@ class RenewalRefused(Exception):
         self.status = status
 
 
-class VaultSession(_Session):  # type: ignore[misc,valid-type]
-    """A ``requests.Session`` that follows Vault's redirects with the token, but never from TLS to plain http.
+class VaultSession(EnvOnceSession):  # type: ignore[misc,valid-type]
+    """A ``requests.Session`` that follows Vault's redirects with the token, but never from TLS to plain http (and reads
+    the environment once per origin: ``_http.EnvOnceSession``).
 
     requests keeps custom headers such as ``X-Vault-Token`` on every hop, which a standby node's 307 needs; it would
     keep them on a hop to ``http://`` too. 301, 302 and 303 would turn a write into a GET: followed for reads only.

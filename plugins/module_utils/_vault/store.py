@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
@@ -66,6 +67,25 @@ class VaultNotFoundError(VaultError):
 # message says so at once.
 ELECTION_WINDOW = 60.0
 _TRANSIENT_STATUS = (500, 502, 503, 504)
+
+# Vault's clock (docs/scale.md "Claims on Vault's clock"): the store keeps the time Vault wrote the versions it read or
+# wrote last (this many paths), so that judging a claim just read costs no extra request.
+STAMPS_KEPT = 256
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def vault_time(value: Any) -> datetime | None:
+    """An RFC 3339 time as Vault writes it (``2026-12-07T22:55:01.123456789Z``, nanoseconds) as an aware UTC datetime;
+    None when absent or not such a time (KV v2 leaves ``created_time`` empty on some paths of some servers)."""
+    match = _RFC3339.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    whole, fraction, zone = match.groups()
+    text = f"{whole}.{(fraction or '0')[:6].ljust(6, '0')}{'+00:00' if zone == 'Z' else zone}"
+    try:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except ValueError:
+        return None
 
 
 def transient(exc: BaseException, base_uri: str = "") -> bool:
@@ -253,6 +273,9 @@ class VaultStore:
         self.auth_method = auth_method_name or getattr(client, "auth_method", None) or "token"
         self.requests_sent = 0
         self._mount_checked = False
+        # path -> (version, when Vault wrote it); and (Vault's time, this process's monotonic time) at the latest sample.
+        self._stamps: dict[str, tuple[int, datetime]] = {}
+        self._clock_sample: tuple[datetime, float] | None = None
 
     def _rel(self, path: str) -> str:
         rel = path.strip("/") if isinstance(path, str) else ""
@@ -357,6 +380,7 @@ class VaultStore:
         version = int(data["metadata"].get("version") or 0)
         if data.get("data") is None:
             return None, version
+        self._stamp(rel, version, data["metadata"].get("created_time"))
         return data["data"], version
 
     def write(self, path: str, data: dict[str, Any], cas: int) -> int:
@@ -383,9 +407,13 @@ class VaultStore:
                     return version
             raise
         try:
-            return int(reply["data"]["version"])
+            version = int(reply["data"]["version"])
         except (KeyError, TypeError, ValueError):
             raise self._not_kv2() from None
+        written = self._stamp(rel, version, reply["data"].get("created_time"))
+        if written is not None:
+            self._clock_sample = (written, self._monotonic())
+        return version
 
     def list(self, path: str) -> list[str]:
         """Names directly under ``path``, sorted, sub-folders without their trailing ``/``; ``[]`` when none."""
@@ -405,6 +433,49 @@ class VaultStore:
             self._request("DELETE", f"{self.mount}/metadata/{rel}", action="delete", shown=f"{self.mount}/{rel}")
         except _Absent:
             return
+
+    # ---- Vault's clock (docs/scale.md "Claims on Vault's clock") ----------------------------------------
+
+    def _stamp(self, rel: str, version: int, created_time: Any) -> datetime | None:
+        written = created_time if isinstance(created_time, datetime) else vault_time(created_time)
+        if written is not None:
+            self._stamps.pop(rel, None)
+            self._stamps[rel] = (version, written)
+            if len(self._stamps) > STAMPS_KEPT:
+                del self._stamps[next(iter(self._stamps))]
+        return written
+
+    def written_at(self, path: str, version: int) -> datetime | None:
+        """When Vault wrote ``version`` of the record at ``path``, by Vault's own clock (KV v2's ``created_time``).
+
+        Known without a request when this store read or wrote that version lately, else read from the record's metadata;
+        None when Vault keeps no such version or no time for it."""
+        rel = self._rel(path)
+        seen = self._stamps.get(rel)
+        if seen is not None and seen[0] == version:
+            return seen[1]
+        metadata = self.read_metadata(path) or {}
+        written = vault_time(((metadata.get("versions") or {}).get(str(version)) or {}).get("created_time"))
+        if written is not None:
+            self._stamp(rel, version, written)
+        return written
+
+    def vault_now(self) -> datetime:
+        """Vault's clock now, without the controller's: the time Vault gave last (a write of this store returns when Vault
+        wrote it; else ``sys/health`` answers ``server_time_utc``, asked once), moved on by this process's monotonic clock,
+        which no change of the wall clock moves. Either sample is taken as its answer arrives, so the estimate is behind
+        Vault's clock by the answer's travel time (and up to a second for ``server_time_utc``): a claim looks younger,
+        never older, than it is."""
+        if self._clock_sample is None:
+            reply = self._request("GET", "sys/health?standbyok=true&perfstandbyok=true", action="read the time of",
+                                  shown="sys/health")
+            seconds = reply.get("server_time_utc") if isinstance(reply, dict) else None
+            if not isinstance(seconds, int) or isinstance(seconds, bool):
+                raise VaultError("Vault's sys/health did not answer its time (server_time_utc): claims cannot be judged on "
+                                 "Vault's clock", path="sys/health")
+            self._clock_sample = (datetime.fromtimestamp(seconds, timezone.utc), self._monotonic())
+        sampled, at = self._clock_sample
+        return sampled + timedelta(seconds=self._monotonic() - at)
 
     def read_metadata(self, path: str) -> dict[str, Any] | None:
         """KV v2 metadata (``current_version``, ``versions``, times); ``None`` when there is no record."""

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from scm_simulator.ca import CertificateAuthority
-from scm_simulator.server import SimulatorServer, make_server, serve_in_thread
+from scm_simulator.server import SimulatorServer, served
 from scm_simulator.simulator import Simulator
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -156,13 +156,8 @@ def key_pem_fixture() -> Any:
 
 @pytest.fixture
 def sim_server(shared_ca: CertificateAuthority) -> Iterator[SimulatorServer]:
-    server = make_server(Simulator.create(ca=shared_ca), "127.0.0.1", 0)
-    serve_in_thread(server, poll_interval=0.01)
-    try:
+    with served(Simulator.create(ca=shared_ca)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from scm_simulator.oauth import TOKEN_PATH, OAuthServer
-from scm_simulator.server import make_server, serve_in_thread
+from scm_simulator.server import served
 from scm_simulator.simulator import Simulator
 
 
@@ -20,13 +20,8 @@ CLIENT_SECRET = "a-client-secret-for-tests"
 @pytest.fixture
 def oauth_client(shared_ca, keys, client_class) -> Iterator[Any]:
     sim = Simulator.create(ca=shared_ca, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, token_lifetime=60)
-    server = make_server(sim, "127.0.0.1", 0)
-    serve_in_thread(server, poll_interval=0.01)
-    try:
+    with served(sim) as server:
         yield client_class(server.root_url, keys)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def grant(client: Any, **form: str) -> requests.Response:

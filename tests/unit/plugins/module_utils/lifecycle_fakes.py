@@ -18,6 +18,21 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors impo
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 
+class Ticking:
+    """A monotonic clock that moves on only when the code under test sleeps; ``sleeps`` holds each sleep."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self):
+        return self.now
+
+
 class FakeStore:
     base_path = "sectigo-vault-pki"
 

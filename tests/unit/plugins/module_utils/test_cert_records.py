@@ -24,6 +24,19 @@ def test_write_stamps_and_checks_the_version():
     assert repo.read(None) == (None, 0) and repo.ids() == {"1_acme"}
 
 
+def test_a_new_order_record_is_created_in_one_write_and_an_existing_one_overwritten():
+    store = FakeStore()
+    repo = CertRecords(store, "prod", clock=lambda: NOW)
+    reads = []
+    real_read = store.read
+    store.read = lambda path: reads.append(path) or real_read(path)
+    assert repo.create_or_overwrite({"cert_unique_id": "2_acme", "status": "Applied"}) == 1
+    assert reads == [] and store.writes == 1
+    # Stored already (an order adopted again): read, then written on its version.
+    assert repo.create_or_overwrite({"cert_unique_id": "2_acme", "status": "Applied", "ssl_id": 2}) == 2
+    assert reads == ["certs/prod/2_acme"] and repo.read("2_acme")[0]["ssl_id"] == 2
+
+
 def test_follow_renewals_to_the_newest_and_stops_on_a_loop():
     repo = records()
     repo.write({"cert_unique_id": "1_a", "status": "Renewed", "renewed_to": "2_a"}, 0)

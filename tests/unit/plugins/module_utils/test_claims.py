@@ -9,7 +9,7 @@ import time
 
 from datetime import datetime, timedelta, timezone
 
-from lifecycle_fakes import FakeStore
+from lifecycle_fakes import FakeStore, Ticking
 
 import pytest
 
@@ -20,6 +20,7 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.claim
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.repository import CertRecords
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import iso
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmConnectionError, ScmRequestError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultCasConflict
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -126,18 +127,23 @@ def test_an_order_under_a_claim_is_sent_once_and_looked_up_only_when_its_answer_
 
 
 def test_an_order_whose_claim_is_taken_over_meanwhile_says_so_and_writes_nothing():
-    store, keeper, version = claimed_name(interval=0.01)
+    store, keeper, _version = claimed_name(interval=0.01)
     taken = {"name": "web01", "claim": {"taken": "over"}}
 
     def post():
-        store.write("names/prod/web01", taken, cas=version)  # another run judged the claim abandoned
+        while True:  # another run judged the claim abandoned and wrote its own (on whatever the keeper wrote last)
+            try:
+                store.write("names/prod/web01", taken, cas=store.read("names/prod/web01")[1])
+                break
+            except VaultCasConflict:
+                continue
         deadline = time.monotonic() + 5
         while not keeper.lost and time.monotonic() < deadline:
             time.sleep(0.01)
         raise ScmRequestError("refused")
 
     assert order_under_claim(keeper, post, lambda: pytest.fail("nothing reached SCM: no look-up")) is None
-    assert keeper.lost and store.read("names/prod/web01") == (taken, version + 1)   # the claim is not given up over the other run's
+    assert keeper.lost and store.read("names/prod/web01")[0] == taken   # the claim is not given up over the other run's
 
 
 def test_a_claim_of_an_exited_process_on_this_host_is_stale_at_once():
@@ -158,16 +164,70 @@ def test_staleness_is_one_judgement_at_the_time_it_is_given():
     assert claim_is_stale(dict(claim, outcome="unknown"), NOW)
 
 
-class Ticking:
-    """A monotonic clock that moves on only when the code under test sleeps."""
+def test_with_vault_times_the_age_of_a_claim_is_on_vault_clock_alone():
+    claim = {"kind": "renew", "claimed_at": iso(NOW), "owner": {"host": "another-host", "pid": 1}}
+    # The judge's clock 10 minutes off either way; Vault wrote the claim's version 5 s (fresh) or 25 s (dead) ago.
+    assert not claim_is_stale(claim, NOW + timedelta(seconds=5), refreshed_at=NOW)
+    assert claim_is_stale(dict(claim, claimed_at=iso(NOW + timedelta(minutes=10))), NOW + timedelta(seconds=25), refreshed_at=NOW)
+    assert claim_is_stale(dict(claim, outcome="unknown"), NOW, refreshed_at=NOW)
+
+
+class ClockedStore(FakeStore):
+    """A FakeStore that, like VaultStore, tells when Vault wrote each version and Vault's now (``vault``)."""
 
     def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
+        super().__init__()
+        self.vault = NOW
+        self.stamps = {}
 
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+    def write(self, path, value, cas):
+        version = super().write(path, value, cas)
+        self.stamps[(path, version)] = self.vault
+        return version
+
+    def written_at(self, path, version):
+        return self.stamps.get((path, version))
+
+    def vault_now(self):
+        return self.vault
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=10), -timedelta(minutes=10)])
+def test_a_controller_clock_minutes_off_neither_takes_a_live_claim_nor_waits_on_a_dead_one(skew):
+    store = ClockedStore()
+    owner = CertRecords(store, "prod", clock=lambda: NOW)                        # the owner's clock is right
+    judge = CertRecords(store, "prod", clock=lambda: NOW + skew)                 # the judge's is 10 minutes off
+    claim = Claims(owner, clock=owner.clock, heartbeat=None).new("enroll", "r1", owner={"host": "another-host", "pid": 1})
+    version = owner.write_name("web01", {"name": "web01", "claim": claim}, 0)
+    ticking = Ticking()
+    claims = Claims(judge, clock=judge.clock, heartbeat=None, monotonic=lambda: ticking.now, sleep=ticking.sleep)
+    entry, version = judge.read_name("web01")
+
+    store.vault = NOW + timedelta(seconds=CLAIM_STALE_SECONDS - 1)               # refreshed 19 s ago on Vault's clock: live
+    assert not claims.stale(claim, judge.written_at(name="web01", version=version))
+    store.vault = NOW + timedelta(seconds=CLAIM_STALE_SECONDS)                   # 20 s: dead
+    assert claims.stale(claim, judge.written_at(name="web01", version=version))
+
+    # Waiting: the owner refreshes once (a new version Vault stamps later), then dies; the judge takes over 20 s after
+    # that refresh by Vault's clock, whatever its own clock says.
+    store.vault = NOW + timedelta(seconds=10)
+    owner.write_name("web01", {"name": "web01", "claim": dict(claim)}, version)
+
+    def read():
+        store.vault += timedelta(seconds=CLAIM_POLL_SECONDS)
+        return judge.read_name("web01")
+
+    document, _version, stale = claims.wait(entry, version, name_claim, read, "enroll certificate 'web01'",
+                                            lambda v: judge.written_at(name="web01", version=v))
+    assert stale and document["claim"]["request_id"] == "r1"
+    assert store.vault - (NOW + timedelta(seconds=10)) == timedelta(seconds=CLAIM_STALE_SECONDS)
+
+
+def test_a_store_without_vault_times_judges_by_claimed_at_and_the_callers_clock():
+    repo = records()
+    assert repo.written_at("1_a", version=1) is None
+    claim = {"kind": "renew", "claimed_at": iso(NOW - timedelta(seconds=CLAIM_STALE_SECONDS)), "owner": {"host": "h", "pid": 1}}
+    assert claims_of(repo).stale(claim, None)
 
 
 def test_waiting_for_a_fresh_claim_ends_when_it_is_gone_stale_or_too_long():

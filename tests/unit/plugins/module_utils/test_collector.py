@@ -125,6 +125,23 @@ def test_another_run_collected_first():
     assert (result.changed, result.record["status"]) == (False, "Issued")
 
 
+def test_another_run_collected_first_and_renewed_since():
+    records, record, version, collector = setup(ScriptedDesk(issue))
+    records.write(dict(record, cert_unique_id="8_acme", status="Issued"), 0)
+    records.write(dict(record, status="Renewed", renewed_to="8_acme"), version)
+    result = collector.collect(record, version, Waiting(True, 60, 5), action="collected", before={})
+    assert (result.changed, result.record["cert_unique_id"], result.record["status"]) == (False, "8_acme", "Issued")
+
+
+def test_a_record_still_pending_but_written_meanwhile_gets_the_certificate_on_its_new_version():
+    records, record, version, collector = setup(ScriptedDesk(issue))
+    records.write(dict(record, note="written by another run"), version)
+    result = collector.collect(record, version, Waiting(True, 60, 5), action="collected", before={})
+    stored, stored_version = records.read(record["cert_unique_id"])
+    assert result.changed and stored["status"] == "Issued" and stored["note"] == "written by another run"
+    assert stored_version == version + 2 and stored["certificate"]
+
+
 def test_leaf_keys_put_a_pending_replacement_first():
     other = crypto.build_csr(crypto.generate_private_key(crypto.normalize_key_spec("EC", key_curve="P-256")), common_name="x")
     record = {"public_key_sha256": "old", "pending": {"csr": other}}

@@ -392,6 +392,12 @@ def test_parse_certificate(ca, leaf, ec_key):
     der = leaf.public_bytes(serialization.Encoding.DER)
     assert c.parse_certificate(der) == info
     assert c.parse_certificate(_pem(leaf).encode()) == info
+    # A certificate parsed again comes from the kept facts, as a copy of its own: changing one changes no other.
+    again = c.parse_certificate(_pem(leaf))
+    again["subject_alt_names"].append("changed")
+    again["issuer"] = "changed"
+    assert c.parse_certificate(_pem(leaf)) == info and again != info
+    assert c.parse_certificate(leaf) == info  # a loaded certificate is parsed as it is
 
 
 @pytest.mark.parametrize("serial, expected", [(1, "01"), (0x80, "80"), (0x0ABC, "0A:BC"), (0xFF00FF, "FF:00:FF"), (2 ** 159 - 1, "7F" + ":FF" * 19)])

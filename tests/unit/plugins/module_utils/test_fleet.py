@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -10,7 +11,9 @@ from lifecycle_fakes import FakeScm, FakeStore
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import Fleet, build_requests, widen_pool
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate import fleet as fleet_module
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import (Fleet, FleetOutcome, _Wait, _Waits, build_requests,
+                                                                                      widen_pool)
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmRequestError
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001,
@@ -142,7 +145,10 @@ def test_one_deadline_for_the_batch_saves_every_order(bed):
 def test_build_requests_merges_shared_options():
     built = build_requests([{"name": "a", "term": 730}, {"name": "b", "common_name": "b.example.com"}],
                            {"config": "prod", "term": 365, "common_name": None, "key_algo": "EC"})
-    (name_a, a), (name_b, b) = built
+    (name_a, lazy_a), (name_b, lazy_b) = built
+    # Each item is made into its CertRequest when it starts; until then it holds only the options it was given.
+    assert lazy_a.item == {"name": "a", "term": 730} and lazy_a.shared is lazy_b.shared
+    a, b = lazy_a.build(), lazy_b.build()
     assert (name_a, a.term, a.key_algo, a.common_name) == ("a", 730, "EC", None)
     assert (name_b, b.term, b.common_name) == ("b", 365, "b.example.com")
     assert isinstance(a, CertRequest)
@@ -239,3 +245,116 @@ def test_a_slow_scout_does_not_hold_the_others_back_for_long():
     assert failed[0].error.result["cert"]["ssl_id"] == stuck
     assert all(scm.seen[oid] - scm.placed[oid] <= 2 * 5.0 + 1 for oid in scm.placed if oid != stuck), (scm.seen, scm.placed)
     assert stuck not in scm.seen
+
+
+class Counting:
+    """The fleet's monotonic clock, counting how often the batch's loop reads it (about twice per turn of the loop)."""
+
+    def __init__(self, clock):
+        self.clock, self.reads = clock, 0
+
+    def __call__(self):
+        self.reads += 1
+        return self.clock.monotonic()
+
+
+class Slow:
+    """Every call of ``inner`` takes ``seconds`` of real time first."""
+
+    def __init__(self, inner, seconds):
+        self._inner, self._seconds = inner, seconds
+
+    def __getattr__(self, name):
+        value = getattr(self._inner, name)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            time.sleep(self._seconds)
+            return value(*args, **kwargs)
+        return call
+
+
+class RealClock:
+    """Real time, for the test where waits fall due while the workers are busy."""
+
+    monotonic = staticmethod(time.monotonic)
+
+
+def test_a_full_pool_is_waited_for_not_polled():
+    # Two workers, SCM answers taking 5 ms, orders issued 50 ms after they were placed, in real time: waits fall due while
+    # both workers are busy. The loop then waits for a worker instead of turning without pause: it turns about once per
+    # finished task, however long the tasks take.
+    lock = threading.RLock()
+    store = FakeStore()
+    scm = TimedScm(RealClock(), lambda number: 0.05)
+    slow_scm = Slow(Locked(scm, lock), 0.005)
+    locked_store = Locked(store, lock)
+    locked_store.base_path = store.base_path
+    counting = Counting(RealClock())
+    finished = []
+    fleet = Fleet(locked_store, CONFIG, lambda: slow_scm, concurrency=2, max_timeout=120, monotonic=counting, rand=lambda: 0.5,
+                  finish=finished.append)
+    outcomes = fleet.run(build_requests(names(30), {"config": "prod"}))
+    assert [o.error for o in outcomes] == [None] * 30
+    tasks = 30 + sum(scm.requests.values())
+    assert counting.reads < 8 * tasks, (counting.reads, tasks)
+    # Each outcome was handed to finish once, when it was final.
+    assert sorted(o.index for o in finished) == list(range(30)) and all(o.result is not None for o in finished)
+
+
+def test_the_waits_heap_takes_the_earliest_due_and_skips_what_moved():
+    waits = _Waits()
+    items = [_Wait(FleetOutcome(i, f"n{i}"), None, None, None, due) for i, due in enumerate((5.0, 1.0, 3.0))]
+    for item in items:
+        waits.add(item)
+    assert waits.next_due() == 1.0 and waits.take_due(0.5) is None
+    first = waits.take_due(1.0)
+    assert first is items[1] and 1 in waits.busy
+    waits.schedule(items[2], 6.0)  # moved later: its entry at 3.0 is stale
+    waits.schedule(items[1], 0.5)  # busy: not taken until its check has ended
+    assert waits.next_due() == 5.0
+    waits.busy.discard(1)
+    waits.schedule(items[1], 2.0)
+    assert [waits.take_due(10.0).outcome.index for _turn in range(3)] == [1, 0, 2]
+    waits.pop(0)
+    assert waits.take_due(10.0) is None and waits.next_due() is None
+
+
+class SlowWrites:
+    """A store whose writes take time on the fake clock: ``cost(path)`` seconds each."""
+
+    def __init__(self, inner, clock, cost):
+        self._inner, self._clock, self._cost = inner, clock, cost
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def write(self, path, value, cas):
+        self._clock.sleep(self._cost(path))
+        return self._inner.write(path, value, cas)
+
+
+def test_an_orders_age_counts_from_scms_answer_not_from_the_vault_writes_after_it(monkeypatch):
+    # The Vault writes after an order take 0.1 s for some certificates and 1.5 s for others (fake clock): each wait's
+    # schedule starts when SCM answered the order, not when its certificate's writes were done, so every order is as old
+    # when issued and the issuance time the batch learns is not blurred by the writes.
+    lock = threading.RLock()
+    store, clock = FakeStore(), Clock()
+    scm = TimedScm(clock, lambda number: 5.0)
+    slow = SlowWrites(Locked(store, lock), clock, lambda path: 1.5 if path.rstrip("/")[-1] in "13579" else 0.1)
+    slow.base_path = store.base_path
+    starts = []
+
+    class Recorded(fleet_module.PollSchedule):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            starts.append(self.start)
+
+    monkeypatch.setattr(fleet_module, "PollSchedule", Recorded)
+    fleet = Fleet(slow, CONFIG, lambda: Locked(scm, lock), concurrency=1, max_timeout=300, sleep=clock.sleep,
+                  monotonic=clock.monotonic, rand=lambda: 0.5)
+    outcomes = fleet.run(build_requests(names(6), {"config": "prod"}))
+    assert [o.error for o in outcomes] == [None] * 6
+    assert starts == [scm.placed[oid] for oid in sorted(scm.placed)]
+    assert all(scm.seen[oid] - scm.placed[oid] >= 5.0 for oid in scm.placed)

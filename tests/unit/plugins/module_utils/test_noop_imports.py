@@ -44,10 +44,10 @@ SCRIPT = textwrap.dedent("""
     print(sorted(name[len(prefix):] for name in sys.modules if name.startswith(prefix) and sys.modules[name].__file__))
 """)
 
-# What a no-op may import from module_utils: the vocabulary, validation, Vault, the claims (to see that no other run
-# holds one), the shared steps and the decisions; not enrollment, the SCM client or its errors, the collector, profiles
-# or renewals.
-NOOP_MODULE_UTILS = {"_errors", "_lifecycle.kinds", "_lifecycle.repository", "_lifecycle.request", "_lifecycle.crypto",
+# What a no-op may import from module_utils: the vocabulary, validation, Vault (with its requests session, _http), the
+# claims (to see that no other run holds one), the shared steps and the decisions; not enrollment, the SCM client or its
+# errors, the collector, profiles or renewals.
+NOOP_MODULE_UTILS = {"_errors", "_http", "_lifecycle.kinds", "_lifecycle.repository", "_lifecycle.request", "_lifecycle.crypto",
                      "_lifecycle.claims", "_lifecycle.steps", "_lifecycle.service", "_lifecycle.records", "_lifecycle.schedule",
                      "_vault.auth", "_vault.client", "_vault.options", "_vault.store"}
 

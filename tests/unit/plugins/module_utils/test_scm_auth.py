@@ -251,17 +251,12 @@ def pki(tmp_path_factory):
 
 @pytest.fixture
 def tls_simulator(pki):
-    from scm_simulator.server import make_server, serve_in_thread  # pylint: disable=import-outside-toplevel
+    from scm_simulator.server import served  # pylint: disable=import-outside-toplevel
     from scm_simulator.simulator import Simulator  # pylint: disable=import-outside-toplevel
 
-    server = make_server(Simulator.create(), "127.0.0.1", 0, tls_cert=str(pki["dir"] / "server.pem"),
-                         tls_key=str(pki["dir"] / "server_key.pem"), tls_client_ca=pki["ca"])
-    serve_in_thread(server, poll_interval=0.01)
-    try:
+    with served(Simulator.create(), tls_cert=str(pki["dir"] / "server.pem"), tls_key=str(pki["dir"] / "server_key.pem"),
+                tls_client_ca=pki["ca"]) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _leftovers() -> set[str]:

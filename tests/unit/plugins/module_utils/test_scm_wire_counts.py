@@ -33,16 +33,11 @@ class FakeTime:
 
 @pytest.fixture
 def simulator():
-    from scm_simulator.server import make_server, serve_in_thread  # pylint: disable=import-outside-toplevel
+    from scm_simulator.server import served  # pylint: disable=import-outside-toplevel
     from scm_simulator.simulator import Simulator  # pylint: disable=import-outside-toplevel
 
-    server = make_server(Simulator.create(), "127.0.0.1", 0)
-    serve_in_thread(server, poll_interval=0.01)
-    try:
+    with served(Simulator.create()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -106,16 +101,11 @@ def test_gets_are_retried_through_429_and_5xx_with_retry_after(bed):
 
 @pytest.fixture
 def oauth_simulator():
-    from scm_simulator.server import make_server, serve_in_thread  # pylint: disable=import-outside-toplevel
+    from scm_simulator.server import served  # pylint: disable=import-outside-toplevel
     from scm_simulator.simulator import Simulator  # pylint: disable=import-outside-toplevel
 
-    server = make_server(Simulator.create(client_id="cid", client_secret="csecret", token_lifetime=300), "127.0.0.1", 0)
-    serve_in_thread(server, poll_interval=0.01)
-    try:
+    with served(Simulator.create(client_id="cid", client_secret="csecret", token_lifetime=300)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_oauth2_one_token_for_many_requests_again_after_expiry_and_after_a_401(oauth_simulator):

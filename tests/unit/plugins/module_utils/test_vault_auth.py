@@ -8,6 +8,7 @@ their signed request and their token fetch are checked here.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -18,10 +19,11 @@ import hvac
 import pytest
 import requests
 from requests.adapters import BaseAdapter
+from vault_fakes import vault_options
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import auth
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import options as vo
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, VaultOptionsError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptionsError
 
 ADDR = "https://vault.example:8200"
 PASSWORD = "PASSWORD-must-not-leak"
@@ -76,16 +78,7 @@ def client_with(recorder, *, verify=True):
     return hvac.Client(url=ADDR, session=session, verify=verify)
 
 
-def options(**values):
-    return VaultOptions.from_mapping({"vault_addr": ADDR, **values})
-
-
-@pytest.fixture
-def cert_files(tmp_path):
-    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
-    cert.write_text("cert")
-    key.write_text("key")
-    return str(cert), str(key)
+options = functools.partial(vault_options, ADDR)
 
 
 # --- each method: the request hvac sends --------------------------------------------------------------------
@@ -123,8 +116,8 @@ def test_the_namespace_goes_with_the_login():
     assert recorder.sent[0]["headers"]["X-Vault-Namespace"] == "team-a"
 
 
-def test_cert_login_sends_the_client_certificate(cert_files):
-    cert, key = cert_files
+def test_cert_login_sends_the_client_certificate(vault_cert_files):
+    cert, key = vault_cert_files
     recorder = Recorder((200, login_reply()), (200, login_reply(token="s.second")))
     client = client_with(recorder)
     auth.login(client, options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key, vault_role="web"))
@@ -135,9 +128,9 @@ def test_cert_login_sends_the_client_certificate(cert_files):
     assert client.token == "s.second"
 
 
-def test_cert_login_without_tls_verification(cert_files):
+def test_cert_login_without_tls_verification(vault_cert_files):
     """hvac's auth.cert.login refuses verify=False; the same request then goes through hvac's generic login."""
-    cert, key = cert_files
+    cert, key = vault_cert_files
     recorder = Recorder()
     client = client_with(recorder, verify=False)
     auth.login(client, options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key, vault_role="web",

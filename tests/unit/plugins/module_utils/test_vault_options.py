@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pytest
 import yaml
+from vault_fakes import vault_options
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -18,16 +20,7 @@ SECRETS = {"vault_token": "hvs.TOKEN-must-not-leak", "vault_secret_id": "SECRET-
            "vault_password": "PASSWORD-must-not-leak", "vault_jwt": "JWT-must-not-leak"}
 
 
-def options(**values):
-    return VaultOptions.from_mapping({"vault_addr": ADDR, **values})
-
-
-@pytest.fixture
-def cert_files(tmp_path):
-    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
-    cert.write_text("cert")
-    key.write_text("key")
-    return str(cert), str(key)
+options = functools.partial(vault_options, ADDR)
 
 
 # --- argspec -------------------------------------------------------------------------------------------------
@@ -258,8 +251,8 @@ def test_an_azure_service_principal_needs_its_tenant(monkeypatch):
     assert err.value.field == "vault_azure_tenant_id" and "azure-secret-xyz" not in str(err.value)
 
 
-def test_cert_method_needs_existing_files(cert_files, tmp_path):
-    cert, key = cert_files
+def test_cert_method_needs_existing_files(vault_cert_files, tmp_path):
+    cert, key = vault_cert_files
     opts = options(vault_auth_method="cert", vault_client_cert=cert, vault_client_key=key)
     assert opts.client_cert == (cert, key)
     with pytest.raises(VaultOptionsError) as err:

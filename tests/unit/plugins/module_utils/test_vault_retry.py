@@ -13,31 +13,17 @@ import hvac.exceptions
 import pytest
 import requests
 import urllib3
-from vault_fakes import Recorded
+from lifecycle_fakes import Ticking
+from vault_fakes import scripted, store_for
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.auth import LoginResult
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import RenewalRefused, VaultClient
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import RenewalRefused
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import (
-    ELECTION_WINDOW, VaultAuthError, VaultCasConflict, VaultConnectionError, VaultError, VaultStore, transient)
+    ELECTION_WINDOW, VaultAuthError, VaultCasConflict, VaultConnectionError, VaultError, transient)
 
 ADDR = "http://127.0.0.1:8200"
-MOUNT_OK = {"data": {"type": "kv", "options": {"version": "2"}}}
 CAS = (400, {}, {"errors": ["check-and-set parameter did not match the current version"]})
 NO_LEADER = (500, {}, {"errors": ["local node not active but active cluster node not found"]})
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self):
-        return self.now
 
 
 class _Conn:
@@ -59,38 +45,6 @@ def unresolved(host="vault.invalid"):
 TIMEOUT = requests.exceptions.ReadTimeout("HTTPConnectionPool(host='127.0.0.1', port=8200): Read timed out. (read timeout=30)")
 CONNECT_TIMEOUT = requests.exceptions.ConnectTimeout("connect timed out")
 RESET = requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset")))
-
-
-def scripted(script, clock=None, cost=0.0, login=None, method="token"):
-    """A real VaultClient whose transport answers each request with the next item of ``script`` (an exception is
-    raised: what requests' own adapter would raise); the mount check is answered apart. ``sent``: (method, path)."""
-    sent = []
-
-    def answer(request):
-        path = request.url.split("/v1/", 1)[1]
-        if path.startswith("sys/internal/ui/mounts/"):
-            return 200, {}, MOUNT_OK
-        sent.append((request.method, path))
-        if clock is not None:
-            clock.now += cost
-        item = script.pop(0)
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    values = {"vault_addr": ADDR, "vault_token": "s.token-value"}
-    if method == "approle":
-        values.update(vault_auth_method="approle", vault_role_id="r", vault_secret_id="s")
-    client = VaultClient(VaultOptions.from_mapping(values), login)
-    client.token = "s.token-value"
-    adapter = Recorded(answer=answer)
-    client.session.mount("http://", adapter)
-    client.session.mount("https://", adapter)
-    return client, sent
-
-
-def store_for(client, clock):
-    return VaultStore(client, "secret", "base", sleep=clock.sleep, monotonic=clock.monotonic)
 
 
 def read_reply(data, version):
@@ -138,21 +92,21 @@ def test_a_refused_redirect_to_another_node_is_transient():
 
 
 def test_a_read_is_sent_again_until_the_cluster_answers():
-    clock = Clock()
+    clock = Ticking()
     client, sent = scripted([NO_LEADER, TIMEOUT, RESET, read_reply({"a": 1}, 3)])
     assert store_for(client, clock).read("x") == ({"a": 1}, 3)
     assert len(sent) == 4 and clock.sleeps == [0.25, 0.5, 1.0]
 
 
 def test_the_backoff_doubles_up_to_four_seconds():
-    clock = Clock()
+    clock = Ticking()
     client, _sent = scripted([(503, {}, {"errors": ["Vault is sealed"]})] * 8 + [read_reply({"a": 1}, 1)])
     store_for(client, clock).read("x")
     assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
 
 
 def test_retries_stop_after_the_window_with_the_last_error():
-    clock = Clock()
+    clock = Ticking()
     client, _sent = scripted([(503, {}, {"errors": ["no active node"]})] * 100, clock=clock, cost=1.0)
     with pytest.raises(VaultError) as info:
         store_for(client, clock).read("x")
@@ -163,7 +117,7 @@ def test_retries_stop_after_the_window_with_the_last_error():
 @pytest.mark.parametrize("failure, kind", [(refused(), VaultConnectionError), (unresolved(), VaultConnectionError),
                                            ((403, {}, {"errors": ["permission denied"]}), VaultAuthError)])
 def test_a_refusal_by_vault_addr_a_bad_name_or_a_4xx_fails_at_once(failure, kind):
-    clock = Clock()
+    clock = Ticking()
     client, sent = scripted([failure, read_reply({}, 1), read_reply({}, 1)])
     with pytest.raises(kind):
         store_for(client, clock).read("x")
@@ -171,7 +125,7 @@ def test_a_refusal_by_vault_addr_a_bad_name_or_a_4xx_fails_at_once(failure, kind
 
 
 def test_a_conflict_is_not_retried():
-    clock = Clock()
+    clock = Ticking()
     client, sent = scripted([CAS])
     with pytest.raises(VaultCasConflict):
         store_for(client, clock).write("x", {"a": 1}, cas=2)
@@ -180,21 +134,21 @@ def test_a_conflict_is_not_retried():
 
 def test_a_write_applied_before_its_answer_was_lost_is_its_own():
     # 1st attempt: applied (version 3) but the answer timed out; 2nd: refused by check-and-set; the read shows our data.
-    clock = Clock()
+    clock = Ticking()
     client, sent = scripted([TIMEOUT, CAS, read_reply({"a": 1}, 3)])
     assert store_for(client, clock).write("x", {"a": 1}, cas=2) == 3
     assert [m for m, _p in sent] == ["POST", "POST", "GET"]
 
 
 def test_a_write_that_lost_to_another_writer_during_retries_is_a_conflict():
-    clock = Clock()
+    clock = Ticking()
     client, _sent = scripted([TIMEOUT, CAS, read_reply({"a": "theirs"}, 3)])
     with pytest.raises(VaultCasConflict):
         store_for(client, clock).write("x", {"a": 1}, cas=2)
 
 
 def test_a_write_sent_again_after_a_500_succeeds():
-    clock = Clock()
+    clock = Ticking()
     client, sent = scripted([NO_LEADER, (200, {}, {"data": {"version": 3}})])
     assert store_for(client, clock).write("x", {"a": 1}, cas=2) == 3
     assert [m for m, _p in sent] == ["POST", "POST"] and clock.sleeps == [0.25]
@@ -204,7 +158,7 @@ def test_a_write_sent_again_after_a_500_succeeds():
 
 def test_a_renew_self_500_logs_in_again_without_election_retries():
     # Vault answers renew-self for a token past its max TTL with HTTP 500: a new login, then the read; no backoff.
-    clock = Clock()
+    clock = Ticking()
     logins = []
 
     def login(hvac_client, _options):
@@ -222,7 +176,7 @@ def test_a_renew_self_500_logs_in_again_without_election_retries():
 
 
 def test_a_renew_self_500_without_a_new_login_fails_at_once():
-    clock = Clock()
+    clock = Ticking()
 
     def login(hvac_client, _options):
         hvac_client.token = "given"

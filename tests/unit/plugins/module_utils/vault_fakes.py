@@ -1,10 +1,18 @@
-"""A recording requests transport adapter for the Vault client's unit tests (no network)."""
+"""For the Vault unit tests (no network): a recording requests transport adapter, the task's Vault options, a real
+VaultClient and VaultStore on a scripted transport."""
 from __future__ import annotations
 
 import json
 
 import requests
 from requests.adapters import BaseAdapter
+
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.client import VaultClient
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultStore
+
+SCRIPTED_ADDR = "http://127.0.0.1:8200"
+MOUNT_OK = {"data": {"type": "kv", "options": {"version": "2"}}}
 
 
 class _Raw:
@@ -44,3 +52,40 @@ class Recorded(BaseAdapter):
 
     def close(self):
         pass
+
+
+def vault_options(addr, **values):
+    """The Vault options of a task with ``vault_addr`` ``addr`` and ``values``, as the modules build them."""
+    return VaultOptions.from_mapping({"vault_addr": addr, **values})
+
+
+def scripted(script, clock=None, cost=0.0, login=None, method="token"):
+    """A real VaultClient whose transport answers each request with the next item of ``script`` (an exception is
+    raised: what requests' own adapter would raise); the mount check is answered apart. ``sent``: (method, path)."""
+    sent = []
+
+    def answer(request):
+        path = request.url.split("/v1/", 1)[1]
+        if path.startswith("sys/internal/ui/mounts/"):
+            return 200, {}, MOUNT_OK
+        sent.append((request.method, path))
+        if clock is not None:
+            clock.now += cost
+        item = script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    values = {"vault_addr": SCRIPTED_ADDR, "vault_token": "s.token-value"}
+    if method == "approle":
+        values.update(vault_auth_method="approle", vault_role_id="r", vault_secret_id="s")
+    client = VaultClient(VaultOptions.from_mapping(values), login)
+    client.token = "s.token-value"
+    adapter = Recorded(answer=answer)
+    client.session.mount("http://", adapter)
+    client.session.mount("https://", adapter)
+    return client, sent
+
+
+def store_for(client, clock):
+    return VaultStore(client, "secret", "base", sleep=clock.sleep, monotonic=clock.monotonic)

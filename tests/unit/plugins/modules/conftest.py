@@ -13,7 +13,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs as _config_service
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _module
-from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_profile, sectigo_revoke
+from ansible_collections.sectigo.vault_pki.plugins.modules import sectigo_revoke
 from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, FakeStore
 
 VAULT = {"vault_addr": "http://127.0.0.1:1", "vault_token": "unit-test-token"}
@@ -36,7 +36,7 @@ class ModuleBed:
         self.capsys = capsys
         monkeypatch.setattr(_module, "connect_store", lambda params: self.store)
         # Modules that import the factory by name get the fake too: no test may reach a real SCM.
-        for owner in (_config_service, sectigo_profile, sectigo_revoke):
+        for owner in (_config_service, sectigo_revoke):
             monkeypatch.setattr(owner, "scm_client_for", self.scm_client_for)
 
     def scm_client_for(self, config, timeout=30):  # pylint: disable=unused-argument

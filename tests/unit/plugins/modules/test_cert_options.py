@@ -5,6 +5,7 @@ takes (as ansible-test validate-modules checks, here on every unit run)."""
 from __future__ import annotations
 
 import importlib
+import os
 
 import pytest
 import yaml
@@ -122,6 +123,19 @@ def test_documentation_says_what_the_argspec_takes(module):
     _compare({k: v for k, v in doc.items() if k in module.ARGUMENT_SPEC}, module.ARGUMENT_SPEC, "")
 
 
+MODULES = sorted(name[:-3] for name in os.listdir(os.path.dirname(sectigo_cert.__file__)) if name.startswith("sectigo_"))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_module_takes_its_attributes_from_the_fragment(name):
+    # The module's DOCUMENTATION adds details (or a support other than full); what every attribute is, the fragment says.
+    module = importlib.import_module(f"ansible_collections.sectigo.vault_pki.plugins.modules.{name}")
+    assert "sectigo.vault_pki.attributes" in yaml.safe_load(module.DOCUMENTATION)["extends_documentation_fragment"]
+    attributes = merged_documentation(module)["attributes"]
+    assert {"check_mode", "diff_mode", "platform"} <= set(attributes)
+    assert all(value["description"] and value["support"] for value in attributes.values())
+
+
 def test_every_certificate_option_is_described_once():
     # descriptions() refuses an option described twice; none is missing and none is left over.
     assert set(fragment.descriptions()) == set(CERT_OPTIONS)
@@ -139,5 +153,6 @@ def test_a_reference_points_where_the_option_lives_in_each_set():
 def test_the_fleet_module_states_only_what_differs():
     # sectigo_certs documents its own options and the few whose meaning differs for a batch; the rest come from the fragment.
     own = yaml.safe_load(sectigo_certs.DOCUMENTATION)["options"]
-    assert set(own) == {"certificates", "names", "state", "concurrency", "max_orders", "max_timeout", "wait", "return_private_key", "shard"}
+    assert set(own) == {"certificates", "names", "state", "concurrency", "max_orders", "max_timeout", "wait", "return_private_key", "shard",
+                        "item_results"}
     assert "suboptions" not in own["certificates"]

@@ -112,6 +112,7 @@ def test_custom_fields_text_that_is_not_the_list_fails_its_item_only(bed, ssl_co
     ({"max_orders": -1}, "max_orders"),
     ({"shard": {"index": 4, "count": 4}}, "shard.index"),
     ({"shard": {"index": 0, "count": 0}}, "shard.count"),
+    ({"item_results": "brief", "return_private_key": True}, "item_results"),
 ])
 def test_bad_batch_options_are_refused_before_vault_is_reached(bed, ssl_config, monkeypatch, args, field):
     def no_vault(params):
@@ -120,3 +121,43 @@ def test_bad_batch_options_are_refused_before_vault_is_reached(bed, ssl_config, 
     monkeypatch.setattr(_module, "connect_store", no_vault)
     out = bed.run(sectigo_certs, dict({"config": ssl_config, "names": ["web01"]}, **args))
     assert out["failed"] and out["field"] == field, out
+
+
+# ---- item_results: full, brief, and auto by the number of items --------------------------------------------------
+
+BRIEF_KEYS = {"name", "changed", "failed", "action", "status", "not_after", "days_remaining", "vault_path"}
+
+
+def test_brief_results_hold_no_record(bed, ssl_config):
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "concurrency": 1, "item_results": "brief"})
+    assert not result.get("failed"), result
+    for item in result["certificates"]:
+        assert set(item) == BRIEF_KEYS, item
+        assert item["action"] == "enrolled" and item["status"] == "Issued" and item["not_after"].endswith("Z")
+        record = bed.store.read(item["vault_path"].split("/", 1)[1])[0]
+        assert record["not_after"] == item["not_after"] and record["status"] == "Issued"
+    assert result["summary"] == {"total": 3, "changed": 3, "failed": 0, "actions": {"enrolled": 3}}
+    # The arguments sent back with the result list of each item only what it sets.
+    assert result["invocation"]["module_args"]["certificates"] == ITEMS
+    again = bed.run(sectigo_certs, {"config": ssl_config, "certificates": ITEMS, "concurrency": 1, "item_results": "brief"})
+    assert [(c["action"], set(c)) for c in again["certificates"]] == [("none", BRIEF_KEYS)] * 3
+
+
+def test_a_failed_item_of_brief_results_keeps_its_message_and_status(bed, ssl_config):
+    items = ITEMS[:1] + [{"name": "bad", "common_name": "bad.example.com", "term": 0}]
+    result = bed.run(sectigo_certs, {"config": ssl_config, "certificates": items, "concurrency": 1, "item_results": "brief"})
+    bad = {c["name"]: c for c in result["certificates"]}["bad"]
+    assert result["failed"] and bad["failed"] and bad["field"] == "term" and "cert" not in bad
+
+
+@pytest.mark.parametrize("given, private_key, brief", [
+    ({}, False, True), ({"item_results": "auto"}, True, False), ({"item_results": "full"}, False, False)])
+def test_auto_results_are_brief_above_the_threshold(bed, ssl_config, monkeypatch, given, private_key, brief):
+    monkeypatch.setattr(sectigo_certs, "AUTO_FULL_UP_TO", 2)
+    args = dict({"config": ssl_config, "certificates": ITEMS, "concurrency": 1, "return_private_key": private_key}, **given)
+    result = bed.run(sectigo_certs, args)
+    assert not result.get("failed"), result
+    assert all(("cert" in c) is not brief and ("not_after" in c) is brief for c in result["certificates"])
+    assert all(("key_size" in item) is not brief for item in result["invocation"]["module_args"]["certificates"])
+    # Up to the threshold, auto keeps the full results.
+    assert all("cert" in c for c in bed.run(sectigo_certs, dict(args, certificates=ITEMS[:2]))["certificates"])
