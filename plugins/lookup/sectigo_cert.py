@@ -108,6 +108,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import records as rec
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import OPTION_RULES, CertRequest, boolean
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import claims
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.options import VaultOptions, vault_argspec
 
@@ -134,6 +135,7 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(f"sectigo_cert lookup: unknown option {unknown[0]}; the options are {', '.join(sorted(KNOWN_OPTIONS))}")
         if not terms:
             raise AnsibleLookupError("sectigo_cert lookup: give at least one term (a certificate name or a cert_unique_id)")
+        claims.begin_task()  # a claim an earlier task of this worker left behind is not a live one
         try:
             # Checked as given: Ansible's own conversion would read any unknown text as false.
             for name in READ_OPTIONS:

@@ -4,17 +4,14 @@
 
 Private to this collection: no compatibility is promised to code outside it.
 
-The module runs every task. Its action plugin first tries to answer an idempotent re-run on the controller
-(docs/architecture.md "A re-run decided on the controller"): it reads the name entry first, and a name Vault does not
-hold goes to the module at once; otherwise the same service decides, on a Vault store that refuses to write and with no
-SCM client, so the moment anything would change, ``CannotDecideHere`` ends the attempt before any write or SCM call
-and the module runs as usual.
+The module runs a task with :func:`task_output`. When the module would run on the controller anyway, the action plugin
+runs the same task in Ansible's worker process with :func:`run_in_worker` instead of starting a module process
+(docs/architecture.md "A task run in Ansible's worker").
 """
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.records import name_path
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.request import CertRequest, cert_options_for
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import CONFIG_OPTION
 
@@ -24,7 +21,11 @@ ARGUMENT_SPEC = dict(
     config=CONFIG_OPTION,
     **cert_options_for("task"),
     return_private_key=dict(type="bool", default=False, aliases=["include_private_key"]),
+    # Read by the action plugin only: false starts a module process for every task.
+    run_in_worker=dict(type="bool", default=True),
 )
+# What a failure is reported as failing to do ("Failed to manage the certificate: ...").
+VERB = "manage the certificate"
 CONSTRAINTS = dict(mutually_exclusive=[("ssl_id", "order_number")], required_one_of=[("name", "cert_unique_id")])
 
 
@@ -38,78 +39,23 @@ def task_output(service: Any, params: dict[str, Any], *, diff: bool) -> tuple[di
     return out, result
 
 
-class CannotDecideHere(Exception):
-    """The re-run needs a write or SCM: the module has to run the task."""
+def run_in_worker(params: dict[str, Any], *, check_mode: bool, diff: bool) -> dict[str, Any]:
+    """Run one task in the calling process, as the module would (same service, same result, same failures).
 
-
-class ReadOnlyStore:
-    """A Vault store that reads and refuses every change (raising ``CannotDecideHere`` before sending anything).
-
-    ``read_ahead`` maps a path to the ``(data, version)`` of a read made just before, for the same decision: the first
-    read of that path is answered with it instead of asking Vault again.
-    """
-
-    def __init__(self, store: Any, read_ahead: dict[str, Any] | None = None) -> None:
-        self._store = store
-        self._read_ahead = dict(read_ahead or {})
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def read(self, path: str) -> Any:
-        if path in self._read_ahead:
-            data, version = self._read_ahead.pop(path)
-        else:
-            data, version = self._store.read(path)
-        if data is None and path.startswith("names/"):
-            # A name Vault does not hold is an order to place (or, in check mode, a change to predict): the module's.
-            raise CannotDecideHere(f"finds no entry at {path}")
-        return data, version
-
-    def list(self, path: str) -> list[str]:
-        return self._store.list(path)
-
-    def read_metadata(self, path: str) -> Any:
-        return self._store.read_metadata(path)
-
-    def write(self, path: str, data: Any, cas: int) -> int:
-        raise CannotDecideHere(f"writes {path}")
-
-    def delete(self, path: str) -> None:
-        raise CannotDecideHere(f"deletes {path}")
-
-
-def _no_scm() -> Any:
-    raise CannotDecideHere("calls SCM")
-
-
-def _no_wait(_seconds: float) -> None:
-    raise CannotDecideHere("waits for another run's claim")
-
-
-def unchanged_on_controller(params: dict[str, Any], *, check_mode: bool, diff: bool) -> dict[str, Any] | None:
-    """The result of a ``state=present`` task that changes nothing, decided from Vault alone; None when it would
-    change something or cannot be decided this way (the module then runs it)."""
+    Failures the module turns into ``fail_json`` come back as ``failed`` results with the same fields; anything else
+    is raised, as the module's traceback would be. Warnings stay in the result's ``warnings``."""
     # Imported here: the module never runs this, and an AnsiballZ payload compiles what it imports.
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import claims
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import connect_store
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import connect_store, failure_fields, raised_by_a_service
 
-    if params.get("state") != "present":
-        return None
-    vault = connect_store(params)
-    read_ahead: dict[str, Any] = {}
-    if params.get("name"):
-        # The name entry before anything else: a name Vault does not hold is an order (or, in check mode, a change to
-        # predict), the module's, and costs the controller this one read; no config, validation or key checks.
-        path = name_path(params["config"], params["name"])
-        entry = vault.read(path)
-        if entry[0] is None:
-            return None
-        read_ahead[path] = entry
-    store = ReadOnlyStore(vault, read_ahead)
-    service = CertificateService.for_config(store, params["config"], scm_factory=_no_scm, check_mode=check_mode, sleep=_no_wait)
+    claims.begin_task()  # a claim an earlier task of this worker left behind is not a live one
     try:
-        out, result = task_output(service, params, diff=diff)
-    except CannotDecideHere:
-        return None
-    return None if result.changed else out
+        store = connect_store(params)
+        service = CertificateService.for_config(store, params["config"], check_mode=check_mode)
+        out, _result = task_output(service, params, diff=diff)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        if not raised_by_a_service(exc):
+            raise
+        return dict(failure_fields(exc, VERB), failed=True)
+    return out

@@ -39,17 +39,27 @@ def argument_spec(own: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def libraries_missing(need_scm: bool) -> list[str]:
+    """The Python libraries a task needs that this Python lacks (``requests`` only for a task that calls SCM)."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as _crypto
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
+
+    missing = [name for name, present in (("hvac", _vault_client.HAS_HVAC), ("cryptography", _crypto.HAS_CRYPTOGRAPHY)) if not present]
+    # Looked up, not imported: the SCM client is imported only by a task that calls SCM (a no-op never does).
+    if need_scm and not _installed("requests"):
+        missing.append("requests")
+    return missing
+
+
 def _check_libraries(module: AnsibleModule, need_scm: bool) -> None:
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import crypto as _crypto
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault import client as _vault_client
 
-    if not _vault_client.HAS_HVAC:
-        module.fail_json(msg=missing_required_lib("hvac"), exception=_vault_client.HVAC_IMPORT_ERROR)
-    if not _crypto.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=_crypto.CRYPTOGRAPHY_IMPORT_ERROR)
-    # Looked up, not imported: the SCM client is imported only by a task that calls SCM (a no-op never does).
-    if need_scm and not _installed("requests"):
-        module.fail_json(msg=missing_required_lib("requests"), exception="ModuleNotFoundError: No module named 'requests'")
+    errors = {"hvac": _vault_client.HVAC_IMPORT_ERROR, "cryptography": _crypto.CRYPTOGRAPHY_IMPORT_ERROR,
+              "requests": "ModuleNotFoundError: No module named 'requests'"}
+    missing = libraries_missing(need_scm)
+    if missing:
+        module.fail_json(msg=missing_required_lib(missing[0]), exception=errors[missing[0]])
 
 
 def _installed(name: str) -> bool:
@@ -87,6 +97,17 @@ def failure_fields(exc: BaseException, verb: str) -> dict[str, Any]:
     raise exc
 
 
+def raised_by_a_service(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure the services report (bad input, an operation that failed, SCM or Vault refusing),
+    which a task turns into a failed result with :func:`failure_fields`; anything else is a defect, raised as is."""
+    if isinstance(exc, (InputError, OperationError, ValueError)):
+        return True
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError
+
+    return isinstance(exc, (ScmError, VaultError))
+
+
 def run_module(own_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], dict[str, Any]], *, verb: str,
                need_scm: bool = True, validate: Callable[[dict[str, Any]], None] | None = None, **module_kwargs: Any) -> None:
     """Build the module, check its options (``validate(params)``, which raises ``InputError`` naming the option: before
@@ -98,13 +119,8 @@ def run_module(own_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], 
             validate(module.params)
         store = connect_store(module.params)
         result = action(module, store)
-    except (InputError, OperationError, ValueError) as exc:
-        module.fail_json(**failure_fields(exc, verb))
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._scm.errors import ScmError
-        from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store import VaultError
-
-        if not isinstance(exc, (ScmError, VaultError)):
+        if not raised_by_a_service(exc):
             raise
         module.fail_json(**failure_fields(exc, verb))
     for warning in result.pop("warnings", []):

@@ -33,9 +33,10 @@ attributes:
     description: Indicates this has a corresponding action plugin so some parts of the task can run on the controller.
     support: full
     details:
-      - With O(state=present) on the controller (connection C(local), no C(become), no task C(environment), not C(async)),
-        a certificate that needs nothing is answered by the action plugin from the same Vault reads, without starting the
-        module; anything that would change runs the module. This needs C(requests) and C(cryptography) in the Python that runs Ansible.
+      - On the controller (connection C(local), no C(become), no task C(environment), not C(async), no task C(timeout)) the
+        action plugin runs the task in Ansible's worker process with the module's own code and results, without starting
+        a module process. This needs C(hvac), C(requests) and C(cryptography) in the Python that runs Ansible; without
+        them, elsewhere, or with O(run_in_worker=false), the module runs the task.
   check_mode:
     details: Predicts the action from Vault alone; calls neither SCM nor writes to Vault.
   diff_mode:
@@ -48,6 +49,16 @@ options:
     type: bool
     default: false
     aliases: [include_private_key]
+  run_in_worker:
+    description:
+      - Where the task runs when the module would run on the controller itself (see the C(action) attribute).
+      - V(true) runs it in Ansible's worker process, with the module's own code, results and failures; no module
+        process starts, which makes a loop of new certificates several times quicker.
+      - V(false) always starts a module process, as for any module.
+      - Read by the action plugin only.
+    type: bool
+    default: true
+    version_added: 0.3.0
 notes:
   - "Runs on the controller: use C(delegate_to: localhost) or C(hosts: localhost)."
   - Changing O(cert_type) or O(term) of an issued certificate does not trigger a new order; they apply to the next enrollment.
@@ -187,7 +198,7 @@ status:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import ARGUMENT_SPEC, CONSTRAINTS, task_output
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import ARGUMENT_SPEC, CONSTRAINTS, VERB, task_output
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
 
@@ -200,7 +211,7 @@ def run_task(module, store):
 
 
 def main():
-    run_module(ARGUMENT_SPEC, run_task, verb="manage the certificate", **CONSTRAINTS)
+    run_module(ARGUMENT_SPEC, run_task, verb=VERB, **CONSTRAINTS)
 
 
 if __name__ == "__main__":

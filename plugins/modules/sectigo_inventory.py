@@ -84,7 +84,7 @@ options:
     type: int
     default: 200
   concurrency:
-    description: Certificates imported at a time.
+    description: Certificates imported at a time, 1 to 64.
     type: int
     default: 8
 seealso:
@@ -177,7 +177,8 @@ def request_of(params):
 
 
 def validate(params):
-    """The options that need no I/O (the config's name, dates, the name template, the page size), before the Vault login."""
+    """The options that need no I/O (the config's name, dates, the name template, the page size, the concurrency), before the
+    Vault login."""
     request_of(params).check_options()
 
 

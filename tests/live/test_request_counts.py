@@ -1,8 +1,8 @@
 """The Vault requests that make a re-run and a lookup cheap, counted at the requests adapter against a real OpenBao.
 
-A no-op ``sectigo_cert`` (module or controller) and a lookup of one name each read the config, the name entry and
-the record: three requests, no login (token auth), no write, nothing to SCM; a new name costs the controller one read
-(its name entry) before the module runs. docs/bench.md shows the same counts for whole playbooks; these pin them.
+A no-op ``sectigo_cert`` (in a module process or in Ansible's worker) and a lookup of one name each read the config, the
+name entry and the record: three requests, no login (token auth), no write, nothing to SCM; a new certificate costs
+nine Vault requests and two SCM requests. docs/bench.md shows the same counts for whole playbooks; these pin them.
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from ansible_collections.sectigo.vault_pki.plugins.module_utils._vault.store imp
 pytestmark = pytest.mark.live
 
 NAME = "count01"
+# Vault requests of a new certificate's task (docs/bench.md "A new certificate: where the time goes").
+NEW_CERT_VAULT_REQUESTS = 9
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +81,22 @@ def test_a_noop_sectigo_cert_module_sends_three_reads(issued, sent):
     assert sent["vault"] == reads(issued["kv_path"], f"names/counts/{NAME}", record) and sent["scm"] == 0
 
 
-def test_a_noop_answered_on_the_controller_sends_three_reads(issued, sent):
-    out = _cert_task.unchanged_on_controller(task_params(issued), check_mode=False, diff=False)
-    assert out is not None and out["changed"] is False
-    assert len(sent["vault"]) == 3 and all(method == "GET" for method, _path in sent["vault"]) and sent["scm"] == 0
+def test_a_noop_in_the_worker_sends_the_same_three_reads(issued, sent):
+    out = _cert_task.run_in_worker(task_params(issued), check_mode=False, diff=False)
+    assert out["changed"] is False and out["action"] == "none"
+    record = f"certs/counts/{out['cert']['cert_unique_id']}"
+    assert sent["vault"] == reads(issued["kv_path"], f"names/counts/{NAME}", record) and sent["scm"] == 0
 
 
-def test_a_new_name_on_the_controller_stops_after_one_read(issued, sent):
-    # The name entry is read first: a new name costs the controller that one read (two before: the config, then it).
-    assert _cert_task.unchanged_on_controller(task_params(issued, name="count99", common_name="count99.example.com"),
-                                              check_mode=False, diff=False) is None
-    assert sent["vault"] == [("GET", f"/v1/secret/data/{issued['kv_path']}/names/counts/count99")] and sent["scm"] == 0
+def test_a_new_certificate_in_the_worker(issued, sent):
+    # Reads: the config, the name entry, the profile and the custom-field list kept for the config, the mount (once
+    # before the first write); writes: the claim on the name, the record Applied (created with cas=0), the name
+    # pointing at it, the record Issued. SCM: the order and one collect (the simulator issues at once).
+    out = _cert_task.run_in_worker(task_params(issued, name="count98", common_name="count98.example.com"), check_mode=False, diff=False)
+    assert out["changed"] is True and out["action"] == "enrolled" and out["cert"]["status"] == "Issued"
+    methods = [method for method, _path in sent["vault"]]
+    assert len(sent["vault"]) == NEW_CERT_VAULT_REQUESTS, sent["vault"]
+    assert methods.count("POST") + methods.count("PUT") == 4 and sent["scm"] == 2
 
 
 def test_a_lookup_of_one_name_sends_three_reads_and_a_second_none(issued, sent, monkeypatch):

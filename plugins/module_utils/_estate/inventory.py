@@ -79,6 +79,10 @@ class InventoryRequest:
             raise InputError("name_collision", f"name_collision must be one of {', '.join(COLLISIONS)}; got {self.name_collision!r}")
         if not 1 <= int(self.page_size) <= DEFAULT_PAGE_SIZE:
             raise InputError("page_size", f"page_size must be from 1 to {DEFAULT_PAGE_SIZE}; got {self.page_size}")
+        from ansible_collections.sectigo.vault_pki.plugins.module_utils._estate.fleet import MAX_CONCURRENCY
+
+        if not 1 <= int(self.concurrency) <= MAX_CONCURRENCY:
+            raise InputError("concurrency", f"concurrency must be from 1 to {MAX_CONCURRENCY}; got {self.concurrency}")
         self.since = _date(self.requested_since, "requested_since")
         if self.name_template:
             check_template(self.name_template)

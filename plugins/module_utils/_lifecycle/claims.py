@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
@@ -79,16 +80,27 @@ def claim_holder(claim: dict[str, Any]) -> str:
     return f"{holder.get('host', 'unknown host')} pid {holder.get('pid', '?')}, refreshed at {claim.get('claimed_at')}"
 
 
+# The task this process runs now. A module process runs one task; Ansible's worker runs a sectigo_cert task in
+# itself (plugins/action/sectigo_cert.py) and a lookup's terms one after another, so each begins a new one here.
+_current_task = {"id": uuid.uuid4().hex}
+
+
+def begin_task() -> None:
+    """A new task starts in this process: claims left by this process's earlier tasks are theirs, and dead."""
+    _current_task["id"] = uuid.uuid4().hex
+
+
 def owner() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
+    return {"host": socket.gethostname(), "pid": os.getpid(), "task": _current_task["id"]}
 
 
 def owner_is_dead(holder: Any) -> bool:
-    """True when the claim's owner ran on this host and its process no longer exists."""
+    """True when the claim's owner ran on this host and its process no longer exists, or is this process and its task
+    has ended (a process runs its tasks one after another; the threads of one task share its id)."""
     if not isinstance(holder, dict) or holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
         return False
     if holder["pid"] == os.getpid():
-        return False
+        return holder.get("task") not in (None, _current_task["id"])
     try:
         os.kill(holder["pid"], 0)
     except ProcessLookupError:

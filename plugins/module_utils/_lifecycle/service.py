@@ -64,7 +64,7 @@ class CertificateService:
                    **kwargs: Any) -> "CertificateService":
         """The service for one config: the config entry is read once from Vault; SCM is reached only when needed.
 
-        ``scm_factory`` replaces the config's SCM client (the controller's read-only decision gives one that refuses);
+        ``scm_factory`` replaces the config's SCM client (tests give a fake);
         ``kwargs`` go to :class:`Lifecycle` (``check_mode``, ``sleep``, ...).
         """
         from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.configs import ConfigService, scm_client_for

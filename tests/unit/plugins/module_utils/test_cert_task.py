@@ -1,6 +1,5 @@
-"""_cert_task.unchanged_on_controller: a re-run that changes nothing is answered from Vault reads alone; anything
-else (a renewal due, a pending order, another run's claim, another state) is left to the module, before any write
-or SCM call."""
+"""_cert_task.run_in_worker: one sectigo_cert task run in the calling process (Ansible's worker) as the module runs it:
+the same service, reads and result; failures as the module reports them; each task its own claim owner."""
 from __future__ import annotations
 
 import datetime
@@ -9,8 +8,9 @@ import pytest
 
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _cert_task
 from ansible_collections.sectigo.vault_pki.plugins.module_utils import _module
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
-from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import FakeScm, FakeStore, vault_with_one_certificate
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import claims as claims_mod
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import configs
+from ansible_collections.sectigo.vault_pki.tests.unit.plugins.module_utils.lifecycle_fakes import vault_with_one_certificate
 
 CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "org_id": 1001, "base_url": "https://scm.example.com/api",
           "login": "api", "password": "pw", "defaults": {"cert_type": 101, "term": 365, "loop_period": 1}}
@@ -18,7 +18,7 @@ CONFIG = {"name": "prod", "config_type": "ssl_cert", "customer_uri": "acme", "or
 
 def params(**given):
     out = {option: None for option in _cert_task.ARGUMENT_SPEC}
-    out.update(config="prod", state="present", return_private_key=False, rotate_key_on_renew=True)
+    out.update(config="prod", state="present", return_private_key=False, rotate_key_on_renew=True, run_in_worker=True)
     out.update(given)
     return out
 
@@ -27,33 +27,28 @@ def params(**given):
 def vault(monkeypatch):
     store, scm = vault_with_one_certificate(CONFIG)
     monkeypatch.setattr(_module, "connect_store", lambda p: store)
+    monkeypatch.setattr(configs, "scm_client_for", lambda config, timeout=30: scm)
     return store, scm
 
 
-def test_an_issued_certificate_is_answered_from_reads(vault):
+def run(given, *, check_mode=False, diff=False):
+    return _cert_task.run_in_worker(params(**given), check_mode=check_mode, diff=diff)
+
+
+def test_a_noop_reads_the_name_the_config_and_the_record(vault, monkeypatch):
     store, scm = vault
     writes, calls = store.writes, list(scm.calls)
-    out = _cert_task.unchanged_on_controller(params(name="web01", common_name="web01.example.com"), check_mode=False, diff=True)
+    reads = []
+    real_read = store.read
+    monkeypatch.setattr(store, "read", lambda path: reads.append(path) or real_read(path))
+    out = run({"name": "web01", "common_name": "web01.example.com"}, diff=True)
     assert out["changed"] is False and out["action"] == "none" and out["cert"]["domain"] == "web01.example.com"
     assert "private_key" not in out["cert"] and out["diff"]["before"] == out["diff"]["after"]
     assert store.writes == writes and scm.calls == calls
+    assert sorted(reads[:2]) == ["configs/prod", "names/prod/web01"] and len(reads) == 3 and reads[2].startswith("certs/prod/")
 
 
-@pytest.mark.parametrize("change", [
-    {"common_name": "other.example.com"},        # drift: a replacement
-    {"name": "web02", "common_name": "web02.example.com"},  # no record: an enrollment
-    {"state": "renewed"},
-    {"state": "absent"},
-])
-def test_anything_that_changes_is_left_to_the_module(vault, change):
-    store, scm = vault
-    writes, calls = store.writes, list(scm.calls)
-    given = dict({"name": "web01", "common_name": "web01.example.com"}, **change)
-    assert _cert_task.unchanged_on_controller(params(**given), check_mode=False, diff=False) is None
-    assert store.writes == writes and scm.calls == calls
-
-
-def test_a_renewal_due_is_left_to_the_module(vault):
+def test_a_renewal_due_is_renewed_once(vault):
     store, scm = vault
     path = next(p for p in store.data if p.startswith("certs/"))
     record, version = store.read(path)
@@ -61,65 +56,45 @@ def test_a_renewal_due_is_left_to_the_module(vault):
     record["not_before"] = (now - datetime.timedelta(days=363)).strftime("%Y-%m-%dT%H:%M:%SZ")
     record["not_after"] = (now + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     store.write(path, record, cas=version)
-    writes, calls = store.writes, list(scm.calls)
-    assert _cert_task.unchanged_on_controller(params(name="web01"), check_mode=False, diff=False) is None
-    assert store.writes == writes and scm.calls == calls
-    # In check mode the service predicts the renewal (changed): the module reports the prediction.
-    assert _cert_task.unchanged_on_controller(params(name="web01"), check_mode=True, diff=False) is None
-
-
-def test_another_runs_claim_is_left_to_the_module(vault):
-    store, _scm = vault
-    path = next(p for p in store.data if p.startswith("certs/"))
-    record, version = store.read(path)
-    claims = CertificateService(store, CONFIG, FakeScm).claims
-    record["pending"] = claims.new("renew", "other-run", csr=None, private_key=None)
-    store.write(path, record, cas=version)
+    # Check mode predicts it and changes nothing; the task then renews once, and a second task finds nothing to do.
     writes = store.writes
-    assert _cert_task.unchanged_on_controller(params(name="web01"), check_mode=False, diff=False) is None
-    assert store.writes == writes
+    assert run({"name": "web01"}, check_mode=True)["changed"] is True and store.writes == writes and "renew_ssl" not in scm.calls
+    assert run({"name": "web01"})["action"] == "renewed" and scm.calls.count("renew_ssl") == 1
+    assert run({"name": "web01"})["changed"] is False and scm.calls.count("renew_ssl") == 1
 
 
-def test_the_read_only_store_refuses_changes_before_sending_them():
-    store = FakeStore()
-    read_only = _cert_task.ReadOnlyStore(store)
-    with pytest.raises(_cert_task.CannotDecideHere):
-        read_only.write("certs/prod/1_acme", {}, cas=0)
-    with pytest.raises(_cert_task.CannotDecideHere):
-        read_only.delete("certs/prod/1_acme")
-    assert store.writes == 0 and read_only.read("nothing") == (None, 0)
-
-
-def test_a_new_name_is_left_to_the_module_after_one_read(vault, monkeypatch):
-    # A name Vault does not hold is an order: the controller reads the name entry first and stops there, before the
-    # config, validation, key, CSR or profile work, and the module places the order.
+def test_a_claim_an_earlier_task_of_this_worker_left_is_taken_over_at_once(vault, monkeypatch):
+    # A loop's earlier item died of a defect while its claim was out (its process, the worker, lives on): the next
+    # task knows the claim is dead without waiting for it to go stale, finds no order in SCM for it, and orders once.
     store, scm = vault
-    reads = []
-    real_read = store.read
-    monkeypatch.setattr(store, "read", lambda path: reads.append(path) or real_read(path))
-    for check_mode in (False, True):
-        reads.clear()
-        given = params(name="web09", common_name="web09.example.com", subject_alt_names=["www9.example.com"], key_algo="EC")
-        assert _cert_task.unchanged_on_controller(given, check_mode=check_mode, diff=False) is None
-        assert reads == ["names/prod/web09"]
-    assert not scm.calls or all(call[0] != "enroll_ssl" for call in scm.calls)
+    real_enroll = scm.enroll_ssl
+
+    def broken(**kwargs):
+        raise KeyError("a defect before the POST")
+    monkeypatch.setattr(scm, "enroll_ssl", broken)
+    with pytest.raises(KeyError):
+        run({"name": "web05", "common_name": "web05.example.com"})
+    left = store.read("names/prod/web05")[0]["claim"]
+    assert left.get("outcome") != "unknown" and not claims_mod.owner_is_dead(left["owner"])  # as long as its task runs
+    monkeypatch.setattr(scm, "enroll_ssl", real_enroll)
+    monkeypatch.setattr(claims_mod, "CLAIM_WAIT_SECONDS", 0)  # waiting for it would fail the test
+    out = run({"name": "web05", "common_name": "web05.example.com"})
+    assert out["action"] == "enrolled" and out["cert"]["status"] == "Issued"
 
 
-def test_a_noop_reads_the_name_entry_once(vault, monkeypatch):
-    # The name entry is read first; the service's own read of it is answered with that read, so a no-op still reads
-    # three entries: the name, the config and the record.
-    store, _scm = vault
-    reads = []
-    real_read = store.read
-    monkeypatch.setattr(store, "read", lambda path: reads.append(path) or real_read(path))
-    out = _cert_task.unchanged_on_controller(params(name="web01", common_name="web01.example.com"), check_mode=False, diff=False)
-    assert out["changed"] is False
-    assert reads[:2] == ["names/prod/web01", "configs/prod"] and len(reads) == 3 and reads[2].startswith("certs/prod/")
+def test_a_failure_comes_back_as_the_modules_fields(vault):
+    _store, scm = vault
+    scm.refuse_enroll = -7
+    out = run({"name": "web06", "common_name": "web06.example.com"})
+    assert out["failed"] is True and out["scm_code"] == -7
 
 
-def test_a_read_ahead_answers_the_first_read_of_its_path_only():
-    store = FakeStore()
-    store.write("names/prod/web01", {"name": "web01", "cert_unique_id": "1_acme"}, cas=0)
-    read_only = _cert_task.ReadOnlyStore(store, {"names/prod/web01": ({"name": "web01", "cert_unique_id": "ahead"}, 7)})
-    assert read_only.read("names/prod/web01") == ({"name": "web01", "cert_unique_id": "ahead"}, 7)
-    assert read_only.read("names/prod/web01") == ({"name": "web01", "cert_unique_id": "1_acme"}, 1)
+def test_bad_input_names_the_field(vault):
+    out = run({"name": "web07", "common_name": "web07.example.com", "key_algo": "DSA"})
+    assert out["failed"] is True and out["field"] == "key_algo" and "DSA" in out["msg"]
+
+
+def test_a_defect_is_raised_as_the_module_would(monkeypatch):
+    monkeypatch.setattr(_module, "connect_store", lambda p: (_ for _ in ()).throw(KeyError("oops")))
+    with pytest.raises(KeyError):
+        run({"name": "web01"})

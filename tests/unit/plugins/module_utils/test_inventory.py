@@ -34,6 +34,7 @@ def test_a_template_that_cannot_give_a_valid_name_is_refused(template):
 
 @pytest.mark.parametrize("options, field", [({"status": ["nope"]}, "status"), ({"requested_since": "07.12.2026"}, "requested_since"),
                                             ({"name_collision": "overwrite"}, "name_collision"), ({"page_size": 500}, "page_size"),
+                                            ({"concurrency": 0}, "concurrency"), ({"concurrency": 65}, "concurrency"),
                                             ({"config": "bad/name"}, "config")])
 def test_bad_options_name_the_option(options, field):
     req = inv.InventoryRequest(**dict({"config": "web"}, **options))

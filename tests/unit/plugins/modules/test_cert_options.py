@@ -27,7 +27,7 @@ NOT_SHARED = {"name", "cert_unique_id", "read_renewed_cert", "ssl_id", "order_nu
 
 def test_sectigo_cert_takes_every_cert_option_as_the_table_says():
     assert {k: v for k, v in sectigo_cert.ARGUMENT_SPEC.items() if k in CERT_OPTIONS} == CERT_OPTIONS
-    assert set(sectigo_cert.ARGUMENT_SPEC) - set(CERT_OPTIONS) == {"config", "return_private_key"}
+    assert set(sectigo_cert.ARGUMENT_SPEC) - set(CERT_OPTIONS) == {"config", "return_private_key", "run_in_worker"}
 
 
 @pytest.mark.parametrize("option", sorted(CERT_OPTIONS))

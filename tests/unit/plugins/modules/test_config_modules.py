@@ -38,6 +38,7 @@ def _no_vault(params):
     (sectigo_inventory, {"name_template": "certs/{common_name}"}, "name_template"),
     (sectigo_inventory, {"name_template": "{nope}"}, "name_template"),
     (sectigo_inventory, {"page_size": 500}, "page_size"),
+    (sectigo_inventory, {"concurrency": 0}, "concurrency"),
     (sectigo_inventory, {"config": "bad/name"}, "config"),
     (sectigo_tidy, {"safety_buffer": "soon"}, "safety_buffer"),
     (sectigo_tidy, {"pause_duration": "-1"}, "pause_duration"),
