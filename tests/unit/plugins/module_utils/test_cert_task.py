@@ -95,6 +95,8 @@ def test_bad_input_names_the_field(vault):
 
 
 def test_a_defect_is_raised_as_the_module_would(monkeypatch):
-    monkeypatch.setattr(_module, "connect_store", lambda p: (_ for _ in ()).throw(KeyError("oops")))
+    def broken(params):
+        raise KeyError("oops")
+    monkeypatch.setattr(_module, "connect_store", broken)
     with pytest.raises(KeyError):
         run({"name": "web01"})
