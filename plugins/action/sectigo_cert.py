@@ -71,9 +71,10 @@ class ActionModule(ActionBase):
         except ImportError as exc:
             display.vvv(f"sectigo_cert: the module runs the task ({exc})")
             return None
-        if libraries_missing(need_scm=True):
+        missing = libraries_missing(need_scm=True)
+        if missing:
             # The module names what is missing in the Python it runs with.
-            display.vvv(f"sectigo_cert: the module runs the task ({', '.join(libraries_missing(need_scm=True))} missing here)")
+            display.vvv(f"sectigo_cert: the module runs the task ({', '.join(missing)} missing here)")
             return None
         checked = ArgumentSpecValidator(argument_spec(ARGUMENT_SPEC), **CONSTRAINTS).validate(dict(self._task.args))
         if checked.error_messages:

@@ -46,16 +46,21 @@ def run_in_worker(params: dict[str, Any], *, check_mode: bool, diff: bool) -> di
     is raised, as the module's traceback would be. Warnings stay in the result's ``warnings``."""
     # Imported here: the module never runs this, and an AnsiballZ payload compiles what it imports.
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle import claims
-    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
     from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import connect_store, failure_fields, raised_by_a_service
 
     claims.begin_task()  # a claim an earlier task of this worker left behind is not a live one
     try:
-        store = connect_store(params)
-        service = CertificateService.for_config(store, params["config"], check_mode=check_mode)
-        out, _result = task_output(service, params, diff=diff)
+        return run_task(connect_store(params), params, check_mode=check_mode, diff=diff)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         if not raised_by_a_service(exc):
             raise
         return dict(failure_fields(exc, VERB), failed=True)
+
+
+def run_task(store: Any, params: dict[str, Any], *, check_mode: bool, diff: bool) -> dict[str, Any]:
+    """One task on a logged-in store, for the module and for the worker: the config's service ensures the certificate."""
+    from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+
+    service = CertificateService.for_config(store, params["config"], check_mode=check_mode)
+    out, _result = task_output(service, params, diff=diff)
     return out

@@ -198,16 +198,13 @@ status:
   type: str
 """
 
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import ARGUMENT_SPEC, CONSTRAINTS, VERB, task_output
-from ansible_collections.sectigo.vault_pki.plugins.module_utils._lifecycle.service import CertificateService
+from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import ARGUMENT_SPEC, CONSTRAINTS, VERB, run_task as run_cert_task
 from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import run_module
 
 
 def run_task(module, store):
-    """One certificate: the service decides; this turns its result into the task result."""
-    service = CertificateService.for_config(store, module.params["config"], check_mode=module.check_mode)
-    out, _result = task_output(service, module.params, diff=module._diff)  # pylint: disable=protected-access
-    return out
+    """One certificate: the same function the action plugin runs in Ansible's worker."""
+    return run_cert_task(store, module.params, check_mode=module.check_mode, diff=module._diff)  # pylint: disable=protected-access
 
 
 def main():

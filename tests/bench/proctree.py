@@ -109,6 +109,16 @@ class TreePeak:
                 "processes": [{"name": name, "mb": round(size / 2**20, 1)} for name, size in self.parts]}
 
 
+def per_process(members: dict[int, str], proc_file: str, parse: Callable[[str], int]) -> list[tuple[str, int]]:
+    """``(name[pid], parse(/proc/<pid>/<proc_file>))`` of each member still running."""
+    out = []
+    for pid, name in members.items():
+        text = _read(f"/proc/{pid}/{proc_file}")
+        if text:
+            out.append((f"{name}[{pid}]", parse(text)))
+    return out
+
+
 class TreeSampler:
     """Sample the tree under ``root`` from a thread until ``stop()``; ``rss`` and ``pss`` hold the peaks."""
 
@@ -141,18 +151,10 @@ class TreeSampler:
         members = tree(self.root, processes())
         self.max_processes = max(self.max_processes, len(members))
         at = self.clock() - self._started
-        rss = []
-        for pid, name in members.items():
-            text = _read(f"/proc/{pid}/statm")
-            if text:
-                rss.append((f"{name}[{pid}]", parse_statm_rss(text)))
+        rss = per_process(members, "statm", parse_statm_rss)
         self.rss.offer(sum(size for _n, size in rss), at, rss)
         if self.samples % self.pss_every == 0:
-            pss = []
-            for pid, name in members.items():
-                text = _read(f"/proc/{pid}/smaps_rollup")
-                if text:
-                    pss.append((f"{name}[{pid}]", parse_pss(text)))
+            pss = per_process(members, "smaps_rollup", parse_pss)
             self.pss.offer(sum(size for _n, size in pss), at, pss)
         self.samples += 1
 
