@@ -67,6 +67,7 @@ class ActionModule(ActionBase):
 
             from ansible_collections.sectigo.vault_pki.plugins.module_utils._cert_task import (
                 ARGUMENT_SPEC, CONSTRAINTS, VERB, run_in_worker)
+            from ansible_collections.sectigo.vault_pki.plugins.module_utils._errors import redact
             from ansible_collections.sectigo.vault_pki.plugins.module_utils._module import argument_spec, libraries_missing
         except ImportError as exc:
             display.vvv(f"sectigo_cert: the module runs the task ({exc})")
@@ -86,8 +87,9 @@ class ActionModule(ActionBase):
         try:
             out = run_in_worker(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            # A defect, as a module's traceback would report it; no-log values are masked in both fields.
-            out = {"failed": True, "msg": f"Failed to {VERB}: {type(exc).__name__}: {exc}", "exception": traceback.format_exc()}
+            # A defect, as a module's traceback would report it; PEM blocks (keys, CSRs) are cut out and no-log values
+            # masked in both fields.
+            out = {"failed": True, "msg": redact(f"Failed to {VERB}: {type(exc).__name__}: {exc}"), "exception": redact(traceback.format_exc())}
         # Warnings stay in the result, as a module returns them: Ansible shows them and `register` keeps them.
         if not out.get("warnings"):
             out.pop("warnings", None)

@@ -132,6 +132,16 @@ def test_a_defect_fails_the_task_with_no_log_values_masked(monkeypatch):
     assert TOKEN not in repr(result)
 
 
+def test_a_defect_never_carries_a_private_key(monkeypatch):
+    key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
+
+    def broken(params):
+        raise RuntimeError(f"cannot parse {key}")
+    monkeypatch.setattr(_module, "connect_store", broken)
+    result = make_action(dict(ARGS)).run(task_vars={})
+    assert result["failed"] is True and "PRIVATE KEY" not in repr(result) and "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in repr(result)
+
+
 def test_each_task_in_the_worker_is_a_new_claim_owner(fakes):
     """A claim a failed earlier task of this worker left behind is dead to the next task; its own claims are alive."""
     left = claims.owner()
